@@ -1,0 +1,89 @@
+//! Field arithmetic, MLE kernels and transcript throughput.
+#![allow(missing_docs, clippy::unwrap_used)]
+use std::hint::black_box;
+
+use ark_std::UniformRand;
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use kaizen_field::{
+    eq_table, Blake3Transcript, Field, Fr, KaizenField, M61Ext2, MultilinearPoly,
+    Poseidon2Transcript, Transcript, M61,
+};
+use rand::SeedableRng;
+use rand_chacha::ChaCha20Rng;
+
+const OPS: usize = 1 << 12;
+
+fn arith<F: KaizenField + UniformRand>(c: &mut Criterion) {
+    let mut rng = ChaCha20Rng::seed_from_u64(1);
+    let xs: Vec<F> = (0..OPS).map(|_| F::rand(&mut rng)).collect();
+    let mut g = c.benchmark_group(format!("field/{}", F::NAME));
+    g.throughput(Throughput::Elements(OPS as u64));
+    g.bench_function("mul (chain)", |b| {
+        b.iter(|| xs.iter().fold(F::ONE, |acc, x| acc * x))
+    });
+    g.bench_function("add (chain)", |b| b.iter(|| xs.iter().fold(F::ZERO, |acc, x| acc + x)));
+    g.throughput(Throughput::Elements(64));
+    g.bench_function("inverse", |b| {
+        b.iter(|| xs[..64].iter().map(|x| x.inverse().unwrap()).fold(F::ZERO, |a, x| a + x))
+    });
+    g.finish();
+}
+
+fn mle<F: KaizenField + UniformRand>(c: &mut Criterion) {
+    let n = 20;
+    let mut rng = ChaCha20Rng::seed_from_u64(2);
+    let evals: Vec<F> = (0..1 << n).map(|_| F::rand(&mut rng)).collect();
+    let point: Vec<F> = (0..n).map(|_| F::rand(&mut rng)).collect();
+    let poly = MultilinearPoly::new(evals).unwrap();
+    let mut g = c.benchmark_group(format!("mle/{}", F::NAME));
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(1 << n));
+    g.bench_with_input(BenchmarkId::new("evaluate", "2^20"), &poly, |b, p| {
+        b.iter(|| p.evaluate(&point).unwrap())
+    });
+    g.bench_with_input(BenchmarkId::new("fix_variable", "2^20"), &poly, |b, p| {
+        b.iter_batched(
+            || p.clone(),
+            |mut q| {
+                q.fix_variable(point[0]);
+                q
+            },
+            criterion::BatchSize::LargeInput,
+        )
+    });
+    g.bench_function(BenchmarkId::new("eq_table", "2^20"), |b| b.iter(|| eq_table(&point)));
+    g.finish();
+}
+
+fn transcripts(c: &mut Criterion) {
+    let mut g = c.benchmark_group("transcript");
+    g.throughput(Throughput::Elements(1));
+    let x = M61Ext2::from(5u64);
+    g.bench_function("blake3 absorb+challenge (M61^2)", |b| {
+        let mut t = Blake3Transcript::new(b"bench");
+        b.iter(|| {
+            t.absorb_field(b"x", &x);
+            black_box(<Blake3Transcript as Transcript<M61Ext2>>::challenge(&mut t, b"c"))
+        })
+    });
+    g.bench_function("poseidon2 absorb+challenge (M61^2)", |b| {
+        let mut t = Poseidon2Transcript::new(b"bench");
+        b.iter(|| {
+            t.absorb_field(b"x", &x);
+            black_box(<Poseidon2Transcript as Transcript<M61Ext2>>::challenge(&mut t, b"c"))
+        })
+    });
+    g.finish();
+}
+
+fn all(c: &mut Criterion) {
+    arith::<M61>(c);
+    arith::<M61Ext2>(c);
+    arith::<Fr>(c);
+    mle::<M61Ext2>(c);
+    mle::<Fr>(c);
+    transcripts(c);
+}
+
+criterion_group!(benches, all);
+criterion_main!(benches);

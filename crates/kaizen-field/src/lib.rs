@@ -1,0 +1,90 @@
+//! # kaizen-field
+//!
+//! The arithmetic foundation of Kaizen-rs (DESIGN §2, §4):
+//!
+//! * [`KaizenField`] — the field trait every upper layer is generic over: arkworks' [`ark_ff::Field`]
+//!   plus signed-integer embedding, power-of-two roots of unity (for Reed–Solomon FFTs) and uniform
+//!   sampling from transcript bytes.
+//! * Two instantiations: [`M61Ext2`], the quadratic extension of the Mersenne prime `p = 2^61 − 1`
+//!   (`i² = −1`, the fast default, 2^122 elements so every challenge has ≥ 120 bits of entropy), with its
+//!   base field [`M61`]; and BLS12-381's scalar field [`Fr`] for EC-based commitments.
+//! * [`fixed_point`] — signed fixed-point values with `s` fractional bits, their field embedding with
+//!   explicit overflow errors, and floor division with remainder (the rescaling the proofs check).
+//! * [`mle`] — dense multilinear polynomials over the boolean hypercube (low-order variable first),
+//!   `eq(r, ·)` tables and sub-cube selection.
+//! * [`transcript`] — the Fiat–Shamir [`Transcript`] trait with a blake3 implementation (default) and a
+//!   Poseidon2 duplex sponge over `F_p` (x^17 S-box) for in-circuit verification later.
+//!
+//! Variable order convention used throughout Kaizen-rs: the hypercube point `x = (x_0, …, x_{n−1})`
+//! corresponds to the index `Σ x_i·2^i`, and `x_0` is bound first by `fix_variable` and by sumchecks.
+#![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
+
+mod bls;
+mod error;
+pub mod fixed_point;
+mod m61;
+pub mod mle;
+pub mod poseidon2;
+pub mod serialize;
+pub mod transcript;
+
+#[cfg(test)]
+mod field_tests;
+
+pub use ark_ff::{self, AdditiveGroup, Field, One, PrimeField, Zero};
+pub use ark_serialize::{self, CanonicalDeserialize, CanonicalSerialize};
+pub use bls::Fr;
+pub use error::FieldError;
+pub use fixed_point::FixedPoint;
+pub use m61::{M61Ext2, M61Ext2Config, M61Config, M61};
+pub use mle::{eq_eval, eq_table, MultilinearPoly};
+pub use transcript::{Blake3Transcript, Poseidon2Transcript, Transcript};
+
+/// Minimum number of items a rayon task handles; below it a loop runs on one thread. Every parallel
+/// loop in Kaizen-rs goes through `with_min_len(PAR_MIN_LEN)`, so the sequential path is the same code.
+pub const PAR_MIN_LEN: usize = 1 << 12;
+
+/// The field interface every Kaizen-rs layer is generic over.
+///
+/// Beyond [`ark_ff::Field`] it adds what proofs of fixed-point training need: embedding signed
+/// integers (and reading them back) within a documented safe range, power-of-two roots of unity for
+/// Reed–Solomon encoding, and mapping transcript bytes to a (statistically) uniform element.
+pub trait KaizenField:
+    Field + CanonicalSerialize + CanonicalDeserialize + Send + Sync + Copy + 'static
+{
+    /// Short human-readable name, used in benches and artifact headers.
+    const NAME: &'static str;
+
+    /// The largest `k` such that `2^k` divides the multiplicative group order.
+    const TWO_ADICITY: u32;
+
+    /// Signed integers `x` with `|x| < 2^SIGNED_BITS` embed as `x mod p` and decode back without
+    /// ambiguity. This is far below `p/2`, leaving headroom for sums of products of embedded values.
+    const SIGNED_BITS: u32;
+
+    /// Number of transcript bytes [`KaizenField::from_uniform_bytes`] consumes.
+    const UNIFORM_BYTES: usize;
+
+    /// Size of the field in bits (log2 of the number of elements, rounded down): the soundness
+    /// error of a random challenge is `degree / 2^FIELD_BITS`.
+    const FIELD_BITS: u32;
+
+    /// A primitive `2^log_n`-th root of unity, or `None` if `log_n > TWO_ADICITY`.
+    fn root_of_unity(log_n: u32) -> Option<Self>;
+
+    /// Maps `UNIFORM_BYTES` bytes to an element with statistical distance ≤ 2^-60 from uniform.
+    /// Extra bytes are ignored and missing bytes are read as zero.
+    fn from_uniform_bytes(bytes: &[u8]) -> Self;
+
+    /// The centred signed integer this element represents, if it lies in the prime subfield and its
+    /// absolute value is below `2^SIGNED_BITS`.
+    fn to_signed(&self) -> Option<i128>;
+
+    /// Embeds `x` as `x mod p`, failing if `|x| ≥ 2^SIGNED_BITS`.
+    fn from_signed(x: i128) -> Result<Self, FieldError> {
+        if x.unsigned_abs() >> Self::SIGNED_BITS != 0 {
+            return Err(FieldError::SignedOverflow { value: x, bits: Self::SIGNED_BITS });
+        }
+        Ok(Self::from(x))
+    }
+}

@@ -1,0 +1,232 @@
+//! Dense multilinear polynomials given by their evaluations on the boolean hypercube.
+//!
+//! Index convention: the evaluation at `x = (x_0, …, x_{n−1}) ∈ {0,1}^n` is stored at `Σ x_i·2^i`, and
+//! [`MultilinearPoly::fix_variable`] binds `x_0` (the low-order bit) first. A segment of `2^m`
+//! consecutive entries at offset `k·2^m` is then the sub-cube with the high variables fixed to the bits
+//! of `k`, so a claim on a segment at point `r` is a claim on the whole vector at `(r, bits(k))`.
+//!
+//! We keep our own type rather than `ark_poly::DenseMultilinearExtension`: ours folds in place without
+//! reallocating for small tables, parallelises above [`crate::PAR_MIN_LEN`], and fixes the index
+//! convention the whole workspace relies on.
+use rayon::prelude::*;
+
+use crate::{FieldError, KaizenField, PAR_MIN_LEN};
+
+/// A multilinear polynomial in `num_vars` variables, stored as its `2^num_vars` hypercube evaluations.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MultilinearPoly<F> {
+    evals: Vec<F>,
+    num_vars: usize,
+}
+
+/// `a + r·(b − a)`: the multilinear interpolation between two evaluations.
+#[inline(always)]
+pub fn lerp<F: KaizenField>(a: F, b: F, r: F) -> F {
+    a + r * (b - a)
+}
+
+impl<F: KaizenField> MultilinearPoly<F> {
+    /// The polynomial with these hypercube evaluations (length must be a power of two).
+    pub fn new(evals: Vec<F>) -> Result<Self, FieldError> {
+        if !evals.len().is_power_of_two() {
+            return Err(FieldError::NotPowerOfTwo(evals.len()));
+        }
+        let num_vars = evals.len().trailing_zeros() as usize;
+        Ok(Self { evals, num_vars })
+    }
+
+    /// The polynomial whose evaluations are `evals` followed by zeros up to the next power of two.
+    pub fn padded(mut evals: Vec<F>) -> Self {
+        let len = evals.len().max(1).next_power_of_two();
+        evals.resize(len, F::ZERO);
+        let num_vars = len.trailing_zeros() as usize;
+        Self { evals, num_vars }
+    }
+
+    /// The zero polynomial in `num_vars` variables.
+    pub fn zero(num_vars: usize) -> Self {
+        Self { evals: vec![F::ZERO; 1 << num_vars], num_vars }
+    }
+
+    /// Number of variables.
+    pub fn num_vars(&self) -> usize {
+        self.num_vars
+    }
+
+    /// The hypercube evaluations.
+    pub fn evals(&self) -> &[F] {
+        &self.evals
+    }
+
+    /// Consumes the polynomial, returning its evaluations.
+    pub fn into_evals(self) -> Vec<F> {
+        self.evals
+    }
+
+    /// Binds the low-order variable `x_0` to `r`, halving the table in place.
+    pub fn fix_variable(&mut self, r: F) {
+        if self.num_vars == 0 {
+            return;
+        }
+        let half = self.evals.len() / 2;
+        if half <= PAR_MIN_LEN {
+            for i in 0..half {
+                self.evals[i] = lerp(self.evals[2 * i], self.evals[2 * i + 1], r);
+            }
+            self.evals.truncate(half);
+        } else {
+            self.evals = fold(&self.evals, r);
+        }
+        self.num_vars -= 1;
+    }
+
+    /// Binds `x_0, …, x_{k−1}` to `rs` in order.
+    pub fn fix_variables(&mut self, rs: &[F]) {
+        for &r in rs {
+            self.fix_variable(r);
+        }
+    }
+
+    /// The evaluation at `point` (one coordinate per variable, `x_0` first).
+    pub fn evaluate(&self, point: &[F]) -> Result<F, FieldError> {
+        if point.len() != self.num_vars {
+            return Err(FieldError::PointDimension { expected: self.num_vars, got: point.len() });
+        }
+        let Some((&r0, rest)) = point.split_first() else {
+            return Ok(self.evals[0]);
+        };
+        let mut folded = Self { evals: fold(&self.evals, r0), num_vars: self.num_vars - 1 };
+        folded.fix_variables(rest);
+        Ok(folded.evals[0])
+    }
+
+    /// The sub-cube with the top `high_vars` variables fixed to the bits of `index`: the `index`-th
+    /// segment of length `2^(num_vars − high_vars)`.
+    pub fn sub_cube(&self, high_vars: usize, index: usize) -> Result<Self, FieldError> {
+        if high_vars > self.num_vars || index >> high_vars != 0 {
+            return Err(FieldError::SubCube { index, high_vars, num_vars: self.num_vars });
+        }
+        let len = 1 << (self.num_vars - high_vars);
+        Ok(Self {
+            evals: self.evals[index * len..(index + 1) * len].to_vec(),
+            num_vars: self.num_vars - high_vars,
+        })
+    }
+}
+
+/// `out[i] = lerp(evals[2i], evals[2i+1], r)`: binds the low-order variable into a fresh table.
+pub fn fold<F: KaizenField>(evals: &[F], r: F) -> Vec<F> {
+    evals.par_chunks_exact(2).with_min_len(PAR_MIN_LEN).map(|p| lerp(p[0], p[1], r)).collect()
+}
+
+/// The table of `eq(r, x) = Π_i (r_i·x_i + (1 − r_i)(1 − x_i))` over `x ∈ {0,1}^n`, in `2^n` multiplications.
+pub fn eq_table<F: KaizenField>(r: &[F]) -> Vec<F> {
+    let mut table = Vec::with_capacity(1 << r.len());
+    table.push(F::ONE);
+    for &ri in r {
+        let half = table.len();
+        table.resize(2 * half, F::ZERO);
+        let (lo, hi) = table.split_at_mut(half);
+        lo.par_iter_mut().zip(hi.par_iter_mut()).with_min_len(PAR_MIN_LEN).for_each(|(l, h)| {
+            *h = *l * ri;
+            *l -= *h;
+        });
+    }
+    table
+}
+
+/// `eq(r, s)` for two points of the same dimension (`None` if the dimensions differ).
+pub fn eq_eval<F: KaizenField>(r: &[F], s: &[F]) -> Option<F> {
+    (r.len() == s.len()).then(|| {
+        r.iter().zip(s).map(|(&a, &b)| a * b + a * b - a - b + F::ONE).product()
+    })
+}
+
+/// Bits of `index` as field elements, low-order first (`len` of them).
+pub fn index_bits<F: KaizenField>(index: usize, len: usize) -> Vec<F> {
+    (0..len).map(|i| if (index >> i) & 1 == 1 { F::ONE } else { F::ZERO }).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Fr, M61Ext2};
+    use ark_ff::Field;
+    use ark_std::UniformRand;
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha20Rng;
+
+    fn random_vec<F: KaizenField + UniformRand>(n: usize, seed: u64) -> Vec<F> {
+        let mut rng = ChaCha20Rng::seed_from_u64(seed);
+        (0..n).map(|_| F::rand(&mut rng)).collect()
+    }
+
+    fn check_mle<F: KaizenField + UniformRand>() {
+        for n in [0usize, 1, 3, 8, 14] {
+            let evals = random_vec::<F>(1 << n, n as u64);
+            let poly = MultilinearPoly::new(evals.clone()).unwrap();
+            let r = random_vec::<F>(n, 100 + n as u64);
+            // evaluate agrees with Σ eq(r, x)·P(x).
+            let eq = eq_table(&r);
+            let direct: F = eq.iter().zip(&evals).map(|(&e, &v)| e * v).sum();
+            assert_eq!(poly.evaluate(&r).unwrap(), direct);
+            // At a hypercube point the evaluation is the stored value.
+            for idx in [0, (1usize << n) - 1, (1usize << n) / 3] {
+                let bits = index_bits::<F>(idx, n);
+                assert_eq!(poly.evaluate(&bits).unwrap(), evals[idx]);
+                assert_eq!(eq_eval(&r, &bits).unwrap(), eq[idx]);
+            }
+            // fix_variables then evaluate the rest.
+            let k = n / 2;
+            let mut partial = poly.clone();
+            partial.fix_variables(&r[..k]);
+            assert_eq!(partial.num_vars(), n - k);
+            assert_eq!(partial.evaluate(&r[k..]).unwrap(), direct);
+        }
+    }
+
+    #[test]
+    fn mle_m61ext2() {
+        check_mle::<M61Ext2>();
+    }
+
+    #[test]
+    fn mle_bls() {
+        check_mle::<Fr>();
+    }
+
+    #[test]
+    fn eq_table_sums_to_one_and_is_parallel_safe() {
+        let r = random_vec::<M61Ext2>(15, 7);
+        let table = eq_table(&r);
+        assert_eq!(table.iter().copied().sum::<M61Ext2>(), M61Ext2::ONE);
+    }
+
+    #[test]
+    fn sub_cube_is_claim_at_high_bits() {
+        let n = 10;
+        let evals = random_vec::<M61Ext2>(1 << n, 3);
+        let poly = MultilinearPoly::new(evals).unwrap();
+        let r = random_vec::<M61Ext2>(n - 3, 4);
+        for seg in [0usize, 5, 7] {
+            let sub = poly.sub_cube(3, seg).unwrap();
+            let mut point = r.clone();
+            point.extend(index_bits::<M61Ext2>(seg, 3));
+            assert_eq!(sub.evaluate(&r).unwrap(), poly.evaluate(&point).unwrap());
+        }
+        assert!(poly.sub_cube(3, 8).is_err());
+        assert!(poly.sub_cube(11, 0).is_err());
+    }
+
+    #[test]
+    fn shape_errors() {
+        assert_eq!(
+            MultilinearPoly::<M61Ext2>::new(vec![M61Ext2::ONE; 3]),
+            Err(FieldError::NotPowerOfTwo(3))
+        );
+        let p = MultilinearPoly::<M61Ext2>::zero(3);
+        assert!(matches!(p.evaluate(&[M61Ext2::ONE]), Err(FieldError::PointDimension { .. })));
+        assert_eq!(MultilinearPoly::padded(vec![M61Ext2::ONE; 5]).num_vars(), 3);
+        assert!(eq_eval(&[M61Ext2::ONE], &[]).is_none());
+    }
+}

@@ -1,0 +1,74 @@
+//! Hardened deserialization helpers for proof types.
+//!
+//! ark-serialize's `Vec<T>` reads a `u64` length and pre-allocates that many elements, so a malformed
+//! length aborts the process. Proof types in Kaizen-rs read their vectors with [`read_vec`], which
+//! bounds both the length and the pre-allocation, and decode whole byte strings with [`from_bytes`],
+//! which also rejects trailing bytes.
+use ark_serialize::{
+    CanonicalDeserialize, CanonicalSerialize, Compress, Read, SerializationError, Validate,
+};
+
+/// Largest vector length any Kaizen-rs proof contains (2^32 elements).
+pub const MAX_VEC_LEN: u64 = 1 << 32;
+
+/// Reads a `u64`-length-prefixed vector (the ark-serialize layout) without trusting the length.
+pub fn read_vec<T: CanonicalDeserialize, R: Read>(
+    mut reader: R,
+    compress: Compress,
+    validate: Validate,
+) -> Result<Vec<T>, SerializationError> {
+    let len = u64::deserialize_with_mode(&mut reader, compress, validate)?;
+    if len > MAX_VEC_LEN {
+        return Err(SerializationError::InvalidData);
+    }
+    let mut out = Vec::with_capacity((len as usize).min(1 << 10));
+    for _ in 0..len {
+        out.push(T::deserialize_with_mode(&mut reader, compress, validate)?);
+    }
+    Ok(out)
+}
+
+/// Serializes `value` (compressed) into a fresh byte vector.
+pub fn to_bytes<T: CanonicalSerialize>(value: &T) -> Vec<u8> {
+    let mut out = Vec::with_capacity(value.compressed_size());
+    // Writing into a Vec cannot fail.
+    let _ = value.serialize_compressed(&mut out);
+    out
+}
+
+/// Deserializes (compressed, validated) a value that must use all of `bytes`.
+pub fn from_bytes<T: CanonicalDeserialize>(mut bytes: &[u8]) -> Result<T, SerializationError> {
+    let value = T::deserialize_compressed(&mut bytes)?;
+    if !bytes.is_empty() {
+        return Err(SerializationError::InvalidData);
+    }
+    Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::M61Ext2;
+
+    #[test]
+    fn huge_length_is_an_error_not_an_abort() {
+        let mut bytes = Vec::new();
+        u64::MAX.serialize_compressed(&mut bytes).unwrap();
+        let r = read_vec::<M61Ext2, _>(&bytes[..], Compress::Yes, Validate::Yes);
+        assert!(r.is_err());
+        let mut bytes = Vec::new();
+        (1u64 << 30).serialize_compressed(&mut bytes).unwrap();
+        assert!(read_vec::<M61Ext2, _>(&bytes[..], Compress::Yes, Validate::Yes).is_err());
+    }
+
+    #[test]
+    fn round_trip_and_trailing_bytes() {
+        let v = vec![M61Ext2::from(3u64), M61Ext2::from(4u64)];
+        let mut bytes = to_bytes(&v);
+        let back: Vec<M61Ext2> = read_vec(&bytes[..], Compress::Yes, Validate::Yes).unwrap();
+        assert_eq!(back, v);
+        assert_eq!(from_bytes::<Vec<M61Ext2>>(&bytes).unwrap(), v);
+        bytes.push(0);
+        assert!(from_bytes::<Vec<M61Ext2>>(&bytes).is_err());
+    }
+}
