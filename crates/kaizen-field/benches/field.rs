@@ -5,8 +5,8 @@ use std::hint::black_box;
 use ark_std::UniformRand;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use kaizen_field::{
-    eq_table, Blake3Transcript, Field, Fr, KaizenField, M61Ext2, MultilinearPoly,
-    Poseidon2Transcript, Transcript, M61,
+    eq_table, Blake3Transcript, Fr, KaizenField, M61Ext2, MultilinearPoly, Poseidon2Transcript,
+    Transcript, M61,
 };
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
@@ -21,10 +21,17 @@ fn arith<F: KaizenField + UniformRand>(c: &mut Criterion) {
     g.bench_function("mul (chain)", |b| {
         b.iter(|| xs.iter().fold(F::ONE, |acc, x| acc * x))
     });
-    g.bench_function("add (chain)", |b| b.iter(|| xs.iter().fold(F::ZERO, |acc, x| acc + x)));
+    g.bench_function("add (chain)", |b| {
+        b.iter(|| xs.iter().fold(F::ZERO, |acc, x| acc + x))
+    });
     g.throughput(Throughput::Elements(64));
     g.bench_function("inverse", |b| {
-        b.iter(|| xs[..64].iter().map(|x| x.inverse().unwrap()).fold(F::ZERO, |a, x| a + x))
+        b.iter(|| {
+            xs[..64]
+                .iter()
+                .map(|x| x.inverse().unwrap())
+                .fold(F::ZERO, |a, x| a + x)
+        })
     });
     g.finish();
 }
@@ -51,7 +58,9 @@ fn mle<F: KaizenField + UniformRand>(c: &mut Criterion) {
             criterion::BatchSize::LargeInput,
         )
     });
-    g.bench_function(BenchmarkId::new("eq_table", "2^20"), |b| b.iter(|| eq_table(&point)));
+    g.bench_function(BenchmarkId::new("eq_table", "2^20"), |b| {
+        b.iter(|| eq_table(&point))
+    });
     g.finish();
 }
 
@@ -63,14 +72,18 @@ fn transcripts(c: &mut Criterion) {
         let mut t = Blake3Transcript::new(b"bench");
         b.iter(|| {
             t.absorb_field(b"x", &x);
-            black_box(<Blake3Transcript as Transcript<M61Ext2>>::challenge(&mut t, b"c"))
+            black_box(<Blake3Transcript as Transcript<M61Ext2>>::challenge(
+                &mut t, b"c",
+            ))
         })
     });
     g.bench_function("poseidon2 absorb+challenge (M61^2)", |b| {
         let mut t = Poseidon2Transcript::new(b"bench");
         b.iter(|| {
             t.absorb_field(b"x", &x);
-            black_box(<Poseidon2Transcript as Transcript<M61Ext2>>::challenge(&mut t, b"c"))
+            black_box(<Poseidon2Transcript as Transcript<M61Ext2>>::challenge(
+                &mut t, b"c",
+            ))
         })
     });
     g.finish();

@@ -48,7 +48,9 @@ pub enum FieldError {
         got: usize,
     },
     /// A sub-cube request outside the polynomial.
-    #[error("sub-cube {index} of 2^{high_vars} does not exist in a {num_vars}-variable polynomial")]
+    #[error(
+        "sub-cube {index} of 2^{high_vars} does not exist in a {num_vars}-variable polynomial"
+    )]
     SubCube {
         /// Requested segment index.
         index: usize,

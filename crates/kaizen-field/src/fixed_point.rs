@@ -84,7 +84,9 @@ pub fn div_rem_floor(x: i128, d: i128) -> Result<(i128, i128), FieldError> {
 
 /// The signed integer a field element embeds, or [`FieldError::NotSigned`].
 pub fn to_signed<F: KaizenField>(v: &F) -> Result<i128, FieldError> {
-    v.to_signed().ok_or(FieldError::NotSigned { bits: F::SIGNED_BITS })
+    v.to_signed().ok_or(FieldError::NotSigned {
+        bits: F::SIGNED_BITS,
+    })
 }
 
 /// Embeds a slice of signed integers, failing on the first out-of-range value.
@@ -119,8 +121,14 @@ mod tests {
     #[test]
     fn overflow_is_an_error() {
         let fp = FixedPoint::new(16).unwrap();
-        assert!(matches!(fp.quantize(f64::NAN), Err(FieldError::NotFinite(_))));
-        assert!(matches!(fp.quantize(1e30), Err(FieldError::FixedPointOverflow { .. })));
+        assert!(matches!(
+            fp.quantize(f64::NAN),
+            Err(FieldError::NotFinite(_))
+        ));
+        assert!(matches!(
+            fp.quantize(1e30),
+            Err(FieldError::FixedPointOverflow { .. })
+        ));
         // 2^50 at scale 16 is 2^66: beyond i64.
         assert!(fp.quantize(2f64.powi(50)).is_err());
         // 2^45 at scale 16 is 2^61: a valid i64 but outside M61's signed range.
@@ -136,7 +144,10 @@ mod tests {
     fn decode_rejects_non_integers() {
         let fp = FixedPoint::new(8).unwrap();
         let half_p = M61::from(1u64 << 60);
-        assert!(matches!(fp.decode(&half_p), Err(FieldError::NotSigned { .. })));
+        assert!(matches!(
+            fp.decode(&half_p),
+            Err(FieldError::NotSigned { .. })
+        ));
         let ext = M61Ext2::new(M61::from(1u64), M61::from(1u64));
         assert!(fp.decode(&ext).is_err());
     }

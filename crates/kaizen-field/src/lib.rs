@@ -36,7 +36,7 @@ pub use ark_serialize::{self, CanonicalDeserialize, CanonicalSerialize};
 pub use bls::Fr;
 pub use error::FieldError;
 pub use fixed_point::FixedPoint;
-pub use m61::{M61Ext2, M61Ext2Config, M61Config, M61};
+pub use m61::{M61Config, M61Ext2, M61Ext2Config, M61};
 pub use mle::{eq_eval, eq_table, MultilinearPoly};
 pub use transcript::{Blake3Transcript, Poseidon2Transcript, Transcript};
 
@@ -83,7 +83,10 @@ pub trait KaizenField:
     /// Embeds `x` as `x mod p`, failing if `|x| ≥ 2^SIGNED_BITS`.
     fn from_signed(x: i128) -> Result<Self, FieldError> {
         if x.unsigned_abs() >> Self::SIGNED_BITS != 0 {
-            return Err(FieldError::SignedOverflow { value: x, bits: Self::SIGNED_BITS });
+            return Err(FieldError::SignedOverflow {
+                value: x,
+                bits: Self::SIGNED_BITS,
+            });
         }
         Ok(Self::from(x))
     }

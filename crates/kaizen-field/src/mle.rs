@@ -45,7 +45,10 @@ impl<F: KaizenField> MultilinearPoly<F> {
 
     /// The zero polynomial in `num_vars` variables.
     pub fn zero(num_vars: usize) -> Self {
-        Self { evals: vec![F::ZERO; 1 << num_vars], num_vars }
+        Self {
+            evals: vec![F::ZERO; 1 << num_vars],
+            num_vars,
+        }
     }
 
     /// Number of variables.
@@ -90,12 +93,18 @@ impl<F: KaizenField> MultilinearPoly<F> {
     /// The evaluation at `point` (one coordinate per variable, `x_0` first).
     pub fn evaluate(&self, point: &[F]) -> Result<F, FieldError> {
         if point.len() != self.num_vars {
-            return Err(FieldError::PointDimension { expected: self.num_vars, got: point.len() });
+            return Err(FieldError::PointDimension {
+                expected: self.num_vars,
+                got: point.len(),
+            });
         }
         let Some((&r0, rest)) = point.split_first() else {
             return Ok(self.evals[0]);
         };
-        let mut folded = Self { evals: fold(&self.evals, r0), num_vars: self.num_vars - 1 };
+        let mut folded = Self {
+            evals: fold(&self.evals, r0),
+            num_vars: self.num_vars - 1,
+        };
         folded.fix_variables(rest);
         Ok(folded.evals[0])
     }
@@ -104,7 +113,11 @@ impl<F: KaizenField> MultilinearPoly<F> {
     /// segment of length `2^(num_vars − high_vars)`.
     pub fn sub_cube(&self, high_vars: usize, index: usize) -> Result<Self, FieldError> {
         if high_vars > self.num_vars || index >> high_vars != 0 {
-            return Err(FieldError::SubCube { index, high_vars, num_vars: self.num_vars });
+            return Err(FieldError::SubCube {
+                index,
+                high_vars,
+                num_vars: self.num_vars,
+            });
         }
         let len = 1 << (self.num_vars - high_vars);
         Ok(Self {
@@ -116,7 +129,19 @@ impl<F: KaizenField> MultilinearPoly<F> {
 
 /// `out[i] = lerp(evals[2i], evals[2i+1], r)`: binds the low-order variable into a fresh table.
 pub fn fold<F: KaizenField>(evals: &[F], r: F) -> Vec<F> {
-    evals.par_chunks_exact(2).with_min_len(PAR_MIN_LEN).map(|p| lerp(p[0], p[1], r)).collect()
+    let mut out = Vec::new();
+    fold_into(evals, &mut out, r);
+    out
+}
+
+/// [`fold`] into a reusable buffer (no allocation once `out` has the capacity).
+pub fn fold_into<F: KaizenField>(evals: &[F], out: &mut Vec<F>, r: F) {
+    out.clear();
+    out.resize(evals.len() / 2, F::ZERO);
+    out.par_iter_mut()
+        .zip(evals.par_chunks_exact(2))
+        .with_min_len(PAR_MIN_LEN)
+        .for_each(|(o, p)| *o = lerp(p[0], p[1], r));
 }
 
 /// The table of `eq(r, x) = Π_i (r_i·x_i + (1 − r_i)(1 − x_i))` over `x ∈ {0,1}^n`, in `2^n` multiplications.
@@ -127,10 +152,13 @@ pub fn eq_table<F: KaizenField>(r: &[F]) -> Vec<F> {
         let half = table.len();
         table.resize(2 * half, F::ZERO);
         let (lo, hi) = table.split_at_mut(half);
-        lo.par_iter_mut().zip(hi.par_iter_mut()).with_min_len(PAR_MIN_LEN).for_each(|(l, h)| {
-            *h = *l * ri;
-            *l -= *h;
-        });
+        lo.par_iter_mut()
+            .zip(hi.par_iter_mut())
+            .with_min_len(PAR_MIN_LEN)
+            .for_each(|(l, h)| {
+                *h = *l * ri;
+                *l -= *h;
+            });
     }
     table
 }
@@ -138,13 +166,24 @@ pub fn eq_table<F: KaizenField>(r: &[F]) -> Vec<F> {
 /// `eq(r, s)` for two points of the same dimension (`None` if the dimensions differ).
 pub fn eq_eval<F: KaizenField>(r: &[F], s: &[F]) -> Option<F> {
     (r.len() == s.len()).then(|| {
-        r.iter().zip(s).map(|(&a, &b)| a * b + a * b - a - b + F::ONE).product()
+        r.iter()
+            .zip(s)
+            .map(|(&a, &b)| a * b + a * b - a - b + F::ONE)
+            .product()
     })
 }
 
 /// Bits of `index` as field elements, low-order first (`len` of them).
 pub fn index_bits<F: KaizenField>(index: usize, len: usize) -> Vec<F> {
-    (0..len).map(|i| if (index >> i) & 1 == 1 { F::ONE } else { F::ZERO }).collect()
+    (0..len)
+        .map(|i| {
+            if (index >> i) & 1 == 1 {
+                F::ONE
+            } else {
+                F::ZERO
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -225,7 +264,10 @@ mod tests {
             Err(FieldError::NotPowerOfTwo(3))
         );
         let p = MultilinearPoly::<M61Ext2>::zero(3);
-        assert!(matches!(p.evaluate(&[M61Ext2::ONE]), Err(FieldError::PointDimension { .. })));
+        assert!(matches!(
+            p.evaluate(&[M61Ext2::ONE]),
+            Err(FieldError::PointDimension { .. })
+        ));
         assert_eq!(MultilinearPoly::padded(vec![M61Ext2::ONE; 5]).num_vars(), 3);
         assert!(eq_eval(&[M61Ext2::ONE], &[]).is_none());
     }

@@ -43,13 +43,17 @@ impl<const W: usize> Poseidon2<W> {
     fn derive() -> Self {
         const { assert!(W == 8 || W == 16) };
         let domain = format!("kaizen-rs/poseidon2/m61/x17/w{W}");
-        let mut xof = blake3::Hasher::new().update(domain.as_bytes()).finalize_xof();
+        let mut xof = blake3::Hasher::new()
+            .update(domain.as_bytes())
+            .finalize_xof();
         let mut next = || {
             let mut buf = [0u8; 16];
             xof.fill(&mut buf);
             M61::from_uniform_bytes(&buf)
         };
-        let external_constants = (0..FULL_ROUNDS).map(|_| std::array::from_fn(|_| next())).collect();
+        let external_constants = (0..FULL_ROUNDS)
+            .map(|_| std::array::from_fn(|_| next()))
+            .collect();
         let internal_constants = (0..PARTIAL_ROUNDS).map(|_| next()).collect();
         let internal_diag = std::array::from_fn(|i| {
             if i == 0 {
@@ -58,7 +62,11 @@ impl<const W: usize> Poseidon2<W> {
                 M61::from(1u64 << (i - 1))
             }
         });
-        Self { external_constants, internal_constants, internal_diag }
+        Self {
+            external_constants,
+            internal_constants,
+            internal_diag,
+        }
     }
 
     #[inline(always)]
@@ -167,8 +175,18 @@ mod tests {
 
     #[test]
     fn compress_depends_on_order() {
-        let l = [M61::from(1u64), M61::from(2u64), M61::from(3u64), M61::from(4u64)];
-        let r = [M61::from(5u64), M61::from(6u64), M61::from(7u64), M61::from(8u64)];
+        let l = [
+            M61::from(1u64),
+            M61::from(2u64),
+            M61::from(3u64),
+            M61::from(4u64),
+        ];
+        let r = [
+            M61::from(5u64),
+            M61::from(6u64),
+            M61::from(7u64),
+            M61::from(8u64),
+        ];
         assert_ne!(compress(&l, &r), compress(&r, &l));
     }
 }

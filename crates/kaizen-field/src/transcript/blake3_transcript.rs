@@ -26,7 +26,10 @@ impl Blake3Transcript {
         hasher.update(b"kaizen-rs/transcript/v1");
         hasher.update(&(domain.len() as u64).to_le_bytes());
         hasher.update(domain);
-        Self { hasher, scratch: Vec::new() }
+        Self {
+            hasher,
+            scratch: Vec::new(),
+        }
     }
 
     fn record(&mut self, tag: u8, label: &[u8], len: usize) {

@@ -78,13 +78,37 @@ mod tests {
             (t.challenge(b"c"), t.challenge(b"c"))
         };
         let base = run(b"d", &[(b"a", b"hello"), (b"b", b"world")]);
-        assert_eq!(base, run(b"d", &[(b"a", b"hello"), (b"b", b"world")]), "deterministic");
+        assert_eq!(
+            base,
+            run(b"d", &[(b"a", b"hello"), (b"b", b"world")]),
+            "deterministic"
+        );
         assert_ne!(base.0, base.1, "consecutive challenges differ");
-        assert_ne!(base, run(b"e", &[(b"a", b"hello"), (b"b", b"world")]), "domain");
-        assert_ne!(base, run(b"d", &[(b"b", b"world"), (b"a", b"hello")]), "order");
-        assert_ne!(base, run(b"d", &[(b"a", b"hellow"), (b"b", b"orld")]), "boundaries");
-        assert_ne!(base, run(b"d", &[(b"x", b"hello"), (b"b", b"world")]), "label");
-        assert_ne!(base, run(b"d", &[(b"a", b"hello"), (b"b", b"worle")]), "data");
+        assert_ne!(
+            base,
+            run(b"e", &[(b"a", b"hello"), (b"b", b"world")]),
+            "domain"
+        );
+        assert_ne!(
+            base,
+            run(b"d", &[(b"b", b"world"), (b"a", b"hello")]),
+            "order"
+        );
+        assert_ne!(
+            base,
+            run(b"d", &[(b"a", b"hellow"), (b"b", b"orld")]),
+            "boundaries"
+        );
+        assert_ne!(
+            base,
+            run(b"d", &[(b"x", b"hello"), (b"b", b"world")]),
+            "label"
+        );
+        assert_ne!(
+            base,
+            run(b"d", &[(b"a", b"hello"), (b"b", b"worle")]),
+            "data"
+        );
 
         // The challenge label matters, and field elements are absorbed with their values.
         let mut t1 = new(b"d");

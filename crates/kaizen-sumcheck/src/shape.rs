@@ -1,0 +1,527 @@
+//! Sumcheck statements ([`SumcheckShape`]) and the prover's instance ([`ProductSum`]).
+use rayon::prelude::*;
+
+use kaizen_field::{eq_eval, eq_table, mle::lerp, KaizenField, PAR_MIN_LEN};
+
+use crate::SumcheckError;
+
+/// One term `c · Π_{j ∈ factors} P_j` of the summand.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Term<F> {
+    /// Coefficient `c`.
+    pub coeff: F,
+    /// Indices of the polynomials multiplied (repetitions allowed, e.g. `b·b`).
+    pub factors: Vec<usize>,
+}
+
+/// A weight polynomial the verifier evaluates itself.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Weight<F> {
+    /// `eq(r, x)`.
+    Eq(Vec<F>),
+    /// `Σ_k c_k · eq(r_k, x)` (multi-point reduction).
+    EqSum {
+        /// The points `r_k`.
+        points: Vec<Vec<F>>,
+        /// The coefficients `c_k`.
+        coeffs: Vec<F>,
+    },
+}
+
+impl<F: KaizenField> Weight<F> {
+    fn check(&self, num_vars: usize) -> Result<(), SumcheckError> {
+        let dims_ok = match self {
+            Weight::Eq(r) => r.len() == num_vars,
+            Weight::EqSum { points, coeffs } => {
+                points.len() == coeffs.len() && points.iter().all(|p| p.len() == num_vars)
+            }
+        };
+        dims_ok.then_some(()).ok_or(SumcheckError::Shape(
+            "weight dimension differs from num_vars",
+        ))
+    }
+
+    /// The weight's value at `x` (dimensions were checked by the shape).
+    pub fn evaluate(&self, x: &[F]) -> F {
+        match self {
+            Weight::Eq(r) => eq_eval(r, x).unwrap_or(F::ZERO),
+            Weight::EqSum { points, coeffs } => points
+                .iter()
+                .zip(coeffs)
+                .map(|(p, &c)| c * eq_eval(p, x).unwrap_or(F::ZERO))
+                .sum(),
+        }
+    }
+
+    /// The weight's hypercube table.
+    pub fn table(&self) -> Vec<F> {
+        match self {
+            Weight::Eq(r) => eq_table(r),
+            Weight::EqSum { points, coeffs } => {
+                let mut acc: Vec<F> = Vec::new();
+                for (p, &c) in points.iter().zip(coeffs) {
+                    let t = eq_table(p);
+                    if acc.is_empty() {
+                        acc = t.into_par_iter().map(|v| v * c).collect();
+                    } else {
+                        acc.par_iter_mut().zip(t).for_each(|(a, v)| *a += v * c);
+                    }
+                }
+                acc
+            }
+        }
+    }
+}
+
+/// The public statement of one sumcheck instance: `Σ_x w(x)·Σ_t c_t·Π_{j∈S_t} P_j(x)` over
+/// `num_vars` variables and `num_polys` committed (or otherwise claimed) polynomials `P_j`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SumcheckShape<F> {
+    /// Number of variables.
+    pub num_vars: usize,
+    /// Number of polynomials `P_j`.
+    pub num_polys: usize,
+    /// The terms of the summand.
+    pub terms: Vec<Term<F>>,
+    /// Optional verifier-computable weight `w`.
+    pub weight: Option<Weight<F>>,
+}
+
+impl<F: KaizenField> SumcheckShape<F> {
+    /// `Σ_x Π_j P_j(x)` over all `num_polys` polynomials (e.g. `Σ a·b`).
+    pub fn product(num_vars: usize, num_polys: usize) -> Self {
+        Self {
+            num_vars,
+            num_polys,
+            terms: vec![Term {
+                coeff: F::ONE,
+                factors: (0..num_polys).collect(),
+            }],
+            weight: None,
+        }
+    }
+
+    /// The same statement multiplied by a weight.
+    pub fn with_weight(mut self, weight: Weight<F>) -> Self {
+        self.weight = Some(weight);
+        self
+    }
+
+    /// Degree of each round polynomial.
+    pub fn degree(&self) -> usize {
+        let terms = self
+            .terms
+            .iter()
+            .map(|t| t.factors.len())
+            .max()
+            .unwrap_or(0);
+        terms + usize::from(self.weight.is_some())
+    }
+
+    /// Checks that terms reference existing polynomials and the weight has the right dimension.
+    pub fn check(&self) -> Result<(), SumcheckError> {
+        if self.terms.is_empty() || self.terms.iter().any(|t| t.factors.is_empty()) {
+            return Err(SumcheckError::Shape(
+                "every shape needs terms with at least one factor",
+            ));
+        }
+        if self.num_polys + usize::from(self.weight.is_some()) > MAX_TABLES {
+            return Err(SumcheckError::Shape("more than MAX_TABLES tables"));
+        }
+        if self.degree() > MAX_DEGREE {
+            return Err(SumcheckError::Shape("degree above MAX_DEGREE"));
+        }
+        if self
+            .terms
+            .iter()
+            .flat_map(|t| &t.factors)
+            .any(|&j| j >= self.num_polys)
+        {
+            return Err(SumcheckError::Shape("term references a missing polynomial"));
+        }
+        self.weight
+            .as_ref()
+            .map_or(Ok(()), |w| w.check(self.num_vars))
+    }
+
+    /// `Σ_t c_t Π_{j∈S_t} v_j` for polynomial values `v` (the weight excluded).
+    pub fn combine(&self, values: &[F]) -> F {
+        self.terms
+            .iter()
+            .map(|t| t.coeff * t.factors.iter().map(|&j| values[j]).product::<F>())
+            .sum()
+    }
+
+    /// The weight at `x` (one if there is none).
+    pub fn weight_at(&self, x: &[F]) -> F {
+        self.weight.as_ref().map_or(F::ONE, |w| w.evaluate(x))
+    }
+}
+
+/// What a kernel pass does: evaluate the first round, or fold and evaluate the next.
+enum Op<'a, F> {
+    Evaluate,
+    Fold {
+        tables: &'a mut [Vec<F>],
+        m: usize,
+        r: F,
+    },
+}
+
+/// Most tables one instance may have (polynomials plus the weight).
+pub const MAX_TABLES: usize = 8;
+
+/// Highest round-polynomial degree an instance may have.
+pub const MAX_DEGREE: usize = 8;
+
+/// Calls `$body` with a const `$n` equal to `$len` (1..=MAX_TABLES; checked at construction).
+macro_rules! dispatch {
+    ($len:expr, $n:ident => $body:expr) => {
+        match $len {
+            1 => {
+                const $n: usize = 1;
+                $body
+            }
+            2 => {
+                const $n: usize = 2;
+                $body
+            }
+            3 => {
+                const $n: usize = 3;
+                $body
+            }
+            4 => {
+                const $n: usize = 4;
+                $body
+            }
+            5 => {
+                const $n: usize = 5;
+                $body
+            }
+            6 => {
+                const $n: usize = 6;
+                $body
+            }
+            7 => {
+                const $n: usize = 7;
+                $body
+            }
+            _ => {
+                const $n: usize = MAX_TABLES;
+                $body
+            }
+        }
+    };
+}
+
+/// How the prover evaluates the summand at one hypercube point; chosen once per instance so the
+/// common forms skip the generic term loop.
+#[derive(Clone, Copy, Debug)]
+enum Kernel<F> {
+    /// `Σ c·a·b` (degree 2).
+    Pair(F),
+    /// `Σ w·c·a·b` (degree 3).
+    WeightedPair(F),
+    /// Anything else.
+    General,
+}
+
+/// The prover's side of one sumcheck instance: the shape and the polynomials' tables (plus the
+/// weight's table), folded in place as variables are bound.
+///
+/// The prover binds the **highest-order** variable first: `t[i] ← t[i] + r·(t[i + m] − t[i])` for
+/// `i < m` needs no second buffer and splits across threads trivially, and each bind also computes
+/// the next round's evaluations in the same pass over memory. Claims are still reported with
+/// `x_0` first. The tables are consumed: nothing is copied or allocated after construction,
+/// which matters on machines where first-touch page faults are expensive.
+#[derive(Clone, Debug)]
+pub struct ProductSum<F: KaizenField> {
+    shape: SumcheckShape<F>,
+    tables: Vec<Vec<F>>,
+    kernel: Kernel<F>,
+    num_vars: usize,
+    /// Round evaluations at `0, 2, …, d` computed by a fused bind (index 1 unused).
+    next: Option<Vec<F>>,
+}
+
+/// Per-table slices one worker folds in place: `lo[i] ← lerp(lo[i], hi[i])` for both quarters.
+struct Quarters<'a, F> {
+    q0: &'a mut [F],
+    q1: &'a mut [F],
+    q2: &'a [F],
+    q3: &'a [F],
+}
+
+impl<F: KaizenField> ProductSum<F> {
+    /// An instance with the polynomials' hypercube tables (each of length `2^shape.num_vars`).
+    pub fn new(shape: SumcheckShape<F>, polys: Vec<Vec<F>>) -> Result<Self, SumcheckError> {
+        shape.check()?;
+        if polys.len() != shape.num_polys {
+            return Err(SumcheckError::Shape(
+                "number of tables differs from num_polys",
+            ));
+        }
+        let len = 1usize << shape.num_vars;
+        if let Some((table, p)) = polys.iter().enumerate().find(|(_, p)| p.len() != len) {
+            return Err(SumcheckError::TableLength {
+                instance: 0,
+                table,
+                expected: len,
+                got: p.len(),
+            });
+        }
+        let simple_pair =
+            shape.num_polys == 2 && shape.terms.len() == 1 && shape.terms[0].factors == [0, 1];
+        let coeff = shape.terms[0].coeff;
+        let kernel = match (simple_pair, shape.weight.is_some()) {
+            (true, false) => Kernel::Pair(coeff),
+            (true, true) => Kernel::WeightedPair(coeff),
+            (false, _) => Kernel::General,
+        };
+        let mut tables = polys;
+        tables.extend(shape.weight.as_ref().map(Weight::table));
+        Ok(Self {
+            num_vars: shape.num_vars,
+            shape,
+            tables,
+            kernel,
+            next: None,
+        })
+    }
+
+    /// The public statement.
+    pub fn shape(&self) -> &SumcheckShape<F> {
+        &self.shape
+    }
+
+    /// Variables not bound yet.
+    pub fn num_vars(&self) -> usize {
+        self.num_vars
+    }
+
+    /// The current round polynomial at `0, 1, …, degree`, given the running claim `s(0) + s(1)`.
+    /// `degree` may exceed the shape's degree (batching): the extra evaluations are extrapolated.
+    pub fn round_evals(&mut self, claim: F, degree: usize) -> Vec<F> {
+        let own = self.shape.degree();
+        let mut evals = match self.next.take() {
+            Some(e) => e,
+            None => self.evaluate_round(),
+        };
+        evals[1] = claim - evals[0];
+        if !matches!(self.kernel, Kernel::General) && own >= 2 {
+            // Slot `own` holds the leading coefficient L: s(own) = q(own) + L·own!, where q is the
+            // degree-(own−1) interpolant of s(0), …, s(own − 1).
+            let lead = evals[own];
+            let q = crate::RoundPoly {
+                evals: evals[..own].to_vec(),
+            };
+            let factorial: F = (1..=own as u64).map(F::from).product();
+            evals[own] = q.evaluate(F::from(own as u64)) + lead * factorial;
+        }
+        if degree > own {
+            let poly = crate::RoundPoly {
+                evals: evals.clone(),
+            };
+            evals.extend((own + 1..=degree).map(|x| poly.evaluate(F::from(x as u64))));
+        }
+        evals
+    }
+
+    /// Binds the current highest-order variable to `r`, folding every table in place and, in the
+    /// same pass, computing the next round's evaluations.
+    pub fn bind(&mut self, r: F) {
+        let m = self.tables[0].len() / 2;
+        let mut tables = std::mem::take(&mut self.tables);
+        self.next = if m >= 2 {
+            Some(self.fold_and_evaluate(&mut tables, m, r))
+        } else {
+            for t in tables.iter_mut() {
+                t[0] = lerp(t[0], t[1], r);
+            }
+            None
+        };
+        for t in tables.iter_mut() {
+            t.truncate(m);
+        }
+        self.tables = tables;
+        self.num_vars -= 1;
+    }
+
+    /// Round evaluations at `0, 2, …, d` of the first round.
+    fn evaluate_round(&self) -> Vec<F> {
+        dispatch!(self.tables.len(), N => self.with_summand::<N>(Op::Evaluate))
+    }
+
+    /// Fused fold of every table by `r` and the next round's evaluations.
+    fn fold_and_evaluate(&self, tables: &mut [Vec<F>], m: usize, r: F) -> Vec<F> {
+        dispatch!(tables.len(), N => self.with_summand::<N>(Op::Fold { tables, m, r }))
+    }
+
+    fn run<const N: usize, const LEADING: bool>(
+        &self,
+        op: Op<'_, F>,
+        f: impl Fn(&[F; N]) -> F + Sync,
+    ) -> Vec<F> {
+        match op {
+            Op::Evaluate => self.evaluate_round_n::<N, LEADING>(&f),
+            Op::Fold { tables, m, r } => self.fold_and_evaluate_n::<N, LEADING>(tables, m, r, &f),
+        }
+    }
+
+    /// Picks the summand for this instance's kernel and applies the kernel's coefficient (which
+    /// the fast kernels factor out of the sum) to the result.
+    fn with_summand<const N: usize>(&self, op: Op<'_, F>) -> Vec<F> {
+        let (mut evals, coeff) = match self.kernel {
+            Kernel::Pair(c) => (self.run::<N, true>(op, |v: &[F; N]| v[0] * v[N - 1]), c),
+            Kernel::WeightedPair(c) => (
+                self.run::<N, true>(op, |v: &[F; N]| v[0] * v[1] * v[N - 1]),
+                c,
+            ),
+            Kernel::General => {
+                let np = self.shape.num_polys;
+                let f = |v: &[F; N]| {
+                    let x = self.shape.combine(v);
+                    if N > np {
+                        x * v[N - 1]
+                    } else {
+                        x
+                    }
+                };
+                (self.run::<N, false>(op, f), F::ONE)
+            }
+        };
+        if coeff != F::ONE {
+            evals.iter_mut().for_each(|e| *e *= coeff);
+        }
+        evals
+    }
+
+    /// Round evaluations at `0, 2, …, d` from the current tables (first round only; later rounds
+    /// come from the fused bind).
+    fn evaluate_round_n<const N: usize, const LEADING: bool>(
+        &self,
+        f: &(impl Fn(&[F; N]) -> F + Sync),
+    ) -> Vec<F> {
+        let degree = self.shape.degree();
+        let m = self.tables[0].len() / 2;
+        let tables: [&[F]; N] = std::array::from_fn(|t| self.tables[t].as_slice());
+        let chunk = job_size(m);
+        let acc = (0..m.div_ceil(chunk))
+            .into_par_iter()
+            .map(|j| {
+                let mut acc = [F::ZERO; MAX_DEGREE + 1];
+                for i in j * chunk..((j + 1) * chunk).min(m) {
+                    let lo = std::array::from_fn(|t| tables[t][i]);
+                    let hi = std::array::from_fn(|t| tables[t][i + m]);
+                    accumulate::<F, N, LEADING>(&mut acc, &lo, &hi, degree, f);
+                }
+                acc
+            })
+            .reduce(|| [F::ZERO; MAX_DEGREE + 1], add_arrays);
+        acc[..=degree].to_vec()
+    }
+
+    fn fold_and_evaluate_n<const N: usize, const LEADING: bool>(
+        &self,
+        tables: &mut [Vec<F>],
+        m: usize,
+        r: F,
+        f: &(impl Fn(&[F; N]) -> F + Sync),
+    ) -> Vec<F> {
+        let degree = self.shape.degree();
+        let q = m / 2;
+        let chunk = job_size(q);
+        let mut jobs: Vec<Vec<Quarters<'_, F>>> = (0..q.div_ceil(chunk))
+            .map(|_| Vec::with_capacity(N))
+            .collect();
+        for t in tables.iter_mut() {
+            let (lo, hi) = t.split_at_mut(m);
+            let (q0, q1) = lo.split_at_mut(q);
+            let (q2, q3) = hi.split_at(q);
+            let parts = q0
+                .chunks_mut(chunk)
+                .zip(q1.chunks_mut(chunk))
+                .zip(q2.chunks(chunk))
+                .zip(q3.chunks(chunk));
+            for (job, (((q0, q1), q2), q3)) in jobs.iter_mut().zip(parts) {
+                job.push(Quarters { q0, q1, q2, q3 });
+            }
+        }
+        let acc = jobs
+            .into_par_iter()
+            .map(|mut job| {
+                let mut acc = [F::ZERO; MAX_DEGREE + 1];
+                for i in 0..job[0].q0.len() {
+                    let mut lo = [F::ZERO; N];
+                    let mut hi = [F::ZERO; N];
+                    for (t, part) in job.iter_mut().enumerate() {
+                        lo[t] = lerp(part.q0[i], part.q2[i], r);
+                        hi[t] = lerp(part.q1[i], part.q3[i], r);
+                        part.q0[i] = lo[t];
+                        part.q1[i] = hi[t];
+                    }
+                    accumulate::<F, N, LEADING>(&mut acc, &lo, &hi, degree, f);
+                }
+                acc
+            })
+            .reduce(|| [F::ZERO; MAX_DEGREE + 1], add_arrays);
+        acc[..=degree].to_vec()
+    }
+
+    /// The polynomials' values at the bound point (after all variables are bound).
+    pub fn final_evals(&self) -> Vec<F> {
+        self.tables[..self.shape.num_polys]
+            .iter()
+            .filter_map(|t| t.first().copied())
+            .collect()
+    }
+}
+
+/// Items per rayon job for a pass over `len` items: at least [`PAR_MIN_LEN`], and about eight
+/// jobs per thread for load balance.
+fn job_size(len: usize) -> usize {
+    PAR_MIN_LEN.max(len.div_ceil(8 * rayon::current_num_threads()))
+}
+
+fn add_arrays<F: KaizenField>(
+    mut a: [F; MAX_DEGREE + 1],
+    b: [F; MAX_DEGREE + 1],
+) -> [F; MAX_DEGREE + 1] {
+    a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
+    a
+}
+
+/// Adds the pair `(lo, hi)`'s contribution at `X = 0, 2, …, degree` to `acc` (index 1 is left for
+/// the caller, who derives `s(1)` from the running claim). With `LEADING`, the summand is a single
+/// product of the tables, so the leading coefficient of `X ↦ f(lo + X·(hi − lo))` is `f(hi − lo)`:
+/// slot `degree` then accumulates that coefficient instead of `s(degree)`, which saves the
+/// additions for the last point ([`ProductSum::round_evals`] recovers `s(degree)`).
+#[inline(always)]
+fn accumulate<F: KaizenField, const N: usize, const LEADING: bool>(
+    acc: &mut [F; MAX_DEGREE + 1],
+    lo: &[F; N],
+    hi: &[F; N],
+    degree: usize,
+    f: &(impl Fn(&[F; N]) -> F + Sync),
+) {
+    acc[0] += f(lo);
+    if degree < 2 {
+        return;
+    }
+    let diff: [F; N] = std::array::from_fn(|t| hi[t] - lo[t]);
+    let last = if LEADING {
+        acc[degree] += f(&diff);
+        degree - 1
+    } else {
+        degree
+    };
+    if last < 2 {
+        return;
+    }
+    let mut cur: [F; N] = std::array::from_fn(|t| hi[t] + diff[t]);
+    acc[2] += f(&cur);
+    for a in acc.iter_mut().take(last + 1).skip(3) {
+        cur.iter_mut().zip(&diff).for_each(|(c, d)| *c += d);
+        *a += f(&cur);
+    }
+}
