@@ -1,5 +1,124 @@
 //! # kaizen-pcs
 //!
-//! Multilinear polynomial commitment schemes (DESIGN §5): the commitment trait, the Ligero-style
-//! Reed–Solomon/Merkle scheme over M61², an ark-poly-commit backend over BLS12-381, and later the
-//! ARC/WARP-style accumulation capability. Not built yet (issue "kaizen-pcs"): this crate is empty.
+//! Multilinear polynomial commitment schemes (DESIGN §5).
+//!
+//! * [`MultilinearPcs`] — the small trait every backend implements: commit to a polynomial's
+//!   hypercube evaluations, open several committed polynomials at one point, verify. Commitments and
+//!   proofs serialize with ark-serialize (bounded reads). Open and verify absorb the commitments,
+//!   the point and the claimed values into the caller's transcript before drawing any challenge.
+//! * [`ligero`] — the default backend: Ligero-style, rows Reed–Solomon-encoded by FFT over M61²
+//!   (rate 1/4 by default), columns hashed into a blake3 Merkle tree, openings checked at
+//!   transcript-chosen columns (proximity test + consistency), ≥ 100-bit security in the
+//!   unique-decoding regime.
+//! * [`multipoint`] — one polynomial at several points, through kaizen-sumcheck's multi-point
+//!   reduction, for any backend.
+//!
+//! Accumulation (ARC/WARP-style folding of openings, DESIGN §5) is the next milestone's capability
+//! trait; nothing here folds commitments.
+#![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
+
+mod error;
+pub mod fft;
+pub mod ligero;
+pub mod merkle;
+pub mod multipoint;
+
+use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
+pub use error::PcsError;
+use kaizen_field::{serialize::to_bytes, KaizenField, Transcript};
+pub use ligero::{Ligero, LigeroParams, MatrixShape};
+
+/// A commitment scheme for multilinear polynomials given by their hypercube evaluations
+/// (index `Σ x_i·2^i`, the workspace convention).
+pub trait MultilinearPcs<F: KaizenField> {
+    /// What the verifier holds.
+    type Commitment: Clone
+        + std::fmt::Debug
+        + PartialEq
+        + CanonicalSerialize
+        + CanonicalDeserialize
+        + Send
+        + Sync;
+    /// What the prover keeps to open later (includes the evaluations).
+    type ProverData: Send + Sync;
+    /// An opening proof.
+    type Proof: Clone
+        + std::fmt::Debug
+        + PartialEq
+        + CanonicalSerialize
+        + CanonicalDeserialize
+        + Send
+        + Sync;
+
+    /// Largest number of variables this instance commits to.
+    fn max_num_vars(&self) -> usize;
+
+    /// Commits to the polynomial with these evaluations (a power-of-two count).
+    fn commit(&self, evals: &[F]) -> Result<(Self::Commitment, Self::ProverData), PcsError>;
+
+    /// The commitment a prover's data belongs to.
+    fn commitment(data: &Self::ProverData) -> Self::Commitment;
+
+    /// The committed evaluations.
+    fn evals(data: &Self::ProverData) -> &[F];
+
+    /// Number of variables of a committed polynomial.
+    fn num_vars(commitment: &Self::Commitment) -> usize;
+
+    /// Opens the committed polynomials (all with the same number of variables) at `point`:
+    /// returns their values and one proof.
+    fn open<T: Transcript<F>>(
+        &self,
+        data: &[&Self::ProverData],
+        point: &[F],
+        transcript: &mut T,
+    ) -> Result<(Vec<F>, Self::Proof), PcsError>;
+
+    /// Checks that the committed polynomials take `values` at `point`.
+    fn verify<T: Transcript<F>>(
+        &self,
+        commitments: &[&Self::Commitment],
+        point: &[F],
+        values: &[F],
+        proof: &Self::Proof,
+        transcript: &mut T,
+    ) -> Result<(), PcsError>;
+
+    /// Absorbs a commitment (its canonical bytes) into a transcript.
+    fn absorb_commitment<T: Transcript<F>>(commitment: &Self::Commitment, transcript: &mut T) {
+        transcript.absorb_bytes(b"pcs/commitment", &to_bytes(commitment));
+    }
+}
+
+/// Checks the common shape of an opening: a non-empty batch, one value per polynomial, equal
+/// sizes within the bound, and a point of that dimension. Returns the number of variables.
+pub(crate) fn check_batch(
+    num_vars: &[usize],
+    max_num_vars: usize,
+    point_len: usize,
+    values: Option<usize>,
+) -> Result<usize, PcsError> {
+    let &n = num_vars.first().ok_or(PcsError::EmptyBatch)?;
+    if num_vars.iter().any(|&m| m != n) {
+        return Err(PcsError::BatchSizes);
+    }
+    if n > max_num_vars {
+        return Err(PcsError::TooManyVariables {
+            max: max_num_vars,
+            got: n,
+        });
+    }
+    if point_len != n {
+        return Err(PcsError::PointDimension {
+            expected: n,
+            got: point_len,
+        });
+    }
+    if let Some(v) = values.filter(|&v| v != num_vars.len()) {
+        return Err(PcsError::ValueCount {
+            expected: num_vars.len(),
+            got: v,
+        });
+    }
+    Ok(n)
+}

@@ -320,3 +320,32 @@ macro_rules! suite {
 
 suite!(m61_ext2, M61Ext2);
 suite!(bls12_381, Fr);
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        /// Random small instances of every form: honest proofs verify with true claims, and
+        /// adding any nonzero value to any one round evaluation is rejected.
+        #[test]
+        fn small_instances(n in 1usize..6, form in 0usize..6, seed in any::<u64>(),
+                           round in any::<prop::sample::Index>(), slot in any::<prop::sample::Index>(),
+                           delta in 1u64..u64::MAX) {
+            let batch = [forms::<M61Ext2>(n, seed).swap_remove(form)];
+            let sums = [true_sum(&batch[0].0, &batch[0].1)];
+            let (proof, _) = run(&batch, &sums);
+            let claims = check(&batch, &sums, &proof).unwrap();
+            for (claim, table) in claims[0].iter().zip(&batch[0].1) {
+                let poly = MultilinearPoly::new(table.clone()).unwrap();
+                prop_assert_eq!(poly.evaluate(&claim.point).unwrap(), claim.value);
+            }
+            let mut bad = proof.clone();
+            let r = round.index(bad.rounds.len());
+            let s = slot.index(bad.rounds[r].evals.len());
+            bad.rounds[r].evals[s] += M61Ext2::from(delta);
+            prop_assert!(check(&batch, &sums, &bad).is_err());
+        }
+    }
+}

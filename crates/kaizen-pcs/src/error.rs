@@ -1,0 +1,84 @@
+use ark_serialize::SerializationError;
+use kaizen_sumcheck::SumcheckError;
+use thiserror::Error;
+
+/// Why a commitment, opening or verification failed.
+#[derive(Debug, Error)]
+pub enum PcsError {
+    /// Evaluation count that is not a power of two.
+    #[error("{0} evaluations is not a power of two")]
+    NotPowerOfTwo(usize),
+    /// More variables than the setup supports.
+    #[error("polynomial has {got} variables, the scheme supports at most {max}")]
+    TooManyVariables {
+        /// The bound.
+        max: usize,
+        /// Requested.
+        got: usize,
+    },
+    /// The field has no subgroup of the needed size.
+    #[error("no 2^{log_size}-th root of unity (field 2-adicity {two_adicity})")]
+    NoRootOfUnity {
+        /// Requested domain size (log).
+        log_size: u32,
+        /// The field's 2-adicity.
+        two_adicity: u32,
+    },
+    /// A point of the wrong dimension.
+    #[error("point has {got} coordinates, polynomial has {expected} variables")]
+    PointDimension {
+        /// Number of variables.
+        expected: usize,
+        /// Coordinates supplied.
+        got: usize,
+    },
+    /// Opening or verifying an empty batch.
+    #[error("empty batch")]
+    EmptyBatch,
+    /// Polynomials of different sizes in one batch.
+    #[error("polynomials in one batch must have the same number of variables")]
+    BatchSizes,
+    /// Number of claimed values differs from the batch size.
+    #[error("{got} values for {expected} polynomials")]
+    ValueCount {
+        /// Polynomials in the batch.
+        expected: usize,
+        /// Values supplied.
+        got: usize,
+    },
+    /// A commitment inconsistent with the scheme's parameters.
+    #[error("commitment does not match the scheme's parameters: {0}")]
+    CommitmentShape(&'static str),
+    /// A proof whose parts have the wrong sizes.
+    #[error("malformed proof: {0}")]
+    ProofShape(String),
+    /// A Merkle authentication path that does not lead to the root.
+    #[error("query {query}: Merkle path of polynomial {poly} does not match the commitment")]
+    MerklePath {
+        /// Query index.
+        query: usize,
+        /// Polynomial in the batch.
+        poly: usize,
+    },
+    /// The random-combination row disagrees with the opened column.
+    #[error("query {query}: proximity check failed (committed word is not close to a codeword)")]
+    Proximity {
+        /// Query index.
+        query: usize,
+    },
+    /// The evaluation row disagrees with the opened column.
+    #[error("query {query}: consistency check failed")]
+    Consistency {
+        /// Query index.
+        query: usize,
+    },
+    /// The claimed values do not match the evaluation row.
+    #[error("claimed values do not match the opened evaluation row")]
+    Evaluation,
+    /// An error from the multi-point reduction.
+    #[error(transparent)]
+    Sumcheck(#[from] SumcheckError),
+    /// Malformed proof or commitment bytes.
+    #[error("malformed bytes: {0}")]
+    Serialization(#[from] SerializationError),
+}

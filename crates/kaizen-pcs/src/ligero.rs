@@ -1,0 +1,530 @@
+//! Ligero-style multilinear commitment (Ames–Hazay–Ishai–Venkitasubramaniam; the multilinear form as in
+//! Brakedown/Orion and DESIGN §5) over a field with large power-of-two subgroups (M61²).
+//!
+//! **Commit.** The `2^n` evaluations form a `2^a × 2^b` matrix `M` (row-major: the low `b` variables
+//! index columns, the high `a` variables rows). Each row is Reed–Solomon-encoded — read as the
+//! coefficients of a polynomial of degree `< 2^b` and evaluated on a subgroup of size
+//! `L = 2^b/ρ` — and each column of the encoded matrix `E` is a leaf of a blake3 Merkle tree. The
+//! commitment is the root (and `n`).
+//!
+//! **Open** `k` polynomials at `z = (z_lo, z_hi)`: `P(z) = eq(z_hi)ᵀ·M·eq(z_lo)`. After absorbing the
+//! commitments, `z` and the values, the transcript gives `β` and `γ ∈ F^{k·2^a}`. The prover sends
+//! the proximity row `u = Σ_{i,r} γ_{i,r}·M_i[r]` and the evaluation row `v = Σ_i β^i·eq(z_hi)ᵀ·M_i`;
+//! after absorbing both, the transcript picks `t` columns and the prover opens them in every tree.
+//! The verifier checks `⟨v, eq(z_lo)⟩ = Σ_i β^i·value_i` and, at each opened column `j`,
+//! `Enc(u)_j = Σ γ_{i,r}·E_i[r][j]` (proximity) and `Enc(v)_j = Σ_i β^i Σ_r eq(z_hi)_r·E_i[r][j]`
+//! (consistency), plus the Merkle paths.
+//!
+//! **Security** (unique-decoding regime). The code has relative distance `1 − ρ`; a committed word
+//! farther than `δ = (1 − ρ)/2` from the code passes one column query with probability at most
+//! `1 − δ = (1 + ρ)/2`, so `t = ⌈λ / −log2((1+ρ)/2)⌉` queries give `2^-λ`: 148 at `ρ = 1/4`,
+//! `λ = 100`. The random combinations add a field-size term of about `(k·2^a + L)/|F|`, below
+//! `2^-90` for every size we commit to over M61² (`|F| ≈ 2^122`); blake3 gives 128-bit collision
+//! resistance. Choose larger `λ` with [`LigeroParams::with_security`].
+//!
+//! **Shape.** [`MatrixShape::Square`] (`a = ⌊n/2⌋`) or [`MatrixShape::Rows`] (few long rows, for the
+//! recursion to come: every query hashes one column of `2^a` entries). Proof size is about
+//! `2·2^b + t·k·2^a` field elements plus `t·k` Merkle paths.
+use std::marker::PhantomData;
+
+use ark_serialize::{
+    CanonicalDeserialize, CanonicalSerialize, Compress, Read, SerializationError, Valid, Validate,
+};
+use kaizen_field::{eq_table, serialize::read_vec, KaizenField, Transcript, PAR_MIN_LEN};
+use rayon::prelude::*;
+
+use crate::{
+    check_batch,
+    fft::Radix2Domain,
+    merkle::{hash_leaf, Digest, MerklePath, MerkleTree},
+    MultilinearPcs, PcsError,
+};
+
+/// How the evaluation vector is laid out as a matrix.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MatrixShape {
+    /// `2^⌊n/2⌋` rows.
+    Square,
+    /// `2^log_rows` rows (fewer if the polynomial is smaller).
+    Rows(u32),
+}
+
+/// Parameters of the Ligero scheme.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LigeroParams {
+    /// Largest number of variables.
+    pub max_num_vars: usize,
+    /// `log2(1/ρ)`.
+    pub log_inv_rate: u32,
+    /// Column queries `t`.
+    pub queries: usize,
+    /// Matrix layout.
+    pub shape: MatrixShape,
+}
+
+impl LigeroParams {
+    /// Rate 1/4, 100-bit security (148 queries).
+    pub fn new(max_num_vars: usize, shape: MatrixShape) -> Self {
+        Self {
+            max_num_vars,
+            log_inv_rate: 2,
+            queries: 0,
+            shape,
+        }
+        .with_security(100)
+    }
+
+    /// Sets the number of queries for `lambda` bits in the unique-decoding regime:
+    /// `t = ⌈λ / −log2((1+ρ)/2)⌉`.
+    pub fn with_security(mut self, lambda: u32) -> Self {
+        self.queries = queries_for(lambda, self.log_inv_rate);
+        self
+    }
+
+    /// `(log rows, log cols)` for a polynomial in `num_vars` variables.
+    pub fn split(&self, num_vars: usize) -> (usize, usize) {
+        let a = match self.shape {
+            MatrixShape::Square => num_vars / 2,
+            MatrixShape::Rows(r) => (r as usize).min(num_vars),
+        };
+        (a, num_vars - a)
+    }
+}
+
+/// `⌈λ / −log2((1+ρ)/2)⌉` with `ρ = 2^-log_inv_rate`.
+pub fn queries_for(lambda: u32, log_inv_rate: u32) -> usize {
+    let rho = 0.5f64.powi(log_inv_rate as i32);
+    (f64::from(lambda) / -((1.0 + rho) / 2.0).log2()).ceil() as usize
+}
+
+/// The Ligero scheme over `F`.
+#[derive(Clone, Debug)]
+pub struct Ligero<F> {
+    params: LigeroParams,
+    _field: PhantomData<F>,
+}
+
+/// A Ligero commitment: the Merkle root of the encoded columns and the number of variables.
+#[derive(Clone, Debug, PartialEq, Eq, CanonicalSerialize, CanonicalDeserialize)]
+pub struct LigeroCommitment {
+    /// Merkle root over the encoded matrix's columns.
+    pub root: Digest,
+    /// Number of variables of the committed polynomial.
+    pub num_vars: u32,
+}
+
+/// What the prover keeps: the evaluations, the encoded rows and the tree.
+#[derive(Clone, Debug)]
+pub struct LigeroData<F> {
+    evals: Vec<F>,
+    encoded: Vec<F>,
+    tree: MerkleTree,
+    num_vars: usize,
+}
+
+/// One opened column per polynomial of the batch, with their Merkle paths.
+#[derive(Clone, Debug, PartialEq, Eq, CanonicalSerialize)]
+pub struct ColumnOpening<F: KaizenField> {
+    /// `E_i[r][j]` for each polynomial `i`, then each row `r`.
+    pub values: Vec<F>,
+    /// One path per polynomial.
+    pub paths: Vec<MerklePath>,
+}
+
+/// A Ligero opening proof.
+#[derive(Clone, Debug, PartialEq, Eq, CanonicalSerialize)]
+pub struct LigeroProof<F: KaizenField> {
+    /// The proximity row `u`.
+    pub proximity: Vec<F>,
+    /// The evaluation row `v`.
+    pub evaluation: Vec<F>,
+    /// The opened columns, in query order.
+    pub openings: Vec<ColumnOpening<F>>,
+}
+
+impl<F: KaizenField> Ligero<F> {
+    /// The scheme with these parameters.
+    pub fn new(params: LigeroParams) -> Self {
+        Self {
+            params,
+            _field: PhantomData,
+        }
+    }
+
+    /// The parameters.
+    pub fn params(&self) -> &LigeroParams {
+        &self.params
+    }
+
+    fn domain(&self, log_cols: usize) -> Result<Radix2Domain<F>, PcsError> {
+        Radix2Domain::new(log_cols as u32 + self.params.log_inv_rate)
+    }
+
+    /// Hashes column `j` of a `rows × len` encoded matrix.
+    fn leaf(encoded: &[F], rows: usize, len: usize, j: usize, buf: &mut Vec<u8>) -> Digest {
+        buf.clear();
+        for r in 0..rows {
+            // Writing into a Vec cannot fail.
+            let _ = encoded[r * len + j].serialize_compressed(&mut *buf);
+        }
+        hash_leaf(buf)
+    }
+
+    fn column_leaf(values: &[F], buf: &mut Vec<u8>) -> Digest {
+        buf.clear();
+        for v in values {
+            let _ = v.serialize_compressed(&mut *buf);
+        }
+        hash_leaf(buf)
+    }
+
+    /// Absorbs the public inputs of an opening and draws `β` and `γ`.
+    fn challenges<T: Transcript<F>>(
+        commitments: &[LigeroCommitment],
+        point: &[F],
+        values: &[F],
+        rows: usize,
+        transcript: &mut T,
+    ) -> (Vec<F>, Vec<F>) {
+        for c in commitments {
+            transcript.absorb_bytes(b"ligero/root", &c.root);
+            transcript.absorb_bytes(b"ligero/num_vars", &c.num_vars.to_le_bytes());
+        }
+        transcript.absorb_fields(b"ligero/point", point);
+        transcript.absorb_fields(b"ligero/values", values);
+        let beta = transcript.challenge(b"ligero/beta");
+        let betas = std::iter::successors(Some(F::ONE), |b| Some(*b * beta))
+            .take(commitments.len())
+            .collect();
+        let gammas = transcript.challenges(b"ligero/gamma", commitments.len() * rows);
+        (betas, gammas)
+    }
+
+    fn encode_matrix(
+        &self,
+        evals: &[F],
+        log_rows: usize,
+        log_cols: usize,
+    ) -> Result<Vec<F>, PcsError> {
+        let domain = self.domain(log_cols)?;
+        let len = domain.size();
+        let cols = 1 << log_cols;
+        let mut encoded = vec![F::ZERO; len << log_rows];
+        encoded
+            .par_chunks_mut(len)
+            .zip(evals.par_chunks(cols))
+            .for_each(|(out, row)| domain.encode_into(row, out));
+        Ok(encoded)
+    }
+
+    fn tree(encoded: &[F], rows: usize, len: usize) -> MerkleTree {
+        let leaves = (0..len)
+            .into_par_iter()
+            .with_min_len(PAR_MIN_LEN / rows.max(1) + 1)
+            .map_init(Vec::new, |buf, j| Self::leaf(encoded, rows, len, j, buf))
+            .collect();
+        MerkleTree::new(leaves)
+    }
+}
+
+/// `Σ_r w_r·M[r]` for a row-major matrix with rows of length `cols`.
+fn combine_rows<F: KaizenField>(matrix: &[F], cols: usize, weights: &[F]) -> Vec<F> {
+    let mut out = vec![F::ZERO; cols];
+    out.par_chunks_mut(PAR_MIN_LEN.min(cols))
+        .enumerate()
+        .for_each(|(c, chunk)| {
+            let start = c * chunk.len();
+            for (row, &w) in matrix.chunks_exact(cols).zip(weights) {
+                for (o, &x) in chunk.iter_mut().zip(&row[start..]) {
+                    *o += w * x;
+                }
+            }
+        });
+    out
+}
+
+fn add_scaled<F: KaizenField>(acc: &mut [F], x: &[F], s: F) {
+    acc.iter_mut().zip(x).for_each(|(a, &b)| *a += s * b);
+}
+
+fn inner<F: KaizenField>(a: &[F], b: &[F]) -> F {
+    a.iter().zip(b).map(|(&x, &y)| x * y).sum()
+}
+
+impl<F: KaizenField> MultilinearPcs<F> for Ligero<F> {
+    type Commitment = LigeroCommitment;
+    type ProverData = LigeroData<F>;
+    type Proof = LigeroProof<F>;
+
+    fn max_num_vars(&self) -> usize {
+        self.params.max_num_vars
+    }
+
+    fn commit(&self, evals: &[F]) -> Result<(LigeroCommitment, LigeroData<F>), PcsError> {
+        if !evals.len().is_power_of_two() {
+            return Err(PcsError::NotPowerOfTwo(evals.len()));
+        }
+        let num_vars = evals.len().trailing_zeros() as usize;
+        if num_vars > self.params.max_num_vars {
+            return Err(PcsError::TooManyVariables {
+                max: self.params.max_num_vars,
+                got: num_vars,
+            });
+        }
+        let (log_rows, log_cols) = self.params.split(num_vars);
+        let encoded = self.encode_matrix(evals, log_rows, log_cols)?;
+        let len = 1 << (log_cols + self.params.log_inv_rate as usize);
+        let tree = Self::tree(&encoded, 1 << log_rows, len);
+        let commitment = LigeroCommitment {
+            root: tree.root(),
+            num_vars: num_vars as u32,
+        };
+        Ok((
+            commitment,
+            LigeroData {
+                evals: evals.to_vec(),
+                encoded,
+                tree,
+                num_vars,
+            },
+        ))
+    }
+
+    fn commitment(data: &LigeroData<F>) -> LigeroCommitment {
+        LigeroCommitment {
+            root: data.tree.root(),
+            num_vars: data.num_vars as u32,
+        }
+    }
+
+    fn evals(data: &LigeroData<F>) -> &[F] {
+        &data.evals
+    }
+
+    fn num_vars(commitment: &LigeroCommitment) -> usize {
+        commitment.num_vars as usize
+    }
+
+    fn open<T: Transcript<F>>(
+        &self,
+        data: &[&LigeroData<F>],
+        point: &[F],
+        transcript: &mut T,
+    ) -> Result<(Vec<F>, LigeroProof<F>), PcsError> {
+        let sizes: Vec<usize> = data.iter().map(|d| d.num_vars).collect();
+        let n = check_batch(&sizes, self.params.max_num_vars, point.len(), None)?;
+        let (log_rows, log_cols) = self.params.split(n);
+        let (rows, cols) = (1usize << log_rows, 1usize << log_cols);
+        let (z_lo, z_hi) = point.split_at(log_cols);
+        let (eq_lo, eq_hi) = (eq_table(z_lo), eq_table(z_hi));
+        let rows_v: Vec<Vec<F>> = data
+            .iter()
+            .map(|d| combine_rows(&d.evals, cols, &eq_hi))
+            .collect();
+        let values: Vec<F> = rows_v.iter().map(|v| inner(v, &eq_lo)).collect();
+
+        let commitments: Vec<_> = data.iter().map(|d| Self::commitment(d)).collect();
+        let (betas, gammas) = Self::challenges(&commitments, point, &values, rows, transcript);
+        let mut proximity = vec![F::ZERO; cols];
+        let mut evaluation = vec![F::ZERO; cols];
+        for ((d, v), (&beta, gamma)) in data
+            .iter()
+            .zip(&rows_v)
+            .zip(betas.iter().zip(gammas.chunks(rows)))
+        {
+            add_scaled(&mut proximity, &combine_rows(&d.evals, cols, gamma), F::ONE);
+            add_scaled(&mut evaluation, v, beta);
+        }
+        transcript.absorb_fields(b"ligero/proximity", &proximity);
+        transcript.absorb_fields(b"ligero/evaluation", &evaluation);
+        let len = cols << self.params.log_inv_rate;
+        let queries = transcript.squeeze_indices(b"ligero/queries", self.params.queries, len);
+        let openings = queries
+            .iter()
+            .map(|&j| ColumnOpening {
+                values: data
+                    .iter()
+                    .flat_map(|d| (0..rows).map(move |r| d.encoded[r * len + j]))
+                    .collect(),
+                paths: data.iter().map(|d| d.tree.open(j)).collect(),
+            })
+            .collect();
+        Ok((
+            values,
+            LigeroProof {
+                proximity,
+                evaluation,
+                openings,
+            },
+        ))
+    }
+
+    fn verify<T: Transcript<F>>(
+        &self,
+        commitments: &[&LigeroCommitment],
+        point: &[F],
+        values: &[F],
+        proof: &LigeroProof<F>,
+        transcript: &mut T,
+    ) -> Result<(), PcsError> {
+        let sizes: Vec<usize> = commitments.iter().map(|c| c.num_vars as usize).collect();
+        let n = check_batch(
+            &sizes,
+            self.params.max_num_vars,
+            point.len(),
+            Some(values.len()),
+        )?;
+        let (log_rows, log_cols) = self.params.split(n);
+        let (rows, cols) = (1usize << log_rows, 1usize << log_cols);
+        let k = commitments.len();
+        if proof.proximity.len() != cols || proof.evaluation.len() != cols {
+            return Err(PcsError::ProofShape(format!(
+                "rows u, v must have {cols} entries"
+            )));
+        }
+        if proof.openings.len() != self.params.queries {
+            return Err(PcsError::ProofShape(format!(
+                "{} column openings, expected {}",
+                proof.openings.len(),
+                self.params.queries
+            )));
+        }
+        let owned: Vec<LigeroCommitment> = commitments.iter().map(|&c| c.clone()).collect();
+        let (betas, gammas) = Self::challenges(&owned, point, values, rows, transcript);
+        let (z_lo, z_hi) = point.split_at(log_cols);
+        let (eq_lo, eq_hi) = (eq_table(z_lo), eq_table(z_hi));
+        let expected: F = betas.iter().zip(values).map(|(&b, &v)| b * v).sum();
+        if inner(&proof.evaluation, &eq_lo) != expected {
+            return Err(PcsError::Evaluation);
+        }
+        transcript.absorb_fields(b"ligero/proximity", &proof.proximity);
+        transcript.absorb_fields(b"ligero/evaluation", &proof.evaluation);
+        let len = cols << self.params.log_inv_rate;
+        let depth = len.trailing_zeros() as usize;
+        let queries = transcript.squeeze_indices(b"ligero/queries", self.params.queries, len);
+        let domain = self.domain(log_cols)?;
+        let (enc_u, enc_v) = (
+            domain.encode(&proof.proximity),
+            domain.encode(&proof.evaluation),
+        );
+        let mut buf = Vec::new();
+        for (q, (&j, opening)) in queries.iter().zip(&proof.openings).enumerate() {
+            if opening.values.len() != k * rows || opening.paths.len() != k {
+                return Err(PcsError::ProofShape(format!(
+                    "query {q}: column of wrong size"
+                )));
+            }
+            let mut prox = F::ZERO;
+            let mut cons = F::ZERO;
+            for (i, ((column, path), c)) in opening
+                .values
+                .chunks_exact(rows)
+                .zip(&opening.paths)
+                .zip(commitments)
+                .enumerate()
+            {
+                if !path.verify(&c.root, j, Self::column_leaf(column, &mut buf), depth) {
+                    return Err(PcsError::MerklePath { query: q, poly: i });
+                }
+                prox += inner(&gammas[i * rows..(i + 1) * rows], column);
+                cons += betas[i] * inner(&eq_hi, column);
+            }
+            if prox != enc_u[j] {
+                return Err(PcsError::Proximity { query: q });
+            }
+            if cons != enc_v[j] {
+                return Err(PcsError::Consistency { query: q });
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<F: KaizenField> Valid for ColumnOpening<F> {
+    fn check(&self) -> Result<(), SerializationError> {
+        Ok(())
+    }
+}
+
+impl<F: KaizenField> CanonicalDeserialize for ColumnOpening<F> {
+    fn deserialize_with_mode<R: Read>(
+        mut reader: R,
+        compress: Compress,
+        validate: Validate,
+    ) -> Result<Self, SerializationError> {
+        Ok(Self {
+            values: read_vec(&mut reader, compress, validate)?,
+            paths: read_vec(&mut reader, compress, validate)?,
+        })
+    }
+}
+
+impl<F: KaizenField> Valid for LigeroProof<F> {
+    fn check(&self) -> Result<(), SerializationError> {
+        Ok(())
+    }
+}
+
+impl<F: KaizenField> CanonicalDeserialize for LigeroProof<F> {
+    fn deserialize_with_mode<R: Read>(
+        mut reader: R,
+        compress: Compress,
+        validate: Validate,
+    ) -> Result<Self, SerializationError> {
+        Ok(Self {
+            proximity: read_vec(&mut reader, compress, validate)?,
+            evaluation: read_vec(&mut reader, compress, validate)?,
+            openings: read_vec(&mut reader, compress, validate)?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kaizen_field::{Blake3Transcript, M61Ext2};
+
+    type F = M61Ext2;
+
+    #[test]
+    fn query_count_matches_design() {
+        assert_eq!(queries_for(100, 2), 148);
+        assert_eq!(LigeroParams::new(20, MatrixShape::Square).queries, 148);
+        assert!(queries_for(128, 2) > 148);
+        assert!(queries_for(100, 1) > 148);
+    }
+
+    /// A committed word that is not a codeword (10% of one row's positions changed before
+    /// hashing) is caught by the column checks.
+    #[test]
+    fn non_codeword_is_rejected() {
+        let pcs = Ligero::<F>::new(LigeroParams::new(12, MatrixShape::Square));
+        let evals: Vec<F> = (0..1u64 << 12).map(|i| F::from(i * i + 1)).collect();
+        let (_, mut data) = pcs.commit(&evals).unwrap();
+        let (log_rows, log_cols) = pcs.params().split(12);
+        let len = 1usize << (log_cols + 2);
+        for j in (0..len).step_by(10) {
+            data.encoded[3 * len + j] += F::from(7u64);
+        }
+        data.tree = Ligero::<F>::tree(&data.encoded, 1 << log_rows, len);
+        let commitment = Ligero::<F>::commitment(&data);
+        let point: Vec<F> = (0..12u64).map(|i| F::from(i + 3)).collect();
+        let (values, proof) = pcs
+            .open(&[&data], &point, &mut Blake3Transcript::new(b"t"))
+            .unwrap();
+        let r = pcs.verify(
+            &[&commitment],
+            &point,
+            &values,
+            &proof,
+            &mut Blake3Transcript::new(b"t"),
+        );
+        assert!(
+            matches!(
+                r,
+                Err(PcsError::Proximity { .. } | PcsError::Consistency { .. })
+            ),
+            "{r:?}"
+        );
+    }
+}

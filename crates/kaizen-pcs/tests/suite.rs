@@ -1,0 +1,255 @@
+//! The generic PCS suite every backend must pass: round trips, batches, multi-point openings, and
+//! rejection of wrong values, points, commitments, and tampered or truncated proofs.
+#![allow(clippy::unwrap_used, clippy::panic)]
+use ark_std::UniformRand;
+use kaizen_field::{
+    serialize::{from_bytes, to_bytes},
+    Blake3Transcript, Field, KaizenField, M61Ext2, MultilinearPoly,
+};
+use kaizen_pcs::{
+    ligero::{Ligero, LigeroParams, MatrixShape},
+    multipoint::{open_points, verify_points, MultiPointProof},
+    MultilinearPcs, PcsError,
+};
+use kaizen_sumcheck::Claim;
+use rand::SeedableRng;
+use rand_chacha::ChaCha20Rng;
+
+fn rand_vec<F: KaizenField + UniformRand>(rng: &mut ChaCha20Rng, n: usize) -> Vec<F> {
+    (0..n).map(|_| F::rand(rng)).collect()
+}
+
+fn tr() -> Blake3Transcript {
+    Blake3Transcript::new(b"pcs-suite")
+}
+
+fn round_trips<F: KaizenField + UniformRand, S: MultilinearPcs<F>>(pcs: &S, sizes: &[usize]) {
+    let mut rng = ChaCha20Rng::seed_from_u64(1);
+    for &n in sizes {
+        let polys: Vec<Vec<F>> = (0..3).map(|_| rand_vec(&mut rng, 1 << n)).collect();
+        let committed: Vec<_> = polys.iter().map(|p| pcs.commit(p).unwrap()).collect();
+        let point: Vec<F> = rand_vec(&mut rng, n);
+        let truth: Vec<F> = polys
+            .iter()
+            .map(|p| {
+                MultilinearPoly::new(p.clone())
+                    .unwrap()
+                    .evaluate(&point)
+                    .unwrap()
+            })
+            .collect();
+        for k in [1usize, 3] {
+            let data: Vec<_> = committed[..k].iter().map(|(_, d)| d).collect();
+            let comms: Vec<_> = committed[..k].iter().map(|(c, _)| c).collect();
+            let (values, proof) = pcs.open(&data, &point, &mut tr()).unwrap();
+            assert_eq!(values, truth[..k], "n={n} k={k}");
+            pcs.verify(&comms, &point, &values, &proof, &mut tr())
+                .unwrap();
+
+            // Wrong value (any one of the batch).
+            for i in 0..k {
+                let mut bad = values.clone();
+                bad[i] += F::ONE;
+                assert!(
+                    pcs.verify(&comms, &point, &bad, &proof, &mut tr()).is_err(),
+                    "wrong value"
+                );
+            }
+            // Wrong point.
+            if n > 0 {
+                let mut p2 = point.clone();
+                p2[n - 1] += F::ONE;
+                assert!(
+                    pcs.verify(&comms, &p2, &values, &proof, &mut tr()).is_err(),
+                    "wrong point"
+                );
+            }
+            // Wrong commitment: another polynomial's.
+            let other = pcs.commit(&rand_vec::<F>(&mut rng, 1 << n)).unwrap().0;
+            let mut swapped = comms.clone();
+            swapped[0] = &other;
+            assert!(
+                pcs.verify(&swapped, &point, &values, &proof, &mut tr())
+                    .is_err(),
+                "wrong commitment"
+            );
+            // Another transcript state.
+            let mut t2 = tr();
+            S::absorb_commitment(comms[0], &mut t2);
+            assert!(
+                pcs.verify(&comms, &point, &values, &proof, &mut t2)
+                    .is_err(),
+                "transcript"
+            );
+
+            // Serialization: round trip; truncations and byte flips are errors, never panics.
+            let bytes = to_bytes(&proof);
+            assert_eq!(from_bytes::<S::Proof>(&bytes).unwrap(), proof);
+            for cut in [0, 1, bytes.len() / 3, bytes.len() - 1] {
+                assert!(
+                    from_bytes::<S::Proof>(&bytes[..cut]).is_err(),
+                    "truncated at {cut}"
+                );
+            }
+            let step = (bytes.len() / 40).max(1);
+            for pos in (0..bytes.len()).step_by(step).chain(0..bytes.len().min(24)) {
+                let mut b = bytes.clone();
+                b[pos] ^= 0x5a;
+                if let Ok(p) = from_bytes::<S::Proof>(&b) {
+                    assert!(
+                        pcs.verify(&comms, &point, &values, &p, &mut tr()).is_err(),
+                        "flip at {pos}"
+                    );
+                }
+            }
+        }
+        let c = &committed[0].0;
+        assert_eq!(&from_bytes::<S::Commitment>(&to_bytes(c)).unwrap(), c);
+        assert!(from_bytes::<S::Commitment>(&to_bytes(c)[..4]).is_err());
+    }
+}
+
+fn shape_errors<F: KaizenField + UniformRand, S: MultilinearPcs<F>>(pcs: &S) {
+    let mut rng = ChaCha20Rng::seed_from_u64(2);
+    assert!(matches!(
+        pcs.commit(&rand_vec::<F>(&mut rng, 3)),
+        Err(PcsError::NotPowerOfTwo(3))
+    ));
+    let too_big = vec![F::ZERO; 1 << (pcs.max_num_vars() + 1)];
+    assert!(matches!(
+        pcs.commit(&too_big),
+        Err(PcsError::TooManyVariables { .. })
+    ));
+    let (c4, d4) = pcs.commit(&rand_vec::<F>(&mut rng, 16)).unwrap();
+    let (c5, d5) = pcs.commit(&rand_vec::<F>(&mut rng, 32)).unwrap();
+    let p4: Vec<F> = rand_vec(&mut rng, 4);
+    assert!(matches!(
+        pcs.open(&[], &p4, &mut tr()),
+        Err(PcsError::EmptyBatch)
+    ));
+    assert!(matches!(
+        pcs.open(&[&d4, &d5], &p4, &mut tr()),
+        Err(PcsError::BatchSizes)
+    ));
+    assert!(matches!(
+        pcs.open(&[&d5], &p4, &mut tr()),
+        Err(PcsError::PointDimension { .. })
+    ));
+    let (values, proof) = pcs.open(&[&d4], &p4, &mut tr()).unwrap();
+    assert!(matches!(
+        pcs.verify(&[&c4], &p4, &[values[0], values[0]], &proof, &mut tr()),
+        Err(PcsError::ValueCount { .. })
+    ));
+    assert!(pcs.verify(&[&c5], &p4, &values, &proof, &mut tr()).is_err());
+}
+
+fn multi_point<F: KaizenField + UniformRand, S: MultilinearPcs<F>>(pcs: &S) {
+    let mut rng = ChaCha20Rng::seed_from_u64(3);
+    let n = 8;
+    let evals: Vec<F> = rand_vec(&mut rng, 1 << n);
+    let poly = MultilinearPoly::new(evals.clone()).unwrap();
+    let (commitment, data) = pcs.commit(&evals).unwrap();
+    let claims: Vec<Claim<F>> = (0..3)
+        .map(|_| {
+            let point: Vec<F> = rand_vec(&mut rng, n);
+            Claim {
+                value: poly.evaluate(&point).unwrap(),
+                point,
+            }
+        })
+        .collect();
+    let proof = open_points(pcs, &data, &claims, &mut tr()).unwrap();
+    verify_points(pcs, &commitment, &claims, &proof, &mut tr()).unwrap();
+    let bytes = to_bytes(&proof);
+    let back: MultiPointProof<F, S::Proof> = from_bytes(&bytes).unwrap();
+    assert_eq!(back, proof);
+    for i in 0..claims.len() {
+        let mut bad = claims.clone();
+        bad[i].value += F::ONE;
+        assert!(verify_points(pcs, &commitment, &bad, &proof, &mut tr()).is_err());
+        let p2 = open_points(pcs, &data, &bad, &mut tr()).unwrap();
+        assert!(verify_points(pcs, &commitment, &bad, &p2, &mut tr()).is_err());
+    }
+}
+
+macro_rules! pcs_suite {
+    ($name:ident, $f:ty, $pcs:expr, $sizes:expr) => {
+        mod $name {
+            use super::*;
+            #[test]
+            fn round_trips_and_tampering() {
+                round_trips::<$f, _>(&$pcs, &$sizes);
+            }
+            #[test]
+            fn malformed_inputs() {
+                shape_errors::<$f, _>(&$pcs);
+            }
+            #[test]
+            fn several_points() {
+                multi_point::<$f, _>(&$pcs);
+            }
+        }
+    };
+}
+
+pcs_suite!(
+    ligero_square,
+    M61Ext2,
+    Ligero::<M61Ext2>::new(LigeroParams::new(12, MatrixShape::Square)),
+    [0, 1, 5, 10]
+);
+pcs_suite!(
+    ligero_rows,
+    M61Ext2,
+    Ligero::<M61Ext2>::new(LigeroParams::new(12, MatrixShape::Rows(3))),
+    [2, 9]
+);
+
+/// Ligero-specific tampering: every part of an opening matters.
+mod ligero_tampering {
+    use super::*;
+    use kaizen_pcs::ligero::LigeroProof;
+
+    type F = M61Ext2;
+
+    #[test]
+    fn each_part_of_the_proof_is_checked() {
+        let pcs = Ligero::<F>::new(LigeroParams::new(10, MatrixShape::Square));
+        let mut rng = ChaCha20Rng::seed_from_u64(4);
+        let (c, d) = pcs.commit(&rand_vec::<F>(&mut rng, 1 << 10)).unwrap();
+        let point: Vec<F> = rand_vec(&mut rng, 10);
+        let (values, proof) = pcs.open(&[&d], &point, &mut tr()).unwrap();
+        let check = |p: &LigeroProof<F>| pcs.verify(&[&c], &point, &values, p, &mut tr());
+        check(&proof).unwrap();
+
+        let mut bad = proof.clone();
+        bad.openings[5].paths[0].siblings[2][7] ^= 1;
+        assert!(matches!(
+            check(&bad),
+            Err(PcsError::MerklePath { query: 5, poly: 0 })
+        ));
+
+        let mut bad = proof.clone();
+        bad.openings[9].values[3] += F::ONE;
+        assert!(matches!(
+            check(&bad),
+            Err(PcsError::MerklePath { query: 9, .. })
+        ));
+
+        let mut bad = proof.clone();
+        bad.proximity[0] += F::ONE;
+        assert!(check(&bad).is_err());
+
+        let mut bad = proof.clone();
+        bad.evaluation[1] += F::ONE;
+        assert!(check(&bad).is_err());
+
+        let mut bad = proof.clone();
+        bad.openings.pop();
+        assert!(matches!(check(&bad), Err(PcsError::ProofShape(_))));
+
+        let mut bad = proof.clone();
+        bad.openings[0].values.pop();
+        assert!(matches!(check(&bad), Err(PcsError::ProofShape(_))));
+    }
+}
