@@ -30,20 +30,15 @@ impl<F: KaizenField> Radix2Domain<F> {
         1 << self.log_size
     }
 
-    /// In place: coefficients `a_0..a_{n−1}` to evaluations `(Σ_k a_k ω^{ik})_i`, natural order.
-    pub fn fft(&self, a: &mut [F]) {
+    fn bit_reverse(&self, i: usize) -> usize {
+        i.reverse_bits()
+            .checked_shr(usize::BITS - self.log_size)
+            .unwrap_or(0)
+    }
+
+    /// Radix-2 butterflies on a bit-reversed array, from blocks of `2·half` upwards.
+    fn butterflies(&self, a: &mut [F], mut half: usize) {
         let n = a.len();
-        debug_assert_eq!(n, self.size());
-        if n == 1 {
-            return;
-        }
-        for i in 0..n {
-            let j = i.reverse_bits() >> (usize::BITS - self.log_size);
-            if i < j {
-                a.swap(i, j);
-            }
-        }
-        let mut half = 1;
         while half < n {
             let step = n / (2 * half);
             for block in a.chunks_exact_mut(2 * half) {
@@ -58,12 +53,33 @@ impl<F: KaizenField> Radix2Domain<F> {
         }
     }
 
+    /// In place: coefficients `a_0..a_{n−1}` to evaluations `(Σ_k a_k ω^{ik})_i`, natural order.
+    pub fn fft(&self, a: &mut [F]) {
+        debug_assert_eq!(a.len(), self.size());
+        for i in 0..a.len() {
+            let j = self.bit_reverse(i);
+            if i < j {
+                a.swap(i, j);
+            }
+        }
+        self.butterflies(a, 1);
+    }
+
     /// Reed–Solomon encoding: the message as coefficients of a polynomial of degree
-    /// `< message.len()`, evaluated on the whole domain, written into `out` (length `size`).
+    /// `< message.len()` (a power of two dividing the domain size), evaluated on the whole
+    /// domain, written into `out`.
+    ///
+    /// With `n = 2^ρ'·k` and only the first `k` coefficients non-zero, the bit-reversed input is
+    /// non-zero only at multiples of `2^ρ'`, and the first `ρ'` stages merely copy those values
+    /// across their blocks: we place them directly and start the butterflies there.
     pub fn encode_into(&self, message: &[F], out: &mut [F]) {
-        out[..message.len()].copy_from_slice(message);
-        out[message.len()..].iter_mut().for_each(|x| *x = F::ZERO);
-        self.fft(out);
+        debug_assert!(message.len().is_power_of_two() && out.len() == self.size());
+        let block = out.len() / message.len();
+        for (i, &m) in message.iter().enumerate() {
+            let at = self.bit_reverse(i);
+            out[at..at + block].iter_mut().for_each(|x| *x = m);
+        }
+        self.butterflies(out, block);
     }
 
     /// [`Radix2Domain::encode_into`] into a fresh vector.

@@ -160,16 +160,6 @@ impl<F: KaizenField> Ligero<F> {
         Radix2Domain::new(log_cols as u32 + self.params.log_inv_rate)
     }
 
-    /// Hashes column `j` of a `rows × len` encoded matrix.
-    fn leaf(encoded: &[F], rows: usize, len: usize, j: usize, buf: &mut Vec<u8>) -> Digest {
-        buf.clear();
-        for r in 0..rows {
-            // Writing into a Vec cannot fail.
-            let _ = encoded[r * len + j].serialize_compressed(&mut *buf);
-        }
-        hash_leaf(buf)
-    }
-
     fn column_leaf(values: &[F], buf: &mut Vec<u8>) -> Digest {
         buf.clear();
         for v in values {
@@ -217,15 +207,36 @@ impl<F: KaizenField> Ligero<F> {
         Ok(encoded)
     }
 
+    /// The Merkle tree over the columns of a `rows × len` encoded matrix. Columns are gathered in
+    /// blocks of [`COLUMN_BLOCK`] so every row is read in contiguous segments.
     fn tree(encoded: &[F], rows: usize, len: usize) -> MerkleTree {
-        let leaves = (0..len)
-            .into_par_iter()
-            .with_min_len(PAR_MIN_LEN / rows.max(1) + 1)
-            .map_init(Vec::new, |buf, j| Self::leaf(encoded, rows, len, j, buf))
-            .collect();
+        let elem = F::ZERO.compressed_size();
+        let block = COLUMN_BLOCK.min(len);
+        let mut leaves = vec![Digest::default(); len];
+        leaves
+            .par_chunks_mut(block)
+            .enumerate()
+            .for_each(|(b, out)| {
+                let j0 = b * block;
+                let mut bytes = vec![0u8; block * rows * elem];
+                for r in 0..rows {
+                    let segment = &encoded[r * len + j0..r * len + j0 + block];
+                    for (c, x) in segment.iter().enumerate() {
+                        let at = (c * rows + r) * elem;
+                        // Writing into a slice of the exact size cannot fail.
+                        let _ = x.serialize_compressed(&mut bytes[at..at + elem]);
+                    }
+                }
+                for (leaf, column) in out.iter_mut().zip(bytes.chunks_exact(rows * elem)) {
+                    *leaf = hash_leaf(column);
+                }
+            });
         MerkleTree::new(leaves)
     }
 }
+
+/// Columns hashed together when building the tree.
+const COLUMN_BLOCK: usize = 64;
 
 /// `Σ_r w_r·M[r]` for a row-major matrix with rows of length `cols`.
 fn combine_rows<F: KaizenField>(matrix: &[F], cols: usize, weights: &[F]) -> Vec<F> {

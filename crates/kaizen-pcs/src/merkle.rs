@@ -1,5 +1,6 @@
-//! Binary Merkle trees over blake3, with domain-separated leaves (`0x00 ‖ data`) and inner nodes
-//! (`0x01 ‖ left ‖ right`), so no leaf can be passed off as a node.
+//! Binary Merkle trees over blake3. Leaves and inner nodes are hashed in blake3's derive-key mode
+//! under two different contexts, so no leaf can be passed off as a node (and leaf data stays
+//! aligned for blake3's SIMD path).
 //!
 //! Kaizen-rs hashes standalone proofs with blake3; the Poseidon2 variant for in-circuit checking
 //! (DESIGN §5–§6) comes with the recursion milestone.
@@ -12,18 +13,20 @@ use rayon::prelude::*;
 /// A 32-byte blake3 digest.
 pub type Digest = [u8; 32];
 
+const LEAF_CONTEXT: &str = "kaizen-rs 2026-11 merkle leaf";
+const NODE_CONTEXT: &str = "kaizen-rs 2026-11 merkle node";
+
 /// Hashes one leaf's bytes.
 pub fn hash_leaf(bytes: &[u8]) -> Digest {
-    let mut h = blake3::Hasher::new();
-    h.update(&[0]);
-    h.update(bytes);
-    *h.finalize().as_bytes()
+    *blake3::Hasher::new_derive_key(LEAF_CONTEXT)
+        .update(bytes)
+        .finalize()
+        .as_bytes()
 }
 
 /// Hashes two children.
 pub fn hash_node(left: &Digest, right: &Digest) -> Digest {
-    let mut h = blake3::Hasher::new();
-    h.update(&[1]);
+    let mut h = blake3::Hasher::new_derive_key(NODE_CONTEXT);
     h.update(left);
     h.update(right);
     *h.finalize().as_bytes()
@@ -131,15 +134,15 @@ mod tests {
         let leaves: Vec<Digest> = (0u8..16).map(|i| hash_leaf(&[i])).collect();
         let tree = MerkleTree::new(leaves.clone());
         let root = tree.root();
-        for i in 0..16 {
+        for (i, &leaf) in leaves.iter().enumerate() {
             let path = tree.open(i);
-            assert!(path.verify(&root, i, leaves[i], 4));
-            assert!(!path.verify(&root, i ^ 1, leaves[i], 4), "wrong index");
+            assert!(path.verify(&root, i, leaf, 4));
+            assert!(!path.verify(&root, i ^ 1, leaf, 4), "wrong index");
             assert!(!path.verify(&root, i, hash_leaf(&[99]), 4), "wrong leaf");
-            assert!(!path.verify(&root, i, leaves[i], 3), "wrong depth");
+            assert!(!path.verify(&root, i, leaf, 3), "wrong depth");
             let mut bad = path.clone();
             bad.siblings[2][0] ^= 1;
-            assert!(!bad.verify(&root, i, leaves[i], 4), "tampered sibling");
+            assert!(!bad.verify(&root, i, leaf, 4), "tampered sibling");
         }
         assert!(
             !tree.open(0).verify(&root, 16, leaves[0], 4),
