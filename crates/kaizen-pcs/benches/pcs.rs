@@ -6,8 +6,8 @@
 use std::time::{Duration, Instant};
 
 use ark_std::UniformRand;
-use kaizen_field::{serialize::to_bytes, Blake3Transcript, KaizenField, M61Ext2};
-use kaizen_pcs::{Ligero, LigeroParams, MatrixShape, MultilinearPcs};
+use kaizen_field::{serialize::to_bytes, Blake3Transcript, Fr, KaizenField, M61Ext2};
+use kaizen_pcs::{Bls12Kzg, Ligero, LigeroParams, MatrixShape, MultilinearPcs};
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 
@@ -65,5 +65,13 @@ fn main() {
         bench("ligero square", &square, n);
         let rows = Ligero::<M61Ext2>::new(LigeroParams::new(n, MatrixShape::Rows(4)));
         bench("ligero 16 rows", &rows, n);
+    }
+    // Multilinear KZG over BLS12-381 (ark-poly-commit); its setup (G2 powers) dominates, so it
+    // runs at smaller sizes.
+    for n in if quick { vec![10] } else { vec![12, 16] } {
+        let t = Instant::now();
+        let kzg = Bls12Kzg::insecure_setup(n, 1);
+        println!("(kzg setup for 2^{n}: {:.1} s)", t.elapsed().as_secs_f64());
+        bench::<Fr, _>("kzg bls12-381", &kzg, n);
     }
 }

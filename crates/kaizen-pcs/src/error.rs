@@ -75,6 +75,9 @@ pub enum PcsError {
     /// The claimed values do not match the evaluation row.
     #[error("claimed values do not match the opened evaluation row")]
     Evaluation,
+    /// An error from the field layer.
+    #[error(transparent)]
+    Field(#[from] kaizen_field::FieldError),
     /// An error from the multi-point reduction.
     #[error(transparent)]
     Sumcheck(#[from] SumcheckError),

@@ -19,6 +19,7 @@
 
 mod error;
 pub mod fft;
+pub mod kzg;
 pub mod ligero;
 pub mod merkle;
 pub mod multipoint;
@@ -26,6 +27,7 @@ pub mod multipoint;
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 pub use error::PcsError;
 use kaizen_field::{serialize::to_bytes, KaizenField, Transcript};
+pub use kzg::{Bls12Kzg, MultilinearKzg};
 pub use ligero::{Ligero, LigeroParams, MatrixShape};
 
 /// A commitment scheme for multilinear polynomials given by their hypercube evaluations
