@@ -23,9 +23,7 @@ use ark_poly_commit::multilinear_pc::{
 use ark_serialize::{
     CanonicalDeserialize, CanonicalSerialize, Compress, Read, SerializationError, Valid, Validate,
 };
-use kaizen_field::{
-    serialize::read_vec, AdditiveGroup, Field, KaizenField, MultilinearPoly, Transcript,
-};
+use kaizen_field::{eq_table, serialize::read_vec, AdditiveGroup, Field, KaizenField, Transcript};
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 
