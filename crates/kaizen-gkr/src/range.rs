@@ -1,0 +1,295 @@
+//! Range checks `0 ≤ x < 2^k` by limb decomposition, batched over many vectors in one lookup.
+//!
+//! Each vector `v` (power-of-two length) is split into `L = ⌈k/16⌉` committed limb vectors with
+//! `v = Σ_j 2^{16j}·limb_j`, each limb looked up in the table `[0, 2^16)`. If `k` is not a multiple
+//! of 16, the top limb `y` (which must be `< 2^{k − 16(L−1)}`) is also looked up shifted, as
+//! `y·2^{16L − k}`: both `y` and the shifted value lie in `[0, 2^16)` only if `y` is small enough
+//! (no wrap-around, as `2^32 < p`). Limbs are **committed witness** (the caller commits them and the
+//! multiplicities before proving); the verifier derives the claim on `v` from the limb claims, all at
+//! the same point, and checks the shifted limb's claim against the top limb's.
+//!
+//! `k ≤ 64` and `k ≤ F::SIGNED_BITS`, so the limb sum never wraps modulo `p`.
+use kaizen_field::{KaizenField, Transcript, PAR_MIN_LEN};
+use kaizen_sumcheck::Claim;
+use rayon::prelude::*;
+
+use crate::{
+    lookup::{prove_lookup, verify_lookup, LookupProof, Segment, Table},
+    GkrError,
+};
+
+/// Bits per limb (the table has `2^LIMB_BITS` rows).
+pub const LIMB_BITS: u32 = 16;
+
+/// The public shape of a batched range check: the bound and each vector's log-length.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RangeShape {
+    /// `k`: values must lie in `[0, 2^k)`.
+    pub bits: u32,
+    /// log2 of each vector's length.
+    pub log_lens: Vec<usize>,
+}
+
+impl RangeShape {
+    fn limbs(&self) -> usize {
+        self.bits.div_ceil(LIMB_BITS) as usize
+    }
+
+    /// The shift applied to the top limb's second lookup, if `k` is not a multiple of 16.
+    fn top_shift(&self) -> Option<u32> {
+        let rem = self.bits % LIMB_BITS;
+        (rem != 0).then_some(LIMB_BITS - rem)
+    }
+
+    /// Lookup segments per vector: the limbs, plus the shifted top limb if any.
+    fn per_vector(&self) -> usize {
+        self.limbs() + usize::from(self.top_shift().is_some())
+    }
+
+    fn check<F: KaizenField>(&self) -> Result<(), GkrError> {
+        if self.bits == 0 || self.bits > 64 || self.bits > F::SIGNED_BITS {
+            return Err(GkrError::Input(format!(
+                "range bits {} not in 1..=min(64, {})",
+                self.bits,
+                F::SIGNED_BITS
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// The prover's committed witness for a range check: limbs and multiplicities.
+#[derive(Clone, Debug)]
+pub struct RangeWitness<F> {
+    shape: RangeShape,
+    /// Per vector, the lookup segments (limbs, then the shifted top limb if any).
+    segments: Vec<Vec<Vec<F>>>,
+    multiplicities: Vec<F>,
+}
+
+/// The claims a range check leaves: on each limb and on the multiplicities (to be opened), and the
+/// derived claim on each checked vector.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RangeClaims<F> {
+    /// Claim on each vector, derived from its limbs.
+    pub values: Vec<Claim<F>>,
+    /// Claims on each vector's limbs (low limb first).
+    pub limbs: Vec<Vec<Claim<F>>>,
+    /// Claim on the multiplicities of `[0, 2^16)`.
+    pub multiplicities: Claim<F>,
+}
+
+impl<F: KaizenField> RangeWitness<F> {
+    /// Decomposes the vectors (power-of-two lengths, entries in `[0, 2^bits)`).
+    pub fn new(vectors: &[&[F]], bits: u32) -> Result<Self, GkrError> {
+        let log_lens = vectors
+            .iter()
+            .map(|v| {
+                v.len()
+                    .is_power_of_two()
+                    .then(|| v.len().trailing_zeros() as usize)
+                    .ok_or_else(|| {
+                        GkrError::Input(format!("vector length {} is not a power of two", v.len()))
+                    })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let shape = RangeShape { bits, log_lens };
+        shape.check::<F>()?;
+        let mask = (1u64 << LIMB_BITS) - 1;
+        let mut counts = vec![0u64; 1 << LIMB_BITS];
+        let mut segments = Vec::with_capacity(vectors.len());
+        for (vector, v) in vectors.iter().enumerate() {
+            let ints: Vec<u64> = v
+                .par_iter()
+                .enumerate()
+                .map(|(index, x)| match x.to_signed() {
+                    Some(i) if i >= 0 && (i >> bits) == 0 => Ok(i as u64),
+                    other => Err(GkrError::OutOfRange {
+                        vector,
+                        index,
+                        value: other.unwrap_or(-1),
+                        bits,
+                    }),
+                })
+                .collect::<Result<_, _>>()?;
+            let mut limbs: Vec<Vec<u64>> = (0..shape.limbs())
+                .map(|j| {
+                    ints.iter()
+                        .map(|&x| (x >> (LIMB_BITS * j as u32)) & mask)
+                        .collect()
+                })
+                .collect();
+            if let (Some(shift), Some(top)) = (shape.top_shift(), limbs.last()) {
+                let shifted = top.iter().map(|&y| y << shift).collect();
+                limbs.push(shifted);
+            }
+            for limb in &limbs {
+                for &y in limb {
+                    counts[y as usize] += 1;
+                }
+            }
+            segments.push(
+                limbs
+                    .into_iter()
+                    .map(|l| {
+                        l.into_par_iter()
+                            .with_min_len(PAR_MIN_LEN)
+                            .map(F::from)
+                            .collect()
+                    })
+                    .collect(),
+            );
+        }
+        Ok(Self {
+            shape,
+            segments,
+            multiplicities: counts.into_iter().map(F::from).collect(),
+        })
+    }
+
+    /// The public shape.
+    pub fn shape(&self) -> &RangeShape {
+        &self.shape
+    }
+
+    /// Per vector, its limb vectors (low limb first) — to be committed by the caller.
+    pub fn limbs(&self, vector: usize) -> &[Vec<F>] {
+        &self.segments[vector][..self.shape.limbs()]
+    }
+
+    /// Multiplicities of each value of `[0, 2^16)` — to be committed by the caller.
+    pub fn multiplicities(&self) -> &[F] {
+        &self.multiplicities
+    }
+}
+
+fn lookup_logs(shape: &RangeShape) -> Vec<usize> {
+    shape
+        .log_lens
+        .iter()
+        .flat_map(|&l| std::iter::repeat_n(l, shape.per_vector()))
+        .collect()
+}
+
+/// Proves the range check (after the caller absorbed commitments to the limbs and multiplicities).
+pub fn prove_range<F: KaizenField, T: Transcript<F>>(
+    witness: &RangeWitness<F>,
+    transcript: &mut T,
+) -> Result<(LookupProof<F>, RangeClaims<F>), GkrError> {
+    let segments: Vec<Segment<F>> = witness
+        .segments
+        .iter()
+        .flat_map(|limbs| limbs.iter().map(|l| vec![l.clone()]))
+        .collect();
+    let table = Table::range(LIMB_BITS as usize);
+    absorb_shape(&witness.shape, transcript);
+    let (proof, claims) = prove_lookup(&table, &segments, &witness.multiplicities, transcript)?;
+    let claims = range_claims(&witness.shape, claims)?;
+    Ok((proof, claims))
+}
+
+/// Verifies a range check of the given shape.
+pub fn verify_range<F: KaizenField, T: Transcript<F>>(
+    shape: &RangeShape,
+    proof: &LookupProof<F>,
+    transcript: &mut T,
+) -> Result<RangeClaims<F>, GkrError> {
+    shape.check::<F>()?;
+    absorb_shape(shape, transcript);
+    let table = Table::range(LIMB_BITS as usize);
+    let claims = verify_lookup(&table, &lookup_logs(shape), proof, transcript)?;
+    range_claims(shape, claims)
+}
+
+fn absorb_shape<F: KaizenField, T: Transcript<F>>(shape: &RangeShape, transcript: &mut T) {
+    transcript.absorb_bytes(b"range/bits", &shape.bits.to_le_bytes());
+}
+
+/// Groups the lookup's claims per vector, checks the shifted top limbs, derives the value claims.
+fn range_claims<F: KaizenField>(
+    shape: &RangeShape,
+    claims: crate::lookup::LookupClaims<F>,
+) -> Result<RangeClaims<F>, GkrError> {
+    let per = shape.per_vector();
+    let limbs = shape.limbs();
+    let mut values = Vec::new();
+    let mut limb_claims = Vec::new();
+    for (vector, group) in claims.segments.chunks(per).enumerate() {
+        let group: Vec<Claim<F>> = group.iter().filter_map(|c| c.first().cloned()).collect();
+        if group.len() != per {
+            return Err(GkrError::ProofShape("one claim per limb".into()));
+        }
+        if let Some(shift) = shape.top_shift() {
+            let top = &group[limbs - 1];
+            if group[limbs].value != top.value * F::from(1u64 << shift) {
+                return Err(GkrError::LimbRelation { vector });
+            }
+        }
+        let value = group[..limbs]
+            .iter()
+            .enumerate()
+            .map(|(j, c)| c.value * F::from(2u64).pow([u64::from(LIMB_BITS) * j as u64]))
+            .sum();
+        values.push(Claim {
+            point: group[0].point.clone(),
+            value,
+        });
+        limb_claims.push(group[..limbs].to_vec());
+    }
+    Ok(RangeClaims {
+        values,
+        limbs: limb_claims,
+        multiplicities: claims.multiplicities,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kaizen_field::{AdditiveGroup, Blake3Transcript, Field, M61Ext2};
+
+    type F = M61Ext2;
+
+    fn cheat(segments: Vec<Vec<u64>>) -> RangeWitness<F> {
+        let mut m = vec![F::ZERO; 1 << LIMB_BITS];
+        for &y in segments.iter().flatten() {
+            if y < 1 << LIMB_BITS {
+                m[y as usize] += F::ONE;
+            }
+        }
+        RangeWitness {
+            shape: RangeShape {
+                bits: 20,
+                log_lens: vec![1],
+            },
+            segments: vec![segments
+                .into_iter()
+                .map(|s| s.into_iter().map(F::from).collect())
+                .collect()],
+            multiplicities: m,
+        }
+    }
+
+    fn verdict(w: &RangeWitness<F>) -> Result<RangeClaims<F>, GkrError> {
+        let (proof, _) = prove_range(w, &mut Blake3Transcript::new(b"r"))?;
+        verify_range(w.shape(), &proof, &mut Blake3Transcript::new(b"r"))
+    }
+
+    #[test]
+    fn top_limb_too_large_is_caught_by_the_shifted_lookup() {
+        // 2^20 = 16·2^16: limbs (0, 16) are 16-bit, but 16·2^12 = 2^16 is not.
+        let w = cheat(vec![vec![0, 0], vec![16, 0], vec![16 << 12, 0]]);
+        assert!(matches!(verdict(&w), Err(GkrError::RootNumerator)));
+        let honest = cheat(vec![vec![0, 0], vec![15, 0], vec![15 << 12, 0]]);
+        assert!(verdict(&honest).is_ok());
+    }
+
+    #[test]
+    fn shifted_limb_must_match_the_top_limb() {
+        let w = cheat(vec![vec![0, 0], vec![16, 0], vec![0, 0]]);
+        assert!(matches!(
+            verdict(&w),
+            Err(GkrError::LimbRelation { vector: 0 })
+        ));
+    }
+}

@@ -1,0 +1,200 @@
+//! Lookups and range checks: completeness with true claims, and rejection of values outside the
+//! table, wrong multiplicities and tampered proofs.
+#![allow(clippy::unwrap_used, clippy::panic)]
+use kaizen_field::{
+    serialize::{from_bytes, to_bytes},
+    AdditiveGroup, Blake3Transcript, Field, KaizenField, M61Ext2, MultilinearPoly,
+};
+use kaizen_gkr::{
+    lookup::{multiplicities, prove_lookup, verify_lookup, LookupProof, Table, TableColumn},
+    range::{prove_range, verify_range, RangeWitness},
+    Claim, GkrError,
+};
+
+type F = M61Ext2;
+
+fn tr() -> Blake3Transcript {
+    Blake3Transcript::new(b"lookup-test")
+}
+
+fn holds(claim: &Claim<F>, evals: &[F]) -> bool {
+    MultilinearPoly::new(evals.to_vec())
+        .unwrap()
+        .evaluate(&claim.point)
+        .unwrap()
+        == claim.value
+}
+
+fn ints(v: &[i128]) -> Vec<F> {
+    v.iter().map(|&x| F::from_signed(x).unwrap()).collect()
+}
+
+#[test]
+fn range_checks_complete_with_true_claims() {
+    for bits in [5u32, 16, 20, 32, 59] {
+        let max = (1i128 << bits) - 1;
+        let a: Vec<F> = ints(
+            &(0..64)
+                .map(|i| (i * 7919 * 104729) % (max + 1))
+                .collect::<Vec<_>>(),
+        );
+        let mut b = ints(&[0, max, 1, max - 1, 2, 3, 4, 5]);
+        b.extend(ints(&[max / 2; 8]));
+        let witness = RangeWitness::new(&[&a, &b], bits).unwrap();
+        let (proof, claims) = prove_range(&witness, &mut tr()).unwrap();
+        let v = verify_range(witness.shape(), &proof, &mut tr()).unwrap();
+        assert_eq!(v, claims);
+        assert!(
+            holds(&v.values[0], &a) && holds(&v.values[1], &b),
+            "bits {bits}"
+        );
+        for (i, limbs) in v.limbs.iter().enumerate() {
+            for (j, c) in limbs.iter().enumerate() {
+                assert!(holds(c, &witness.limbs(i)[j]));
+            }
+        }
+        assert!(holds(&v.multiplicities, witness.multiplicities()));
+        let bytes = to_bytes(&proof);
+        assert_eq!(from_bytes::<LookupProof<F>>(&bytes).unwrap(), proof);
+        assert!(from_bytes::<LookupProof<F>>(&bytes[..bytes.len() - 3]).is_err());
+    }
+}
+
+#[test]
+fn range_boundaries() {
+    for bits in [16u32, 20] {
+        let edge = 1i128 << bits;
+        for ok in [0, edge - 1] {
+            let v = ints(&[ok, 0]);
+            assert!(
+                RangeWitness::new(&[&v], bits).is_ok(),
+                "{ok} in [0, 2^{bits})"
+            );
+        }
+        for bad in [-1, edge] {
+            let v = ints(&[bad, 0]);
+            assert!(
+                matches!(
+                    RangeWitness::new(&[&v], bits),
+                    Err(GkrError::OutOfRange { .. })
+                ),
+                "{bad}"
+            );
+        }
+        // p − 1 is −1; a non-integer element is rejected too.
+        let v = vec![-F::ONE, F::ZERO];
+        assert!(RangeWitness::new(&[&v], bits).is_err());
+        let v = vec![F::from(2u64).inverse().unwrap(), F::ZERO];
+        assert!(RangeWitness::new(&[&v], bits).is_err());
+    }
+    assert!(
+        RangeWitness::<F>::new(&[&[F::ZERO; 3]], 16).is_err(),
+        "length 3"
+    );
+    assert!(RangeWitness::<F>::new(&[&[F::ZERO; 2]], 0).is_err());
+    assert!(
+        RangeWitness::<F>::new(&[&[F::ZERO; 2]], 60).is_err(),
+        "beyond M61's signed range"
+    );
+}
+
+/// A cheating prover looks up values outside the table with the best multiplicities it can form.
+#[test]
+fn values_outside_the_table_are_rejected() {
+    let table = Table::<F>::range(4);
+    for bad in [
+        ints(&[16, 1, 2, 3]),
+        ints(&[-1, 1, 2, 3]),
+        vec![-F::ONE; 4],
+        ints(&[1 << 20, 0, 0, 0]),
+    ] {
+        let segment = vec![bad.clone()];
+        let mut m = vec![F::ZERO; 16];
+        for x in &bad {
+            if let Some(i) = x.to_signed().filter(|i| (0..16).contains(i)) {
+                m[i as usize] += F::ONE;
+            }
+        }
+        // Also try to balance the sum by claiming the bad value as a multiplicity elsewhere.
+        for fudge in [F::ZERO, F::ONE] {
+            let mut m2 = m.clone();
+            m2[15] += fudge;
+            let (proof, _) = prove_lookup(&table, &[segment.clone()], &m2, &mut tr()).unwrap();
+            let r = verify_lookup(&table, &[2], &proof, &mut tr());
+            assert!(matches!(r, Err(GkrError::RootNumerator)), "{r:?}");
+        }
+    }
+    assert!(matches!(
+        multiplicities(&table, &[vec![ints(&[16, 0])]]),
+        Err(GkrError::NotInTable {
+            segment: 0,
+            index: 0
+        })
+    ));
+}
+
+#[test]
+fn input_output_tables_and_tampering() {
+    // An "exp-like" table: inputs −8..8, outputs f(x) = x² + 3.
+    let f = |x: i128| x * x + 3;
+    let outputs: Vec<F> = ints(&(-8..8).map(f).collect::<Vec<_>>());
+    let table = Table::new(
+        4,
+        vec![
+            TableColumn::Range {
+                start: F::from_signed(-8).unwrap(),
+            },
+            TableColumn::Values(outputs),
+        ],
+    )
+    .unwrap();
+    let xs: Vec<i128> = vec![-8, -1, 0, 7, 3, 3, -5, 2];
+    let seg = vec![
+        ints(&xs),
+        ints(&xs.iter().map(|&x| f(x)).collect::<Vec<_>>()),
+    ];
+    let m = multiplicities(&table, &[seg.clone()]).unwrap();
+    let (proof, claims) = prove_lookup(&table, &[seg.clone()], &m, &mut tr()).unwrap();
+    let v = verify_lookup(&table, &[3], &proof, &mut tr()).unwrap();
+    assert_eq!(v, claims);
+    assert!(holds(&v.segments[0][0], &seg[0]) && holds(&v.segments[0][1], &seg[1]));
+    assert!(holds(&v.multiplicities, &m));
+
+    // A wrong output (x = 3 ↦ 13 instead of 12) is not in the table.
+    let mut wrong = seg.clone();
+    wrong[1][4] += F::ONE;
+    assert!(multiplicities(&table, &[wrong.clone()]).is_err());
+    let (p2, _) = prove_lookup(&table, &[wrong], &m, &mut tr()).unwrap();
+    assert!(verify_lookup(&table, &[3], &p2, &mut tr()).is_err());
+
+    // Wrong multiplicities.
+    let mut m2 = m.clone();
+    m2[0] += F::ONE;
+    let (p3, _) = prove_lookup(&table, &[seg.clone()], &m2, &mut tr()).unwrap();
+    assert!(matches!(
+        verify_lookup(&table, &[3], &p3, &mut tr()),
+        Err(GkrError::RootNumerator)
+    ));
+
+    // Tampered stated evaluations and GKR layers.
+    let mut bad = proof.clone();
+    bad.segment_evals[0][1] += F::ONE;
+    assert!(matches!(
+        verify_lookup(&table, &[3], &bad, &mut tr()),
+        Err(GkrError::LeafMismatch)
+    ));
+    let mut bad = proof.clone();
+    bad.multiplicity_eval += F::ONE;
+    assert!(matches!(
+        verify_lookup(&table, &[3], &bad, &mut tr()),
+        Err(GkrError::LeafMismatch)
+    ));
+    let mut bad = proof.clone();
+    bad.fraction.layers[1].final_evals[0][2] += F::ONE;
+    assert!(verify_lookup(&table, &[3], &bad, &mut tr()).is_err());
+    let mut bad = proof.clone();
+    bad.segment_evals.pop();
+    assert!(verify_lookup(&table, &[3], &bad, &mut tr()).is_err());
+    // Wrong public shape.
+    assert!(verify_lookup(&table, &[4], &proof, &mut tr()).is_err());
+}
