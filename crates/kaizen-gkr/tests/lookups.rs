@@ -119,7 +119,8 @@ fn values_outside_the_table_are_rejected() {
         for fudge in [F::ZERO, F::ONE] {
             let mut m2 = m.clone();
             m2[15] += fudge;
-            let (proof, _) = prove_lookup(&table, &[segment.clone()], &m2, &mut tr()).unwrap();
+            let (proof, _) =
+                prove_lookup(&table, std::slice::from_ref(&segment), &m2, &mut tr()).unwrap();
             let r = verify_lookup(&table, &[2], &proof, &mut tr());
             assert!(matches!(r, Err(GkrError::RootNumerator)), "{r:?}");
         }
@@ -153,8 +154,8 @@ fn input_output_tables_and_tampering() {
         ints(&xs),
         ints(&xs.iter().map(|&x| f(x)).collect::<Vec<_>>()),
     ];
-    let m = multiplicities(&table, &[seg.clone()]).unwrap();
-    let (proof, claims) = prove_lookup(&table, &[seg.clone()], &m, &mut tr()).unwrap();
+    let m = multiplicities(&table, std::slice::from_ref(&seg)).unwrap();
+    let (proof, claims) = prove_lookup(&table, std::slice::from_ref(&seg), &m, &mut tr()).unwrap();
     let v = verify_lookup(&table, &[3], &proof, &mut tr()).unwrap();
     assert_eq!(v, claims);
     assert!(holds(&v.segments[0][0], &seg[0]) && holds(&v.segments[0][1], &seg[1]));
@@ -170,7 +171,7 @@ fn input_output_tables_and_tampering() {
     // Wrong multiplicities.
     let mut m2 = m.clone();
     m2[0] += F::ONE;
-    let (p3, _) = prove_lookup(&table, &[seg.clone()], &m2, &mut tr()).unwrap();
+    let (p3, _) = prove_lookup(&table, std::slice::from_ref(&seg), &m2, &mut tr()).unwrap();
     assert!(matches!(
         verify_lookup(&table, &[3], &p3, &mut tr()),
         Err(GkrError::RootNumerator)
