@@ -21,6 +21,12 @@ pub enum GkrError {
         /// Vector in the batch.
         vector: usize,
     },
+    /// The wiring predicate's value stated by the prover is not the circuit's.
+    #[error("layer {layer}: wiring predicate mismatch")]
+    Wiring {
+        /// Index of the layer (in the circuit's layer list) whose wiring failed.
+        layer: usize,
+    },
     /// The proof has the wrong number of layers or layer values.
     #[error("malformed proof: {0}")]
     ProofShape(String),

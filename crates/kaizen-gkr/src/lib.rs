@@ -2,6 +2,9 @@
 //!
 //! GKR-style protocols (DESIGN §3):
 //!
+//! * [`circuit`] — layered arithmetic circuits as data (mul and scaled-linear wires), proven with
+//!   GKR and Libra's linear-time two-phase sumcheck; outputs are part of the statement, and the
+//!   input layer ends in two claims for the caller.
 //! * [`fractional`] — the GKR fractional-sum tree of Papini–Haböck ("Improving logarithmic
 //!   derivative lookups using GKR", 2023): proves `Σ_i p_i/q_i = P/Q` layer by layer with one
 //!   sumcheck per layer, ending in claims on the leaf MLEs `p`, `q`.
@@ -15,6 +18,7 @@
 //! that the caller checks with a PCS opening; public tables are evaluated by the verifier itself.
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod circuit;
 mod error;
 pub mod fractional;
 pub mod lookup;
