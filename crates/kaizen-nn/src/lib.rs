@@ -1,5 +1,23 @@
 //! # kaizen-nn
 //!
-//! Quantized fixed-point models (MLP, LeNet-5, AlexNet, VGG-11 and the paper shapes), the training
-//! engine that produces the step witness, data loading, and the proof of one gradient-descent step
-//! (DESIGN §1–§3). Not built yet (issues "kaizen-nn" and "PoGD"): this crate is empty.
+//! The quantized training engine whose every step Kaizen-rs proves (DESIGN §1–§2).
+//!
+//! * [`data`] — datasets: MNIST/Fashion-MNIST IDX (gzip or raw) with typed errors naming the file,
+//!   the embedded Fashion-MNIST subset (first 1,024 test images), and the full set from Debian's
+//!   `dataset-fashion-mnist` when installed.
+//! * [`tensor`] — integer tensors in fixed point (`s` fractional bits) and the range every value
+//!   must stay in (`|x| < 2^VALUE_BITS`, far inside the proof field).
+//! * [`mlp`] — the multilayer perceptron and one exact SGD step producing the full step witness
+//!   as named tensors (activations, sign bits, remainders, loss-gradient intermediates, gradients,
+//!   new weights), with the softmax's exp table.
+//!
+//! Not built yet (issue "kaizen-nn"): convolutions and pooling, LeNet/AlexNet/VGG and the paper
+//! shapes, CSV/NumPy loaders, safetensors import/export, and the proof of a step (issue "PoGD").
+#![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
+
+pub mod data;
+mod error;
+pub mod mlp;
+pub mod tensor;
+
+pub use error::NnError;
