@@ -10,15 +10,26 @@ use kaizen_nn::{
 fn peak_rss_mib() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(str::to_owned))
-        .and_then(|l| l.split_whitespace().nth(1).and_then(|k| k.parse::<f64>().ok()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .map(str::to_owned)
+        })
+        .and_then(|l| {
+            l.split_whitespace()
+                .nth(1)
+                .and_then(|k| k.parse::<f64>().ok())
+        })
         .map_or(f64::NAN, |kib| kib / 1024.0)
 }
 
 fn main() {
     let data = Dataset::embedded().unwrap();
     let exp = exp_table(16);
-    println!("plain fixed-point SGD step (scale 2^16, softmax CE), {} threads, medians of 9", rayon::current_num_threads());
+    println!(
+        "plain fixed-point SGD step (scale 2^16, softmax CE), {} threads, medians of 9",
+        rayon::current_num_threads()
+    );
     println!("| model              | B  | step ms | witness tensors | witness values |");
     println!("|--------------------|----|---------|-----------------|----------------|");
     for sizes in [vec![784usize, 128, 10], vec![784, 512, 256, 10]] {
@@ -38,7 +49,11 @@ fn main() {
             times.sort();
             let w = witness.unwrap();
             let values: usize = w.tensors.values().map(|t| t.len()).sum();
-            let name = sizes.iter().map(usize::to_string).collect::<Vec<_>>().join("→");
+            let name = sizes
+                .iter()
+                .map(usize::to_string)
+                .collect::<Vec<_>>()
+                .join("→");
             println!(
                 "| {name:<18} | {batch:<2} | {:>7.2} | {:>15} | {:>14} |",
                 times[4].as_secs_f64() * 1e3,

@@ -125,6 +125,71 @@ fn parse_idx(bytes: &[u8], rank: u8, path: &Path) -> Result<(Vec<usize>, Vec<u8>
     Ok((dims, payload.to_vec()))
 }
 
+/// Parses a version 1–3 `.npy` file: `(descr, shape, data)`; the data length must match.
+fn parse_npy(bytes: &[u8], path: &Path) -> Result<(String, Vec<usize>, Vec<u8>), NnError> {
+    if bytes.len() < 10 || &bytes[..6] != b"\x93NUMPY" {
+        return Err(data_error(path, "bad magic: not a .npy file"));
+    }
+    let (len, start) = match bytes[6] {
+        1 => (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10),
+        2 | 3 if bytes.len() >= 12 => (
+            u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize,
+            12,
+        ),
+        v => return Err(data_error(path, format!("unsupported .npy version {v}"))),
+    };
+    let header = bytes
+        .get(start..start + len)
+        .and_then(|h| std::str::from_utf8(h).ok())
+        .ok_or_else(|| data_error(path, "truncated or non-text .npy header"))?;
+    let field = |key: &str| -> Option<&str> {
+        let at = header.find(&format!("'{key}'"))? + key.len() + 2;
+        Some(
+            header[at..]
+                .trim_start()
+                .trim_start_matches(':')
+                .trim_start(),
+        )
+    };
+    let descr = field("descr")
+        .and_then(|v| v.strip_prefix('\'').and_then(|v| v.split('\'').next()))
+        .ok_or_else(|| data_error(path, "no descr in .npy header"))?
+        .to_string();
+    if field("fortran_order").is_some_and(|v| v.starts_with("True")) {
+        return Err(data_error(path, "Fortran-order arrays are not supported"));
+    }
+    let shape_text = field("shape")
+        .and_then(|v| v.strip_prefix('(').and_then(|v| v.split(')').next()))
+        .ok_or_else(|| data_error(path, "no shape in .npy header"))?;
+    let shape = shape_text
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse::<usize>()
+                .map_err(|_| data_error(path, format!("bad shape entry {s:?}")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let elem = match descr.as_str() {
+        "|u1" => 1,
+        "<i4" => 4,
+        "<i8" => 8,
+        other => return Err(data_error(path, format!("unsupported dtype {other}"))),
+    };
+    let count = shape
+        .iter()
+        .try_fold(elem, |a: usize, &d| a.checked_mul(d))
+        .ok_or_else(|| data_error(path, "shape overflows"))?;
+    let data = &bytes[start + len..];
+    if data.len() != count {
+        return Err(data_error(
+            path,
+            format!("{} data bytes, shape {shape:?} needs {count}", data.len()),
+        ));
+    }
+    Ok((descr, shape, data.to_vec()))
+}
+
 impl Dataset {
     /// Parses an images file and a labels file (IDX, gzip or raw); the paths label errors.
     pub fn from_idx_bytes(
@@ -197,6 +262,138 @@ impl Dataset {
             &dir.join(format!("{prefix}-images-idx3-ubyte.gz")),
             &dir.join(format!("{prefix}-labels-idx1-ubyte.gz")),
         )
+    }
+
+    /// Loads a CSV file: one image per line, `label,p_0,…,p_{rows·cols−1}` with pixels in 0..=255;
+    /// a first line that does not start with a number is a header and is skipped.
+    pub fn from_csv(path: &Path, rows: usize, cols: usize) -> Result<Self, NnError> {
+        let text = std::fs::read_to_string(path).map_err(|source| NnError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::from_csv_str(&text, rows, cols, path)
+    }
+
+    /// Parses CSV text (see [`Dataset::from_csv`]); `path` labels errors.
+    pub fn from_csv_str(
+        text: &str,
+        rows: usize,
+        cols: usize,
+        path: &Path,
+    ) -> Result<Self, NnError> {
+        let size = rows * cols;
+        if size == 0 {
+            return Err(data_error(path, "empty image dimensions"));
+        }
+        let mut images = Vec::new();
+        let mut labels = Vec::new();
+        for (n, line) in text.lines().enumerate() {
+            let line = line.trim();
+            let first = line.split(',').next().unwrap_or("").trim();
+            if line.is_empty() || (n == 0 && first.parse::<u64>().is_err()) {
+                continue;
+            }
+            let fields: Vec<&str> = line.split(',').map(str::trim).collect();
+            if fields.len() != size + 1 {
+                return Err(data_error(
+                    path,
+                    format!(
+                        "line {}: {} fields, expected {}",
+                        n + 1,
+                        fields.len(),
+                        size + 1
+                    ),
+                ));
+            }
+            for (c, f) in fields.iter().enumerate() {
+                let v: u8 = f.parse().map_err(|_| {
+                    data_error(
+                        path,
+                        format!("line {}, column {}: {f:?} is not in 0..=255", n + 1, c + 1),
+                    )
+                })?;
+                if c == 0 {
+                    if v as usize >= CLASSES {
+                        return Err(data_error(
+                            path,
+                            format!("line {}: label {v} is not below {CLASSES}", n + 1),
+                        ));
+                    }
+                    labels.push(v);
+                } else {
+                    images.push(v);
+                }
+            }
+        }
+        if labels.is_empty() {
+            return Err(data_error(path, "no data rows"));
+        }
+        Ok(Self {
+            images,
+            labels,
+            rows,
+            cols,
+            classes: CLASSES,
+        })
+    }
+
+    /// Loads NumPy `.npy` arrays: images `uint8` of shape `(N, H, W)` and labels `uint8`/`int32`/
+    /// `int64` of shape `(N,)` (little-endian, C order).
+    pub fn from_npy(images: &Path, labels: &Path) -> Result<Self, NnError> {
+        let read = |p: &Path| {
+            std::fs::read(p).map_err(|source| NnError::Io {
+                path: p.to_path_buf(),
+                source,
+            })
+        };
+        let (idescr, ishape, idata) = parse_npy(&read(images)?, images)?;
+        let (ldescr, lshape, ldata) = parse_npy(&read(labels)?, labels)?;
+        if idescr != "|u1" || ishape.len() != 3 {
+            return Err(data_error(
+                images,
+                format!("need uint8 (N, H, W) images, found {idescr} {ishape:?}"),
+            ));
+        }
+        let width = match ldescr.as_str() {
+            "|u1" => 1,
+            "<i4" => 4,
+            "<i8" => 8,
+            other => {
+                return Err(data_error(
+                    labels,
+                    format!("unsupported label dtype {other}"),
+                ))
+            }
+        };
+        if lshape.len() != 1 || lshape[0] != ishape[0] {
+            return Err(data_error(
+                labels,
+                format!("labels of shape {lshape:?} for {} images", ishape[0]),
+            ));
+        }
+        let labels_v: Vec<u8> = ldata
+            .chunks_exact(width)
+            .enumerate()
+            .map(|(i, c)| {
+                let mut b = [0u8; 8];
+                b[..width].copy_from_slice(c);
+                let v = i64::from_le_bytes(b);
+                if width < 8 && c[width - 1] & 0x80 != 0 || !(0..CLASSES as i64).contains(&v) {
+                    return Err(data_error(
+                        labels,
+                        format!("label at index {i} is not in 0..{CLASSES}"),
+                    ));
+                }
+                Ok(v as u8)
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Self {
+            images: idata,
+            labels: labels_v,
+            rows: ishape[1],
+            cols: ishape[2],
+            classes: CLASSES,
+        })
     }
 
     /// Number of images.
@@ -294,5 +491,96 @@ mod tests {
         }
         let err = Dataset::from_idx_files(Path::new("/nonexistent/x"), l).unwrap_err();
         assert!(err.to_string().contains("/nonexistent/x"));
+    }
+
+    #[test]
+    fn csv_loads_and_rejects_bad_rows() {
+        let p = Path::new("d.csv");
+        let d = Dataset::from_csv_str("label,a,b,c,d\n3,0,255,1,2\n9,4,5,6,7\n", 2, 2, p).unwrap();
+        assert_eq!(
+            (d.len(), d.labels.clone(), d.image(1).to_vec()),
+            (2, vec![3, 9], vec![4, 5, 6, 7])
+        );
+        for (text, expected) in [
+            ("3,0,255,1\n", "line 1: 4 fields, expected 5"),
+            ("3,0,256,1,2\n", "line 1, column 3"),
+            ("10,0,0,1,2\n", "label 10"),
+            ("3,0,x,1,2\n", "column 3"),
+            ("label,a\n", "no data rows"),
+        ] {
+            let err = Dataset::from_csv_str(text, 2, 2, p)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(expected) && err.contains("d.csv"), "{err}");
+        }
+    }
+
+    fn npy(descr: &str, shape: &str, data: &[u8]) -> Vec<u8> {
+        let mut h = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}");
+        while (10 + h.len() + 1) % 64 != 0 {
+            h.push(' ');
+        }
+        h.push('\n');
+        let mut v = b"\x93NUMPY\x01\x00".to_vec();
+        v.extend((h.len() as u16).to_le_bytes());
+        v.extend(h.as_bytes());
+        v.extend_from_slice(data);
+        v
+    }
+
+    #[test]
+    fn npy_loads_and_rejects_bad_files() {
+        let dir = std::env::temp_dir().join(format!("kaizen-npy-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let write = |name: &str, bytes: Vec<u8>| {
+            let p = dir.join(name);
+            std::fs::write(&p, bytes).unwrap();
+            p
+        };
+        let imgs = write("i.npy", npy("|u1", "(2, 2, 2)", &[1, 2, 3, 4, 5, 6, 7, 8]));
+        let labs = write(
+            "l.npy",
+            npy(
+                "<i8",
+                "(2,)",
+                &[3, 0, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0],
+            ),
+        );
+        let d = Dataset::from_npy(&imgs, &labs).unwrap();
+        assert_eq!(
+            (d.labels.clone(), d.rows, d.image(1).to_vec()),
+            (vec![3, 9], 2, vec![5, 6, 7, 8])
+        );
+        let cases = [
+            (write("a.npy", b"NOTNPY0000".to_vec()), "bad magic"),
+            (
+                write("b.npy", npy("|u1", "(2, 2, 2)", &[1, 2, 3])),
+                "data bytes",
+            ),
+            (
+                write("c.npy", npy("<f4", "(2, 2, 2)", &[0; 32])),
+                "unsupported dtype",
+            ),
+        ];
+        for (path, expected) in cases {
+            let err = Dataset::from_npy(&path, &labs).unwrap_err().to_string();
+            assert!(
+                err.contains(expected) && err.contains(path.to_str().unwrap()),
+                "{err}"
+            );
+        }
+        let bad_label = write(
+            "m.npy",
+            npy(
+                "<i8",
+                "(2,)",
+                &[3, 0, 0, 0, 0, 0, 0, 0, 10, 0, 0, 0, 0, 0, 0, 0],
+            ),
+        );
+        assert!(Dataset::from_npy(&imgs, &bad_label)
+            .unwrap_err()
+            .to_string()
+            .contains("index 1"));
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

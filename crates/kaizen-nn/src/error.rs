@@ -37,6 +37,9 @@ pub enum NnError {
     /// Shapes that do not fit.
     #[error("shape mismatch: {0}")]
     Shape(String),
+    /// A weights file that cannot be used.
+    #[error("weights: {0}")]
+    Weights(String),
     /// Bad hyper-parameters.
     #[error("bad configuration: {0}")]
     Config(String),

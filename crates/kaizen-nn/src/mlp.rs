@@ -212,6 +212,112 @@ impl Mlp {
         Ok(Self { layers })
     }
 
+    /// The weights, dequantized to f32 and keyed like a PyTorch `state_dict` (`fc1.weight` as
+    /// `[out, in]`, `fc1.bias` as `[out]`), in safetensors format.
+    pub fn to_safetensors(&self, fixed: FixedPoint) -> Result<Vec<u8>, NnError> {
+        let tensors: Vec<(String, Vec<usize>, Vec<u8>)> = self
+            .layers
+            .iter()
+            .enumerate()
+            .flat_map(|(l, layer)| {
+                [("weight", &layer.weight), ("bias", &layer.bias)].map(|(kind, t)| {
+                    let bytes = t
+                        .data
+                        .iter()
+                        .flat_map(|&v| (fixed.dequantize(v.into()) as f32).to_le_bytes())
+                        .collect();
+                    (format!("fc{}.{kind}", l + 1), t.shape.clone(), bytes)
+                })
+            })
+            .collect();
+        let views = tensors
+            .iter()
+            .map(|(name, shape, bytes)| {
+                safetensors::tensor::TensorView::new(safetensors::Dtype::F32, shape.clone(), bytes)
+                    .map(|v| (name.clone(), v))
+                    .map_err(|e| NnError::Weights(e.to_string()))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        safetensors::serialize(views, &None).map_err(|e| NnError::Weights(e.to_string()))
+    }
+
+    /// Loads f32/f64 weights keyed `fc1.weight`, `fc1.bias`, `fc2.…` (consecutive layers, each
+    /// layer's input width the previous one's output width), quantized at `fixed`.
+    pub fn from_safetensors(bytes: &[u8], fixed: FixedPoint) -> Result<Self, NnError> {
+        let st = safetensors::SafeTensors::deserialize(bytes)
+            .map_err(|e| NnError::Weights(e.to_string()))?;
+        let read = |name: &str, rank: usize| -> Result<Tensor, NnError> {
+            let view = st
+                .tensor(name)
+                .map_err(|_| NnError::Weights(format!("missing {name}")))?;
+            if view.shape().len() != rank {
+                return Err(NnError::Weights(format!(
+                    "{name} has shape {:?}, expected rank {rank}",
+                    view.shape()
+                )));
+            }
+            let values: Vec<f64> = match view.dtype() {
+                safetensors::Dtype::F32 => view
+                    .data()
+                    .chunks_exact(4)
+                    .map(|c| f64::from(f32::from_le_bytes([c[0], c[1], c[2], c[3]])))
+                    .collect(),
+                safetensors::Dtype::F64 => view
+                    .data()
+                    .chunks_exact(8)
+                    .map(|c| f64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
+                    .collect(),
+                other => {
+                    return Err(NnError::Weights(format!(
+                        "{name} has dtype {other:?}, expected F32 or F64"
+                    )))
+                }
+            };
+            let q = values
+                .into_iter()
+                .map(|v| {
+                    fixed
+                        .quantize(v)
+                        .map(i128::from)
+                        .map_err(|e| NnError::Weights(format!("{name}: {e}")))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            Tensor::new(name, view.shape(), q)
+        };
+        let mut layers: Vec<Dense> = Vec::new();
+        while st
+            .names()
+            .iter()
+            .any(|n| n.as_str() == format!("fc{}.weight", layers.len() + 1))
+        {
+            let l = layers.len() + 1;
+            let weight = read(&format!("fc{l}.weight"), 2)?;
+            let bias = read(&format!("fc{l}.bias"), 1)?;
+            if bias.shape[0] != weight.shape[0] {
+                return Err(NnError::Weights(format!(
+                    "fc{l}.bias has {} entries for {} outputs",
+                    bias.shape[0], weight.shape[0]
+                )));
+            }
+            if let Some(prev) = layers
+                .last()
+                .filter(|p| p.weight.shape[0] != weight.shape[1])
+            {
+                return Err(NnError::Weights(format!(
+                    "fc{l}.weight takes {} inputs, fc{} gives {}",
+                    weight.shape[1],
+                    l - 1,
+                    prev.weight.shape[0]
+                )));
+            }
+            layers.push(Dense { weight, bias });
+        }
+        if layers.is_empty() {
+            return Err(NnError::Weights("no fc1.weight".into()));
+        }
+        Ok(Self { layers })
+    }
+
     /// Widths, inputs first.
     pub fn sizes(&self) -> Vec<usize> {
         let mut s = vec![self.layers.first().map_or(0, |l| l.weight.shape[1])];
@@ -684,6 +790,52 @@ mod tests {
         assert!(t("fc1.weight.step_rem")
             .iter()
             .all(|&r| r >= 0 && (r as i128) < (b as i128) << 32));
+    }
+
+    #[test]
+    fn safetensors_round_trip_and_errors() {
+        let fixed = FixedPoint::new(16).unwrap();
+        let model = Mlp::init(&[784, 16, 10], 16, 9).unwrap();
+        let bytes = model.to_safetensors(fixed).unwrap();
+        assert_eq!(Mlp::from_safetensors(&bytes, fixed).unwrap(), model);
+        assert!(matches!(
+            Mlp::from_safetensors(&bytes[..bytes.len() - 5], fixed),
+            Err(NnError::Weights(_))
+        ));
+        assert!(Mlp::from_safetensors(b"garbage", fixed).is_err());
+        // Shapes that do not chain, and missing biases.
+        let t = |shape: Vec<usize>| {
+            let n: usize = shape.iter().product();
+            (shape, vec![0u8; 4 * n])
+        };
+        let build = |items: Vec<(&str, (Vec<usize>, Vec<u8>))>| {
+            let views: Vec<_> = items
+                .iter()
+                .map(|(n, (s, d))| {
+                    (
+                        n.to_string(),
+                        safetensors::tensor::TensorView::new(safetensors::Dtype::F32, s.clone(), d)
+                            .unwrap(),
+                    )
+                })
+                .collect();
+            safetensors::serialize(views, &None).unwrap()
+        };
+        let bad_chain = build(vec![
+            ("fc1.weight", t(vec![4, 3])),
+            ("fc1.bias", t(vec![4])),
+            ("fc2.weight", t(vec![2, 5])),
+            ("fc2.bias", t(vec![2])),
+        ]);
+        assert!(Mlp::from_safetensors(&bad_chain, fixed)
+            .unwrap_err()
+            .to_string()
+            .contains("fc2.weight takes 5"));
+        let no_bias = build(vec![("fc1.weight", t(vec![4, 3]))]);
+        assert!(Mlp::from_safetensors(&no_bias, fixed)
+            .unwrap_err()
+            .to_string()
+            .contains("missing fc1.bias"));
     }
 
     #[test]
