@@ -808,7 +808,8 @@ mod tests {
             let n: usize = shape.iter().product();
             (shape, vec![0u8; 4 * n])
         };
-        let build = |items: Vec<(&str, (Vec<usize>, Vec<u8>))>| {
+        type Raw = (Vec<usize>, Vec<u8>);
+        let build = |items: Vec<(&str, Raw)>| {
             let views: Vec<_> = items
                 .iter()
                 .map(|(n, (s, d))| {
