@@ -7,14 +7,17 @@
 //!   `dataset-fashion-mnist` when installed.
 //! * [`tensor`] — integer tensors in fixed point (`s` fractional bits) and the range every value
 //!   must stay in (`|x| < 2^VALUE_BITS`, far inside the proof field).
+//! * [`conv`] — convolution (forward and both adjoints) and max/average pooling kernels in exact
+//!   integer arithmetic, for the convolutional models.
 //! * [`mlp`] — the multilayer perceptron and one exact SGD step producing the full step witness
 //!   as named tensors (activations, sign bits, remainders, loss-gradient intermediates, gradients,
 //!   new weights), with the softmax's exp table.
 //!
-//! Not built yet (issue "kaizen-nn"): convolutions and pooling, LeNet/AlexNet/VGG and the paper
-//! shapes, CSV/NumPy loaders, safetensors import/export, and the proof of a step (issue "PoGD").
+//! Not built yet (issue "kaizen-nn"): the sequential model over the conv kernels, LeNet/AlexNet/VGG and the paper
+//! shapes, and the proof of a step (issue "PoGD").
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod conv;
 pub mod data;
 mod error;
 pub mod mlp;
