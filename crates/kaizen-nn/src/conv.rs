@@ -170,15 +170,16 @@ pub fn conv2d_weight_grad(dy: &[i64], x: &[i64], s: &ConvShape) -> Result<Vec<i1
 }
 
 /// Geometry of a pooling layer over `[planes, H, W]` (planes = batch × channels), window `k`,
-/// stride `k`; `H` and `W` must be multiples of `k`.
-fn pool_shape(
+/// stride `k`, floor mode (trailing rows and columns that do not fill a window are dropped, as in
+/// PyTorch's default).
+pub fn pool_shape(
     len: usize,
     planes: usize,
     h: usize,
     w: usize,
     k: usize,
 ) -> Result<(usize, usize), NnError> {
-    if k == 0 || h % k != 0 || w % k != 0 || len != planes * h * w {
+    if k == 0 || h < k || w < k || len != planes * h * w {
         return Err(NnError::Shape(format!(
             "pool {k}×{k} over {planes}×{h}×{w} ({len} values)"
         )));
@@ -236,9 +237,44 @@ pub fn max_pool_grad(
     Ok((0..sel.len())
         .map(|at| {
             let (p, r, c) = (at / (h * w), (at / w) % h, at % w);
-            sel[at] * dy[p * oh * ow + (r / k) * ow + c / k]
+            if r / k < oh && c / k < ow {
+                sel[at] * dy[p * oh * ow + (r / k) * ow + c / k]
+            } else {
+                0
+            }
         })
         .collect())
+}
+
+/// Average-pool backward: each input of a window gets `⌊dy/k²⌋` (the remainder is returned per
+/// window); inputs outside every window get 0.
+pub fn avg_pool_grad(
+    dy: &[i64],
+    planes: usize,
+    h: usize,
+    w: usize,
+    k: usize,
+) -> Result<(Vec<i128>, Vec<i128>), NnError> {
+    let (oh, ow) = pool_shape(planes * h * w, planes, h, w, k)?;
+    if dy.len() != planes * oh * ow {
+        return Err(NnError::Shape("avg-pool grad: dy of the wrong size".into()));
+    }
+    let d = (k * k) as i128;
+    let (q, r): (Vec<i128>, Vec<i128>) = dy
+        .iter()
+        .map(|&g| (i128::from(g).div_euclid(d), i128::from(g).rem_euclid(d)))
+        .unzip();
+    let dx = (0..planes * h * w)
+        .map(|at| {
+            let (p, row, c) = (at / (h * w), (at / w) % h, at % w);
+            if row / k < oh && c / k < ow {
+                q[p * oh * ow + (row / k) * ow + c / k]
+            } else {
+                0
+            }
+        })
+        .collect();
+    Ok((dx, r))
 }
 
 /// Average pooling: window sums divided by `k²` with floor; returns `(y, remainders)`.
@@ -383,7 +419,9 @@ mod tests {
             assert_eq!(q * 4 + rem, sum);
             assert!((0..4).contains(&rem));
         }
-        assert!(max_pool(&x, 1, 4, 4, 3).is_err());
+        // Floor mode: a 3×3 window over 4×4 keeps one window.
+        assert_eq!(max_pool(&x, 1, 4, 4, 3).unwrap().0, vec![5]);
+        assert!(max_pool(&x, 1, 4, 4, 5).is_err());
         assert!(avg_pool(&x[..15], 1, 4, 4, 2).is_err());
     }
 }

@@ -9,18 +9,19 @@
 //!   must stay in (`|x| < 2^VALUE_BITS`, far inside the proof field).
 //! * [`conv`] — convolution (forward and both adjoints) and max/average pooling kernels in exact
 //!   integer arithmetic, for the convolutional models.
-//! * [`mlp`] — the multilayer perceptron and one exact SGD step producing the full step witness
-//!   as named tensors (activations, sign bits, remainders, loss-gradient intermediates, gradients,
-//!   new weights), with the softmax's exp table.
+//! * [`model`] — sequential models (dense, conv, ReLU, pooling, flatten) and one exact SGD step
+//!   producing the full step witness as named tensors (activations, sign bits, selectors,
+//!   remainders, loss-gradient intermediates, gradients, new weights); safetensors import/export.
+//! * [`arch`] — MLPs, LeNet-5, AlexNet, VGG-11 and the authors' paper shapes.
 //!
-//! Not built yet (issue "kaizen-nn"): the sequential model over the conv kernels, LeNet/AlexNet/VGG and the paper
-//! shapes, and the proof of a step (issue "PoGD").
+//! The proof of a step comes with the "PoGD" issues.
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod arch;
 pub mod conv;
 pub mod data;
 mod error;
-pub mod mlp;
+pub mod model;
 pub mod tensor;
 
 pub use error::NnError;

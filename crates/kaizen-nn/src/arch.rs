@@ -1,0 +1,255 @@
+//! Model architectures: MLPs, LeNet-5, CIFAR-style AlexNet and VGG-11, and the authors' benchmark
+//! shapes (`shared/PAPER_SHAPES.md`): paper-lenet, paper-malexnet, paper-vgg.
+//!
+//! Choices where the sources leave room, stated here:
+//! * LeNet-5: conv 6@5×5 (padding 2 on 28×28 input, none on 32×32) → ReLU → 2×2 max-pool → conv
+//!   16@5×5 → ReLU → max-pool → 400 → 120 → 84 → classes (max-pool, not the original subsampling).
+//! * AlexNet (32×32×3): convs 64-192-384-256-256 (3×3, padding 1) with max-pools after the 1st, 2nd
+//!   and 5th, then 4096 → 512 → 10.
+//! * VGG-11 (32×32×3): convs 64, M, 128, M, 256, 256, M, 512, 512, M, 512, 512, M (3×3, padding 1),
+//!   then 512 → 10 (9,225,610 parameters, no batch norm).
+//! * Paper shapes: "valid" convolutions, stride 1, "p" = 2×2 average pooling (floor mode), ReLU after
+//!   every conv and dense layer but the last, **exact valid sizes and a normal flatten** (the
+//!   authors' code pads grids to powers of two and keeps only a `final_w` block): paper-lenet
+//!   flattens 128 values (128 → 32 → 16), paper-malexnet 1,152 (1152 → 2048 → 512 → 16, where the
+//!   authors' table starts at 2048), paper-vgg 128 (128 → 2048 → 4096 → 128 → 16).
+use crate::{
+    model::{LayerKind, Model},
+    NnError,
+};
+
+/// A model family.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Architecture {
+    /// Dense layers of these widths (inputs first) with ReLU between.
+    Mlp(Vec<usize>),
+    /// LeNet-5 on `size × size` grey-scale input (28 or 32).
+    LeNet5 {
+        /// Input side.
+        size: usize,
+    },
+    /// CIFAR-style AlexNet on 32×32×3.
+    AlexNet,
+    /// CIFAR-style VGG-11 on 32×32×3.
+    Vgg11,
+    /// The authors' LeNet shape on 32×32×`channels`.
+    PaperLeNet {
+        /// Input channels.
+        channels: usize,
+    },
+    /// The authors' mAlexNet shape on 64×64×`channels`.
+    PaperMAlexNet {
+        /// Input channels.
+        channels: usize,
+    },
+    /// The authors' VGG shape on 64×64×`channels`.
+    PaperVgg {
+        /// Input channels.
+        channels: usize,
+    },
+}
+
+fn conv(in_ch: usize, out_ch: usize, kernel: usize, padding: usize) -> LayerKind {
+    LayerKind::Conv {
+        in_ch,
+        out_ch,
+        kernel,
+        stride: 1,
+        padding,
+    }
+}
+
+fn dense_stack(widths: &[usize]) -> Vec<LayerKind> {
+    let mut layers = Vec::new();
+    for (i, w) in widths.windows(2).enumerate() {
+        layers.push(LayerKind::Dense {
+            inputs: w[0],
+            outputs: w[1],
+        });
+        if i + 2 < widths.len() {
+            layers.push(LayerKind::Relu);
+        }
+    }
+    layers
+}
+
+/// Conv stack from a VGG-style config: `Some(channels)` is a 3×3 conv (given padding) + ReLU,
+/// `None` a pool.
+fn conv_stack(
+    in_ch: usize,
+    cfg: &[Option<usize>],
+    padding: usize,
+    pool: LayerKind,
+) -> Vec<LayerKind> {
+    let mut ch = in_ch;
+    let mut layers = Vec::new();
+    for c in cfg {
+        match c {
+            Some(out) => {
+                layers.push(conv(ch, *out, 3, padding));
+                layers.push(LayerKind::Relu);
+                ch = *out;
+            }
+            None => layers.push(pool),
+        }
+    }
+    layers
+}
+
+impl Architecture {
+    /// Per-sample input shape.
+    pub fn input(&self) -> Vec<usize> {
+        match self {
+            Self::Mlp(w) => vec![w.first().copied().unwrap_or(0)],
+            Self::LeNet5 { size } => vec![1, *size, *size],
+            Self::AlexNet | Self::Vgg11 => vec![3, 32, 32],
+            Self::PaperLeNet { channels } => vec![*channels, 32, 32],
+            Self::PaperMAlexNet { channels } | Self::PaperVgg { channels } => {
+                vec![*channels, 64, 64]
+            }
+        }
+    }
+
+    /// The layers.
+    pub fn layers(&self) -> Vec<LayerKind> {
+        let flat = |mut v: Vec<LayerKind>, dense: &[usize]| {
+            v.push(LayerKind::Flatten);
+            v.extend(dense_stack(dense));
+            v
+        };
+        let relu = LayerKind::Relu;
+        match self {
+            Self::Mlp(w) => dense_stack(w),
+            Self::LeNet5 { size } => {
+                let pad = if *size == 28 { 2 } else { 0 };
+                let m = LayerKind::MaxPool(2);
+                flat(
+                    vec![conv(1, 6, 5, pad), relu, m, conv(6, 16, 5, 0), relu, m],
+                    &[400, 120, 84, 10],
+                )
+            }
+            Self::AlexNet => {
+                let cfg = [
+                    Some(64),
+                    None,
+                    Some(192),
+                    None,
+                    Some(384),
+                    Some(256),
+                    Some(256),
+                    None,
+                ];
+                flat(
+                    conv_stack(3, &cfg, 1, LayerKind::MaxPool(2)),
+                    &[4096, 512, 10],
+                )
+            }
+            Self::Vgg11 => {
+                let cfg = [
+                    Some(64),
+                    None,
+                    Some(128),
+                    None,
+                    Some(256),
+                    Some(256),
+                    None,
+                    Some(512),
+                    Some(512),
+                    None,
+                    Some(512),
+                    Some(512),
+                    None,
+                ];
+                flat(conv_stack(3, &cfg, 1, LayerKind::MaxPool(2)), &[512, 10])
+            }
+            Self::PaperLeNet { channels } => {
+                let p = LayerKind::AvgPool(2);
+                flat(
+                    vec![
+                        conv(*channels, 4, 5, 0),
+                        relu,
+                        p,
+                        conv(4, 16, 5, 0),
+                        relu,
+                        p,
+                        conv(16, 128, 5, 0),
+                        relu,
+                    ],
+                    &[128, 32, 16],
+                )
+            }
+            Self::PaperMAlexNet { channels } => {
+                let p = LayerKind::AvgPool(2);
+                let convs = vec![
+                    conv(*channels, 8, 7, 0),
+                    relu,
+                    p,
+                    conv(8, 8, 5, 0),
+                    relu,
+                    p,
+                    conv(8, 16, 3, 0),
+                    relu,
+                    conv(16, 16, 3, 0),
+                    relu,
+                    conv(16, 32, 3, 0),
+                    relu,
+                ];
+                flat(convs, &[1152, 2048, 512, 16])
+            }
+            Self::PaperVgg { channels } => {
+                let cfg = [
+                    Some(8),
+                    Some(8),
+                    None,
+                    Some(16),
+                    Some(16),
+                    Some(32),
+                    None,
+                    Some(32),
+                    Some(32),
+                    None,
+                    Some(32),
+                ];
+                flat(
+                    conv_stack(*channels, &cfg, 0, LayerKind::AvgPool(2)),
+                    &[128, 2048, 4096, 128, 16],
+                )
+            }
+        }
+    }
+
+    /// A freshly initialised model (see [`Model::new`]).
+    pub fn build(&self, scale: u32, seed: u64) -> Result<Model, NnError> {
+        Model::new(&self.input(), &self.layers(), scale, seed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn architectures_build_with_the_documented_sizes() {
+        let cases = [
+            (Architecture::Mlp(vec![784, 128, 10]), 101_770),
+            (Architecture::LeNet5 { size: 28 }, 61_706),
+            (Architecture::LeNet5 { size: 32 }, 61_706),
+            (Architecture::Vgg11, 9_225_610),
+            (Architecture::PaperLeNet { channels: 1 }, 57_704),
+            (Architecture::PaperVgg { channels: 1 }, 9_219_912),
+        ];
+        for (arch, params) in cases {
+            let model = arch.build(16, 1).unwrap();
+            assert_eq!(model.parameters(), params, "{arch:?}");
+        }
+        assert!(Architecture::AlexNet.build(16, 1).unwrap().parameters() > 4_000_000);
+        assert!(
+            Architecture::PaperMAlexNet { channels: 1 }
+                .build(16, 1)
+                .unwrap()
+                .parameters()
+                > 3_000_000
+        );
+        assert!(Architecture::Mlp(vec![784]).build(16, 1).is_err());
+    }
+}

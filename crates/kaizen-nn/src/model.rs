@@ -1,0 +1,1259 @@
+//! Sequential models (dense, conv2d, ReLU, max/avg pooling, flatten) trained by exact fixed-point
+//! SGD; one [`Model::step`] returns the new model and the step witness the proof will check, as
+//! named tensors `"{layer}.{tensor}"` (layers named like PyTorch modules: `conv1`, `fc2`, `relu3`,
+//! `pool1`, …).
+//!
+//! Semantics (scale `s` fractional bits; every division is floor division with a remainder in
+//! `[0, d)`, as the proofs check it; every tensor is range-checked to `|x| < 2^VALUE_BITS`):
+//!
+//! * dense / conv layer: `acc = x·Wᵀ + b·2^s` / `conv2d(x, W) + b·2^s` (scale 2s);
+//!   `z = ⌊acc / 2^s⌋`, `z_rem`; ReLU: `bit = [x ≥ 0]`, `out = bit·x`; max pool: `out`, one-hot
+//!   `select` per window; avg pool: `out = ⌊Σ window / k²⌋`, `rem`;
+//! * softmax cross-entropy on the logits `z` of each row: `max`, `argmax` (one-hot, first maximum),
+//!   `diff = max − z ≥ 0`; `exp_in = ⌊diff / 2^{s−8}⌋`, `exp_in_rem`; `exp_idx = min(exp_in, 2^16 − 1)`
+//!   with `exp_sat = [exp_in ≥ 2^16 − 1]`; `exp = EXP[exp_idx]`, `EXP[k] = round(e^{−k/256}·2^s)`;
+//!   `sum = Σ exp`; `prob = ⌊exp·2^s / sum⌋`, `prob_rem`; `grad = prob − onehot·2^s`;
+//!   MSE: `grad = z − onehot·2^s` (the gradient of ½‖z − y‖²);
+//! * backward: `dy_L = grad`; dense/conv: `dW` (scale 2s), `db` (scale s), `dx = ⌊(dy·W) / 2^s⌋`
+//!   (or the conv input gradient), `dx_rem` — not computed for the first layer; ReLU:
+//!   `dx = bit·dy`; max pool: `dx = select·dy`; avg pool: `dx = ⌊dy / k²⌋` per window input,
+//!   `dx_rem` per window; flatten reshapes;
+//! * update: `lr_dW = η·dW` (scale 3s), `weight_step = ⌊lr_dW / (B·2^{2s})⌋`, `weight_step_rem`,
+//!   `weight_new = W − weight_step`; bias likewise with `B·2^s`.
+use std::collections::BTreeMap;
+
+use kaizen_field::fixed_point::{div_rem_floor, FixedPoint};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha20Rng;
+use rayon::prelude::*;
+
+use crate::{
+    conv::{
+        avg_pool, avg_pool_grad, conv2d, conv2d_input_grad, conv2d_weight_grad, max_pool,
+        max_pool_grad, ConvShape,
+    },
+    data::Dataset,
+    tensor::Tensor,
+    NnError,
+};
+
+/// Fractional bits of the exp table's input (resolution 1/256).
+pub const EXP_FRAC_BITS: u32 = 8;
+
+/// Number of exp-table entries.
+pub const EXP_TABLE_LEN: usize = 1 << 16;
+
+/// The loss whose gradient starts the backward pass.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Loss {
+    /// Mean squared error against the one-hot label.
+    Mse,
+    /// Softmax cross-entropy.
+    SoftmaxCrossEntropy,
+}
+
+/// Hyper-parameters of a training step.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Hyper {
+    /// Fixed-point format.
+    pub fixed: FixedPoint,
+    /// Learning rate, quantized at the same scale.
+    pub lr: i64,
+    /// Batch size.
+    pub batch: usize,
+    /// Loss.
+    pub loss: Loss,
+}
+
+impl Hyper {
+    /// Hyper-parameters with a real learning rate (`scale ≥ 8` for the exp table).
+    pub fn new(scale: u32, lr: f64, batch: usize, loss: Loss) -> Result<Self, NnError> {
+        let fixed = FixedPoint::new(scale)?;
+        if scale < EXP_FRAC_BITS {
+            return Err(NnError::Config(format!(
+                "scale {scale} below {EXP_FRAC_BITS}"
+            )));
+        }
+        if batch == 0 {
+            return Err(NnError::Config("batch size 0".into()));
+        }
+        let lr = fixed.quantize(lr)?;
+        if lr <= 0 {
+            return Err(NnError::Config(
+                "learning rate must be positive at this scale".into(),
+            ));
+        }
+        Ok(Self {
+            fixed,
+            lr,
+            batch,
+            loss,
+        })
+    }
+
+    fn one(&self) -> i128 {
+        1i128 << self.fixed.scale()
+    }
+}
+
+/// `EXP[k] = round(e^{−k/256}·2^scale)` for `k < 2^16`.
+pub fn exp_table(scale: u32) -> Vec<i64> {
+    (0..EXP_TABLE_LEN)
+        .map(|k| {
+            ((-(k as f64) / (1u64 << EXP_FRAC_BITS) as f64).exp() * (1u64 << scale) as f64).round()
+                as i64
+        })
+        .collect()
+}
+
+/// `out[n][o] = Σ_i a[n][i]·b[o][i]` (both row-major; `a: [rows, k]`, `b: [cols, k]`).
+fn matmul_t(a: &[i64], b: &[i64], k: usize) -> Vec<i128> {
+    a.par_chunks(k)
+        .flat_map_iter(|row| {
+            b.chunks(k).map(move |w| {
+                row.iter()
+                    .zip(w)
+                    .map(|(&x, &y)| i128::from(x) * i128::from(y))
+                    .sum()
+            })
+        })
+        .collect()
+}
+
+/// `out = aᵀ·b` for `a: [n, p]`, `b: [n, q]`: `[p, q]`.
+fn matmul_tn(a: &[i64], p: usize, b: &[i64], q: usize) -> Vec<i128> {
+    (0..p)
+        .into_par_iter()
+        .flat_map_iter(|i| {
+            (0..q).map(move |j| {
+                a.chunks(p)
+                    .zip(b.chunks(q))
+                    .map(|(ra, rb)| i128::from(ra[i]) * i128::from(rb[j]))
+                    .sum()
+            })
+        })
+        .collect()
+}
+
+/// `out = a·b` for `a: [n, p]`, `b: [p, q]`: `[n, q]`.
+fn matmul_nn(a: &[i64], p: usize, b: &[i64], q: usize) -> Vec<i128> {
+    a.par_chunks(p)
+        .flat_map_iter(|ra| {
+            (0..q).map(move |j| {
+                ra.iter()
+                    .enumerate()
+                    .map(|(k, &x)| i128::from(x) * i128::from(b[k * q + j]))
+                    .sum()
+            })
+        })
+        .collect()
+}
+
+/// Floor-divides each value; returns quotients and remainders.
+fn divide(values: &[i128], d: i128) -> Result<(Vec<i128>, Vec<i128>), NnError> {
+    let mut q = Vec::with_capacity(values.len());
+    let mut r = Vec::with_capacity(values.len());
+    for &v in values {
+        let (a, b) = div_rem_floor(v, d)?;
+        q.push(a);
+        r.push(b);
+    }
+    Ok((q, r))
+}
+
+fn widen(t: &Tensor) -> Vec<i128> {
+    t.data.iter().map(|&x| i128::from(x)).collect()
+}
+
+/// What a layer computes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LayerKind {
+    /// `y = x·Wᵀ + b`, `W: [outputs, inputs]`.
+    Dense {
+        /// Input width.
+        inputs: usize,
+        /// Output width.
+        outputs: usize,
+    },
+    /// 2-D convolution, `W: [out_ch, in_ch, kernel, kernel]`.
+    Conv {
+        /// Input channels.
+        in_ch: usize,
+        /// Output channels.
+        out_ch: usize,
+        /// Kernel size.
+        kernel: usize,
+        /// Stride.
+        stride: usize,
+        /// Zero padding.
+        padding: usize,
+    },
+    /// `max(x, 0)`.
+    Relu,
+    /// `k×k` max pooling, stride `k`.
+    MaxPool(usize),
+    /// `k×k` average pooling, stride `k`.
+    AvgPool(usize),
+    /// `[C, H, W] → [C·H·W]`.
+    Flatten,
+}
+
+/// A layer: its name, kind and (for dense and conv) parameters.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Layer {
+    /// Module name (`conv1`, `fc2`, `relu1`, …).
+    pub name: String,
+    /// What it computes.
+    pub kind: LayerKind,
+    /// Weights and biases of dense and conv layers.
+    pub params: Option<(Tensor, Tensor)>,
+}
+
+/// A sequential model over per-sample inputs of shape `input`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Model {
+    /// Per-sample input shape (`[features]` or `[C, H, W]`).
+    pub input: Vec<usize>,
+    /// The layers.
+    pub layers: Vec<Layer>,
+}
+
+/// The step witness: every tensor of one step, by name.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StepWitness {
+    /// Named tensors (`input`, `labels`, `fc1.weight`, `fc1.z`, …).
+    pub tensors: BTreeMap<String, Tensor>,
+}
+
+impl StepWitness {
+    fn put(&mut self, name: String, t: Tensor) {
+        self.tensors.insert(name, t);
+    }
+
+    /// The tensor called `name`.
+    pub fn get(&self, name: &str) -> Option<&Tensor> {
+        self.tensors.get(name)
+    }
+}
+
+fn conv_shape(kind: LayerKind, x: &[usize]) -> Option<ConvShape> {
+    match (kind, x) {
+        (
+            LayerKind::Conv {
+                in_ch,
+                out_ch,
+                kernel,
+                stride,
+                padding,
+            },
+            &[batch, c, height, width],
+        ) if c == in_ch => Some(ConvShape {
+            batch,
+            in_ch,
+            out_ch,
+            height,
+            width,
+            kernel,
+            stride,
+            padding,
+        }),
+        _ => None,
+    }
+}
+
+/// Per-sample output shape of a layer, or an error naming it.
+fn output_shape(layer: &Layer, x: &[usize]) -> Result<Vec<usize>, NnError> {
+    let bad = || {
+        NnError::Shape(format!(
+            "{}: input of shape {x:?} does not fit {:?}",
+            layer.name, layer.kind
+        ))
+    };
+    Ok(match (layer.kind, x) {
+        (LayerKind::Dense { inputs, outputs }, &[w]) if w == inputs => vec![outputs],
+        (LayerKind::Conv { .. }, &[c, h, w]) => {
+            let s = conv_shape(layer.kind, &[1, c, h, w]).ok_or_else(bad)?;
+            let (oh, ow) = s.output()?;
+            vec![s.out_ch, oh, ow]
+        }
+        (LayerKind::Relu, _) => x.to_vec(),
+        (LayerKind::MaxPool(k) | LayerKind::AvgPool(k), &[c, h, w])
+            if k > 0 && h >= k && w >= k =>
+        {
+            vec![c, h / k, w / k]
+        }
+        (LayerKind::Flatten, _) => vec![x.iter().product()],
+        _ => return Err(bad()),
+    })
+}
+
+impl Model {
+    /// A model with the given layers, parameters drawn uniformly in `±1/√fan_in` from ChaCha20
+    /// seeded with `seed` (biases zero), quantized at `scale`. Layers are named like PyTorch
+    /// modules, counting each kind: `conv1`, `relu1`, `pool1`, `fc1`, …
+    pub fn new(
+        input: &[usize],
+        kinds: &[LayerKind],
+        scale: u32,
+        seed: u64,
+    ) -> Result<Self, NnError> {
+        let fixed = FixedPoint::new(scale)?;
+        if kinds.is_empty() {
+            return Err(NnError::Config("a model needs at least one layer".into()));
+        }
+        let mut rng = ChaCha20Rng::seed_from_u64(seed);
+        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+        let mut shape = input.to_vec();
+        let mut layers = Vec::with_capacity(kinds.len());
+        for &kind in kinds {
+            let prefix = match kind {
+                LayerKind::Dense { .. } => "fc",
+                LayerKind::Conv { .. } => "conv",
+                LayerKind::Relu => "relu",
+                LayerKind::MaxPool(_) | LayerKind::AvgPool(_) => "pool",
+                LayerKind::Flatten => "flatten",
+            };
+            let n = counts.entry(prefix).or_default();
+            *n += 1;
+            let name = format!("{prefix}{n}");
+            let dims = match kind {
+                LayerKind::Dense { inputs, outputs } => {
+                    Some((vec![outputs, inputs], outputs, inputs))
+                }
+                LayerKind::Conv {
+                    in_ch,
+                    out_ch,
+                    kernel,
+                    ..
+                } => Some((
+                    vec![out_ch, in_ch, kernel, kernel],
+                    out_ch,
+                    in_ch * kernel * kernel,
+                )),
+                _ => None,
+            };
+            let params = dims
+                .map(|(wshape, outs, fan_in)| {
+                    let bound = 1.0 / (fan_in as f64).sqrt();
+                    let count: usize = wshape.iter().product();
+                    let values = (0..count)
+                        .map(|_| fixed.quantize(rng.gen_range(-bound..bound)).map(i128::from))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    Ok::<_, NnError>((
+                        Tensor::new(&format!("{name}.weight"), &wshape, values)?,
+                        Tensor::zeros(&[outs]),
+                    ))
+                })
+                .transpose()?;
+            let layer = Layer { name, kind, params };
+            shape = output_shape(&layer, &shape)?;
+            layers.push(layer);
+        }
+        if shape.len() != 1 {
+            return Err(NnError::Shape(format!(
+                "the last layer must output class scores, not {shape:?}"
+            )));
+        }
+        Ok(Self {
+            input: input.to_vec(),
+            layers,
+        })
+    }
+
+    /// Number of parameters.
+    pub fn parameters(&self) -> usize {
+        self.layers
+            .iter()
+            .filter_map(|l| l.params.as_ref())
+            .map(|(w, b)| w.len() + b.len())
+            .sum()
+    }
+
+    /// Forward pass; returns every layer's output (input first), recording the witness if asked.
+    fn forward(
+        &self,
+        x: &Tensor,
+        hyper: &Hyper,
+        mut w: Option<&mut StepWitness>,
+    ) -> Result<Vec<Tensor>, NnError> {
+        let batch = x.shape[0];
+        let mut shape = vec![batch];
+        shape.extend(&self.input);
+        if x.len() != shape.iter().product::<usize>() {
+            return Err(NnError::Shape(format!(
+                "input of {} values for per-sample shape {:?}",
+                x.len(),
+                self.input
+            )));
+        }
+        let mut acts = vec![Tensor {
+            shape,
+            data: x.data.clone(),
+        }];
+        for layer in &self.layers {
+            let a = &acts[acts.len() - 1];
+            let name = &layer.name;
+            let mut out_shape = vec![batch];
+            out_shape.extend(output_shape(layer, &a.shape[1..])?);
+            let mut record = |suffix: &str, t: Tensor| {
+                if let Some(w) = w.as_deref_mut() {
+                    w.put(format!("{name}.{suffix}"), t);
+                }
+            };
+            let out = match (layer.kind, &layer.params) {
+                (LayerKind::Dense { inputs, outputs }, Some((wt, b))) => {
+                    let mut acc = matmul_t(&a.data, &wt.data, inputs);
+                    acc.iter_mut()
+                        .enumerate()
+                        .for_each(|(i, v)| *v += i128::from(b.data[i % outputs]) * hyper.one());
+                    rescale(&acc, &out_shape, name, hyper, &mut record)?
+                }
+                (LayerKind::Conv { out_ch, .. }, Some((wt, b))) => {
+                    let s = conv_shape(layer.kind, &a.shape)
+                        .ok_or_else(|| NnError::Shape(format!("{name}: bad input")))?;
+                    let plane = out_shape[2] * out_shape[3];
+                    let mut acc = conv2d(&a.data, &wt.data, &s)?;
+                    acc.iter_mut().enumerate().for_each(|(i, v)| {
+                        *v += i128::from(b.data[(i / plane) % out_ch]) * hyper.one()
+                    });
+                    rescale(&acc, &out_shape, name, hyper, &mut record)?
+                }
+                (LayerKind::Relu, _) => {
+                    let bits = a.data.iter().map(|&v| i128::from(v >= 0)).collect();
+                    let out = Tensor::new(
+                        &format!("{name}.out"),
+                        &out_shape,
+                        a.data.iter().map(|&v| i128::from(v.max(0))).collect(),
+                    )?;
+                    record("bit", Tensor::new(&format!("{name}.bit"), &a.shape, bits)?);
+                    record("out", out.clone());
+                    out
+                }
+                (LayerKind::MaxPool(k), _) => {
+                    let (planes, h, wd) = (a.shape[0] * a.shape[1], a.shape[2], a.shape[3]);
+                    let (y, sel) = max_pool(&a.data, planes, h, wd, k)?;
+                    let out = Tensor {
+                        shape: out_shape,
+                        data: y,
+                    };
+                    record(
+                        "select",
+                        Tensor {
+                            shape: a.shape.clone(),
+                            data: sel,
+                        },
+                    );
+                    record("out", out.clone());
+                    out
+                }
+                (LayerKind::AvgPool(k), _) => {
+                    let (planes, h, wd) = (a.shape[0] * a.shape[1], a.shape[2], a.shape[3]);
+                    let (y, rem) = avg_pool(&a.data, planes, h, wd, k)?;
+                    record("rem", Tensor::new(&format!("{name}.rem"), &out_shape, rem)?);
+                    let out = Tensor::new(&format!("{name}.out"), &out_shape, y)?;
+                    record("out", out.clone());
+                    out
+                }
+                (LayerKind::Flatten, _) => Tensor {
+                    shape: out_shape,
+                    data: a.data.clone(),
+                },
+                _ => return Err(NnError::Shape(format!("{name}: missing parameters"))),
+            };
+            acts.push(out);
+        }
+        Ok(acts)
+    }
+
+    /// Logits for a batch (the same integer semantics as a training step).
+    pub fn logits(&self, x: &Tensor, hyper: &Hyper) -> Result<Tensor, NnError> {
+        self.forward(x, hyper, None)?
+            .pop()
+            .ok_or_else(|| NnError::Shape("no layers".into()))
+    }
+
+    /// Fraction of `data` classified correctly (argmax of the logits), evaluated in chunks.
+    pub fn accuracy(&self, data: &Dataset, hyper: &Hyper) -> Result<f64, NnError> {
+        let mut correct = 0;
+        for start in (0..data.len()).step_by(256) {
+            let idx: Vec<usize> = (start..(start + 256).min(data.len())).collect();
+            let logits = self.logits(&images(data, &idx, hyper)?, hyper)?;
+            let classes = logits.shape[1];
+            correct += logits
+                .data
+                .chunks(classes)
+                .zip(&data.labels[start..])
+                .filter(|(row, &y)| {
+                    let best = row
+                        .iter()
+                        .enumerate()
+                        .max_by_key(|&(j, &v)| (v, std::cmp::Reverse(j)));
+                    best.map(|(j, _)| j) == Some(y as usize)
+                })
+                .count();
+        }
+        Ok(correct as f64 / data.len().max(1) as f64)
+    }
+
+    /// One SGD step on the batch `x` with labels; returns the new model and the witness.
+    pub fn step(
+        &self,
+        x: &Tensor,
+        labels: &[u8],
+        hyper: &Hyper,
+        exp: &[i64],
+    ) -> Result<(Model, StepWitness), NnError> {
+        let rows = x.shape[0];
+        if rows != hyper.batch || labels.len() != rows {
+            return Err(NnError::Shape(format!(
+                "batch of {rows} rows and {} labels, B = {}",
+                labels.len(),
+                hyper.batch
+            )));
+        }
+        if exp.len() != EXP_TABLE_LEN {
+            return Err(NnError::Config("exp table must have 2^16 entries".into()));
+        }
+        let mut w = StepWitness::default();
+        w.put("input".into(), x.clone());
+        w.put(
+            "labels".into(),
+            Tensor::new(
+                "labels",
+                &[rows],
+                labels.iter().map(|&y| i128::from(y)).collect(),
+            )?,
+        );
+        for layer in &self.layers {
+            if let Some((wt, b)) = &layer.params {
+                w.put(format!("{}.weight", layer.name), wt.clone());
+                w.put(format!("{}.bias", layer.name), b.clone());
+            }
+        }
+        let acts = self.forward(x, hyper, Some(&mut w))?;
+        let logits = acts
+            .last()
+            .ok_or_else(|| NnError::Shape("no layers".into()))?;
+        if let Some(&y) = labels.iter().find(|&&y| y as usize >= logits.shape[1]) {
+            return Err(NnError::Shape(format!(
+                "label {y} with {} outputs",
+                logits.shape[1]
+            )));
+        }
+        let mut dy = loss_gradient(logits, labels, hyper, exp, &mut w)?;
+        let mut new = self.clone();
+        for (l, layer) in self.layers.iter().enumerate().rev() {
+            let name = &layer.name;
+            let a = &acts[l];
+            let first = l == 0;
+            let dx: Option<Tensor> = match (layer.kind, &layer.params) {
+                (LayerKind::Dense { inputs, outputs }, Some((wt, b))) => {
+                    let dw = Tensor::new(
+                        &format!("{name}.dW"),
+                        &wt.shape,
+                        matmul_tn(&dy.data, outputs, &a.data, inputs),
+                    )?;
+                    let db: Vec<i128> = (0..outputs)
+                        .map(|o| dy.data.chunks(outputs).map(|r| i128::from(r[o])).sum())
+                        .collect();
+                    let db = Tensor::new(&format!("{name}.db"), &[outputs], db)?;
+                    new.layers[l].params =
+                        Some(self.updated(&mut w, name, wt, b, &dw, &db, hyper)?);
+                    w.put(format!("{name}.dW"), dw);
+                    w.put(format!("{name}.db"), db);
+                    (!first)
+                        .then(|| {
+                            rescale_grad(
+                                &matmul_nn(&dy.data, outputs, &wt.data, inputs),
+                                &a.shape,
+                                name,
+                                hyper,
+                                &mut w,
+                            )
+                        })
+                        .transpose()?
+                }
+                (LayerKind::Conv { out_ch, .. }, Some((wt, b))) => {
+                    let s = conv_shape(layer.kind, &a.shape)
+                        .ok_or_else(|| NnError::Shape(format!("{name}: bad input")))?;
+                    let dw = Tensor::new(
+                        &format!("{name}.dW"),
+                        &wt.shape,
+                        conv2d_weight_grad(&dy.data, &a.data, &s)?,
+                    )?;
+                    let plane = dy.len() / (rows * out_ch);
+                    let db: Vec<i128> = (0..out_ch)
+                        .map(|o| {
+                            dy.data
+                                .chunks(plane)
+                                .enumerate()
+                                .filter(|(i, _)| i % out_ch == o)
+                                .flat_map(|(_, p)| p)
+                                .map(|&v| i128::from(v))
+                                .sum()
+                        })
+                        .collect();
+                    let db = Tensor::new(&format!("{name}.db"), &[out_ch], db)?;
+                    new.layers[l].params =
+                        Some(self.updated(&mut w, name, wt, b, &dw, &db, hyper)?);
+                    w.put(format!("{name}.dW"), dw);
+                    w.put(format!("{name}.db"), db);
+                    (!first)
+                        .then(|| {
+                            rescale_grad(
+                                &conv2d_input_grad(&dy.data, &wt.data, &s)?,
+                                &a.shape,
+                                name,
+                                hyper,
+                                &mut w,
+                            )
+                        })
+                        .transpose()?
+                }
+                (LayerKind::Relu, _) => {
+                    let bits = w
+                        .get(&format!("{name}.bit"))
+                        .map(|t| t.data.clone())
+                        .unwrap_or_default();
+                    let dx = Tensor::new(
+                        &format!("{name}.dx"),
+                        &a.shape,
+                        dy.data
+                            .iter()
+                            .zip(&bits)
+                            .map(|(&g, &b)| i128::from(g * b))
+                            .collect(),
+                    )?;
+                    w.put(format!("{name}.dx"), dx.clone());
+                    Some(dx)
+                }
+                (LayerKind::MaxPool(k), _) => {
+                    let sel = w
+                        .get(&format!("{name}.select"))
+                        .map(|t| t.data.clone())
+                        .unwrap_or_default();
+                    let (planes, h, wd) = (a.shape[0] * a.shape[1], a.shape[2], a.shape[3]);
+                    let dx = Tensor {
+                        shape: a.shape.clone(),
+                        data: max_pool_grad(&dy.data, &sel, planes, h, wd, k)?,
+                    };
+                    w.put(format!("{name}.dx"), dx.clone());
+                    Some(dx)
+                }
+                (LayerKind::AvgPool(k), _) => {
+                    let (planes, h, wd) = (a.shape[0] * a.shape[1], a.shape[2], a.shape[3]);
+                    let (dx, rem) = avg_pool_grad(&dy.data, planes, h, wd, k)?;
+                    w.put(
+                        format!("{name}.dx_rem"),
+                        Tensor::new(&format!("{name}.dx_rem"), &dy.shape, rem)?,
+                    );
+                    let dx = Tensor::new(&format!("{name}.dx"), &a.shape, dx)?;
+                    w.put(format!("{name}.dx"), dx.clone());
+                    Some(dx)
+                }
+                (LayerKind::Flatten, _) => Some(Tensor {
+                    shape: a.shape.clone(),
+                    data: dy.data.clone(),
+                }),
+                _ => return Err(NnError::Shape(format!("{name}: missing parameters"))),
+            };
+            match dx {
+                Some(dx) => dy = dx,
+                None => break,
+            }
+        }
+        Ok((new, w))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn updated(
+        &self,
+        w: &mut StepWitness,
+        name: &str,
+        weight: &Tensor,
+        bias: &Tensor,
+        dw: &Tensor,
+        db: &Tensor,
+        hyper: &Hyper,
+    ) -> Result<(Tensor, Tensor), NnError> {
+        let b = hyper.batch as i128;
+        Ok((
+            update(
+                w,
+                &format!("{name}.weight"),
+                weight,
+                dw,
+                hyper,
+                b * hyper.one() * hyper.one(),
+            )?,
+            update(w, &format!("{name}.bias"), bias, db, hyper, b * hyper.one())?,
+        ))
+    }
+
+    /// The weights, dequantized to f32 and keyed like a PyTorch `state_dict` (`conv1.weight` as
+    /// `[O, C, K, K]`, `fc1.weight` as `[out, in]`, `….bias` as `[out]`), in safetensors format.
+    pub fn to_safetensors(&self, fixed: FixedPoint) -> Result<Vec<u8>, NnError> {
+        let tensors: Vec<(String, Vec<usize>, Vec<u8>)> = self
+            .layers
+            .iter()
+            .filter_map(|l| l.params.as_ref().map(|p| (l, p)))
+            .flat_map(|(layer, (wt, b))| {
+                [("weight", wt), ("bias", b)].map(|(kind, t)| {
+                    let bytes = t
+                        .data
+                        .iter()
+                        .flat_map(|&v| (fixed.dequantize(v.into()) as f32).to_le_bytes())
+                        .collect();
+                    (format!("{}.{kind}", layer.name), t.shape.clone(), bytes)
+                })
+            })
+            .collect();
+        let views = tensors
+            .iter()
+            .map(|(name, shape, bytes)| {
+                safetensors::tensor::TensorView::new(safetensors::Dtype::F32, shape.clone(), bytes)
+                    .map(|v| (name.clone(), v))
+                    .map_err(|e| NnError::Weights(e.to_string()))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        safetensors::serialize(views, &None).map_err(|e| NnError::Weights(e.to_string()))
+    }
+
+    /// Replaces this architecture's parameters with f32/f64 weights from safetensors bytes keyed
+    /// `{layer}.weight` / `{layer}.bias` with the layers' shapes, quantized at `fixed`.
+    pub fn load_safetensors(&self, bytes: &[u8], fixed: FixedPoint) -> Result<Self, NnError> {
+        let st = safetensors::SafeTensors::deserialize(bytes)
+            .map_err(|e| NnError::Weights(e.to_string()))?;
+        let read = |name: &str, shape: &[usize]| -> Result<Tensor, NnError> {
+            let view = st
+                .tensor(name)
+                .map_err(|_| NnError::Weights(format!("missing {name}")))?;
+            if view.shape() != shape {
+                return Err(NnError::Weights(format!(
+                    "{name} has shape {:?}, expected {shape:?}",
+                    view.shape()
+                )));
+            }
+            let values: Vec<f64> = match view.dtype() {
+                safetensors::Dtype::F32 => view
+                    .data()
+                    .chunks_exact(4)
+                    .map(|c| f64::from(f32::from_le_bytes([c[0], c[1], c[2], c[3]])))
+                    .collect(),
+                safetensors::Dtype::F64 => view
+                    .data()
+                    .chunks_exact(8)
+                    .map(|c| f64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
+                    .collect(),
+                other => {
+                    return Err(NnError::Weights(format!(
+                        "{name} has dtype {other:?}, expected F32 or F64"
+                    )))
+                }
+            };
+            let q = values
+                .into_iter()
+                .map(|v| {
+                    fixed
+                        .quantize(v)
+                        .map(i128::from)
+                        .map_err(|e| NnError::Weights(format!("{name}: {e}")))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            Tensor::new(name, shape, q)
+        };
+        let mut model = self.clone();
+        for layer in &mut model.layers {
+            if let Some((wt, b)) = &layer.params {
+                layer.params = Some((
+                    read(&format!("{}.weight", layer.name), &wt.shape)?,
+                    read(&format!("{}.bias", layer.name), &b.shape)?,
+                ));
+            }
+        }
+        Ok(model)
+    }
+}
+
+/// `z = ⌊acc / 2^s⌋` with remainders, recorded as `{name}.z`, `{name}.z_rem`.
+fn rescale(
+    acc: &[i128],
+    shape: &[usize],
+    name: &str,
+    hyper: &Hyper,
+    record: &mut impl FnMut(&str, Tensor),
+) -> Result<Tensor, NnError> {
+    let (z, rem) = divide(acc, hyper.one())?;
+    let z = Tensor::new(&format!("{name}.z"), shape, z)?;
+    record("z_rem", Tensor::new(&format!("{name}.z_rem"), shape, rem)?);
+    record("z", z.clone());
+    Ok(z)
+}
+
+/// `dx = ⌊g / 2^s⌋` with remainders, recorded as `{name}.dx`, `{name}.dx_rem`.
+fn rescale_grad(
+    g: &[i128],
+    shape: &[usize],
+    name: &str,
+    hyper: &Hyper,
+    w: &mut StepWitness,
+) -> Result<Tensor, NnError> {
+    let (q, rem) = divide(g, hyper.one())?;
+    w.put(
+        format!("{name}.dx_rem"),
+        Tensor::new(&format!("{name}.dx_rem"), shape, rem)?,
+    );
+    let dx = Tensor::new(&format!("{name}.dx"), shape, q)?;
+    w.put(format!("{name}.dx"), dx.clone());
+    Ok(dx)
+}
+
+/// The loss gradient at the logits (scale s), recording the softmax intermediates.
+fn loss_gradient(
+    z: &Tensor,
+    labels: &[u8],
+    hyper: &Hyper,
+    exp: &[i64],
+    w: &mut StepWitness,
+) -> Result<Tensor, NnError> {
+    let (rows, classes) = (z.shape[0], z.shape[1]);
+    let one = hyper.one();
+    let onehot = |n: usize, j: usize| i128::from(labels[n] as usize == j) * one;
+    if hyper.loss == Loss::Mse {
+        let g = (0..rows * classes)
+            .map(|i| i128::from(z.data[i]) - onehot(i / classes, i % classes))
+            .collect();
+        let g = Tensor::new("loss.grad", &[rows, classes], g)?;
+        w.put("loss.grad".into(), g.clone());
+        return Ok(g);
+    }
+    let shift = 1i128 << (hyper.fixed.scale() - EXP_FRAC_BITS);
+    let cap = (EXP_TABLE_LEN - 1) as i128;
+    let mut t: BTreeMap<&str, Vec<i128>> = BTreeMap::new();
+    for (n, row) in z.data.chunks(classes).enumerate() {
+        let max = row.iter().copied().max().unwrap_or(0);
+        let arg = row.iter().position(|&v| v == max).unwrap_or(0);
+        t.entry("loss.max").or_default().push(i128::from(max));
+        let mut exps = Vec::with_capacity(classes);
+        for (j, &v) in row.iter().enumerate() {
+            let diff = i128::from(max) - i128::from(v);
+            let (q, r) = div_rem_floor(diff, shift)?;
+            let idx = q.min(cap);
+            let e = i128::from(exp[idx as usize]);
+            t.entry("loss.argmax")
+                .or_default()
+                .push(i128::from(j == arg));
+            t.entry("loss.diff").or_default().push(diff);
+            t.entry("loss.exp_in").or_default().push(q);
+            t.entry("loss.exp_in_rem").or_default().push(r);
+            t.entry("loss.exp_sat")
+                .or_default()
+                .push(i128::from(q >= cap));
+            t.entry("loss.exp_idx").or_default().push(idx);
+            t.entry("loss.exp").or_default().push(e);
+            exps.push(e);
+        }
+        let sum: i128 = exps.iter().sum();
+        t.entry("loss.sum").or_default().push(sum);
+        for (j, &e) in exps.iter().enumerate() {
+            let (p, r) = div_rem_floor(e * one, sum)?;
+            t.entry("loss.prob").or_default().push(p);
+            t.entry("loss.prob_rem").or_default().push(r);
+            t.entry("loss.grad").or_default().push(p - onehot(n, j));
+        }
+    }
+    for (name, values) in t {
+        let shape = if name == "loss.max" || name == "loss.sum" {
+            vec![rows]
+        } else {
+            vec![rows, classes]
+        };
+        w.put(name.to_string(), Tensor::new(name, &shape, values)?);
+    }
+    w.get("loss.grad")
+        .cloned()
+        .ok_or_else(|| NnError::Shape("no loss gradient".into()))
+}
+
+/// `new = old − ⌊η·grad / divisor⌋`, recording `lr_*`, `*_step`, `*_step_rem`, `*_new`.
+fn update(
+    w: &mut StepWitness,
+    name: &str,
+    old: &Tensor,
+    grad: &Tensor,
+    hyper: &Hyper,
+    divisor: i128,
+) -> Result<Tensor, NnError> {
+    let scaled: Vec<i128> = grad
+        .data
+        .iter()
+        .map(|&g| i128::from(hyper.lr) * i128::from(g))
+        .collect();
+    let scaled = Tensor::new(&format!("{name}.lr_grad"), &grad.shape, scaled)?;
+    let (step, rem) = divide(&widen(&scaled), divisor)?;
+    let new: Vec<i128> = old
+        .data
+        .iter()
+        .zip(&step)
+        .map(|(&o, &s)| i128::from(o) - s)
+        .collect();
+    let new = Tensor::new(&format!("{name}_new"), &old.shape, new)?;
+    w.put(format!("{name}.lr_grad"), scaled);
+    w.put(
+        format!("{name}.step"),
+        Tensor::new(&format!("{name}.step"), &old.shape, step)?,
+    );
+    w.put(
+        format!("{name}.step_rem"),
+        Tensor::new(&format!("{name}.step_rem"), &old.shape, rem)?,
+    );
+    w.put(format!("{name}_new"), new.clone());
+    Ok(new)
+}
+
+/// The images at `indices`, flattened and quantized: pixel `p` becomes `round(p·2^s/255)`.
+pub fn images(data: &Dataset, indices: &[usize], hyper: &Hyper) -> Result<Tensor, NnError> {
+    let size = data.rows * data.cols;
+    let one = hyper.one();
+    let mut values = Vec::with_capacity(indices.len() * size);
+    for &i in indices {
+        if i >= data.len() {
+            return Err(NnError::Shape(format!("image {i} of {}", data.len())));
+        }
+        values.extend(
+            data.image(i)
+                .iter()
+                .map(|&p| (i128::from(p) * one * 2 + 255) / 510),
+        );
+    }
+    Tensor::new("input", &[indices.len(), size], values)
+}
+
+/// The batch of step `i` (DESIGN §1): samples `[i·B, (i+1)·B) mod N`.
+pub fn batch_indices(step: usize, batch: usize, len: usize) -> Vec<usize> {
+    (0..batch)
+        .map(|k| (step * batch + k) % len.max(1))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::arch::Architecture;
+
+    fn mlp(sizes: &[usize], seed: u64) -> Model {
+        Architecture::Mlp(sizes.to_vec()).build(16, seed).unwrap()
+    }
+
+    fn weight(m: &Model, layer: usize) -> &Tensor {
+        &m.layers[layer].params.as_ref().unwrap().0
+    }
+
+    fn setup(loss: Loss) -> (Dataset, Dataset, Hyper, Vec<i64>) {
+        let data = Dataset::embedded().unwrap();
+        let (train, test) = data.split_at(896);
+        (
+            train,
+            test,
+            Hyper::new(16, 0.1, 16, loss).unwrap(),
+            exp_table(16),
+        )
+    }
+
+    #[test]
+    fn training_learns_fashion_mnist() {
+        let (train, test, hyper, exp) = setup(Loss::SoftmaxCrossEntropy);
+        let mut model = mlp(&[784, 64, 10], 1);
+        let before = model.accuracy(&test, &hyper).unwrap();
+        for step in 0..560 {
+            let idx = batch_indices(step, hyper.batch, train.len());
+            let x = images(&train, &idx, &hyper).unwrap();
+            let labels: Vec<u8> = idx.iter().map(|&i| train.labels[i]).collect();
+            model = model.step(&x, &labels, &hyper, &exp).unwrap().0;
+        }
+        let after = model.accuracy(&test, &hyper).unwrap();
+        println!("held-out accuracy: {before:.3} -> {after:.3} (10 epochs of 896 images, B = 16)");
+        assert!(after >= 0.70, "accuracy {after}");
+    }
+
+    /// Forward values and gradients agree with an f64 computation of the same network.
+    #[test]
+    fn agrees_with_f64_reference() {
+        for loss in [Loss::SoftmaxCrossEntropy, Loss::Mse] {
+            let (train, _, hyper, exp) = setup(loss);
+            let model = mlp(&[784, 32, 10], 3);
+            let idx = batch_indices(0, hyper.batch, train.len());
+            let x = images(&train, &idx, &hyper).unwrap();
+            let labels: Vec<u8> = idx.iter().map(|&i| train.labels[i]).collect();
+            let (_, w) = model.step(&x, &labels, &hyper, &exp).unwrap();
+            let s = (1u64 << 16) as f64;
+            let deq = |t: &Tensor, scale: f64| {
+                t.data.iter().map(|&v| v as f64 / scale).collect::<Vec<_>>()
+            };
+            let (xf, w1, w2) = (
+                deq(&x, s),
+                deq(weight(&model, 0), s),
+                deq(weight(&model, 2), s),
+            );
+            let (b, h, c, n) = (16usize, 32usize, 10usize, 784usize);
+            let mut z1 = vec![0.0; b * h];
+            for r in 0..b {
+                for o in 0..h {
+                    z1[r * h + o] = (0..n).map(|i| xf[r * n + i] * w1[o * n + i]).sum();
+                }
+            }
+            let a1: Vec<f64> = z1.iter().map(|&v| v.max(0.0)).collect();
+            let mut z2 = vec![0.0; b * c];
+            for r in 0..b {
+                for o in 0..c {
+                    z2[r * c + o] = (0..h).map(|i| a1[r * h + i] * w2[o * h + i]).sum();
+                }
+            }
+            let mut g = vec![0.0; b * c];
+            for r in 0..b {
+                let row = &z2[r * c..(r + 1) * c];
+                let m = row.iter().cloned().fold(f64::MIN, f64::max);
+                let sum: f64 = row.iter().map(|v| (v - m).exp()).sum();
+                for j in 0..c {
+                    let y = f64::from(u8::from(labels[r] as usize == j));
+                    g[r * c + j] = match loss {
+                        Loss::SoftmaxCrossEntropy => (row[j] - m).exp() / sum - y,
+                        Loss::Mse => row[j] - y,
+                    };
+                }
+            }
+            let mut dw2 = vec![0.0; c * h];
+            for o in 0..c {
+                for i in 0..h {
+                    dw2[o * h + i] = (0..b).map(|r| g[r * c + o] * a1[r * h + i]).sum();
+                }
+            }
+            let close = |name: &str, q: &[f64], f: &[f64], tol: f64| {
+                let worst = q
+                    .iter()
+                    .zip(f)
+                    .map(|(a, b)| (a - b).abs())
+                    .fold(0.0, f64::max);
+                assert!(worst <= tol, "{loss:?} {name}: max error {worst} > {tol}");
+            };
+            close("fc1.z", &deq(w.get("fc1.z").unwrap(), s), &z1, 1e-3);
+            close("fc2.z", &deq(w.get("fc2.z").unwrap(), s), &z2, 1e-3);
+            close("loss.grad", &deq(w.get("loss.grad").unwrap(), s), &g, 5e-3);
+            close("fc2.dW", &deq(w.get("fc2.dW").unwrap(), s * s), &dw2, 0.05);
+        }
+    }
+
+    #[test]
+    fn witness_relations_hold() {
+        let (train, _, hyper, exp) = setup(Loss::SoftmaxCrossEntropy);
+        let model = mlp(&[784, 16, 10], 5);
+        let idx = batch_indices(3, hyper.batch, train.len());
+        let x = images(&train, &idx, &hyper).unwrap();
+        let labels: Vec<u8> = idx.iter().map(|&i| train.labels[i]).collect();
+        let (new, w) = model.step(&x, &labels, &hyper, &exp).unwrap();
+        for name in [
+            "input",
+            "labels",
+            "fc1.weight",
+            "fc1.z",
+            "fc1.z_rem",
+            "relu1.bit",
+            "relu1.out",
+            "fc2.z",
+            "loss.max",
+            "loss.argmax",
+            "loss.exp",
+            "loss.prob",
+            "loss.prob_rem",
+            "loss.grad",
+            "fc2.dW",
+            "fc2.dx",
+            "fc2.dx_rem",
+            "relu1.dx",
+            "fc1.dW",
+            "fc1.weight.step",
+            "fc1.weight.step_rem",
+            "fc1.weight_new",
+            "fc2.bias_new",
+        ] {
+            assert!(w.get(name).is_some(), "missing {name}");
+        }
+        let t = |n: &str| w.get(n).unwrap().data.clone();
+        let one = 1i64 << 16;
+        assert!(t("fc1.z_rem").iter().all(|&r| (0..one).contains(&r)));
+        assert!(t("relu1.bit")
+            .iter()
+            .zip(t("fc1.z"))
+            .zip(t("relu1.out"))
+            .all(|((&b, z), a)| a == b * z && (b == 1) == (z >= 0)));
+        for (r, row) in t("loss.argmax").chunks(10).enumerate() {
+            assert_eq!(row.iter().sum::<i64>(), 1);
+            let s: i64 = t("loss.exp")[r * 10..(r + 1) * 10].iter().sum();
+            assert_eq!(s, t("loss.sum")[r]);
+        }
+        assert_eq!(weight(&new, 0).data, t("fc1.weight_new"));
+        let b = hyper.batch as i64;
+        assert!(t("fc1.weight.step_rem")
+            .iter()
+            .all(|&r| r >= 0 && (r as i128) < (b as i128) << 32));
+    }
+
+    #[test]
+    fn safetensors_round_trip_and_errors() {
+        let fixed = FixedPoint::new(16).unwrap();
+        let model = mlp(&[784, 16, 10], 9);
+        let bytes = model.to_safetensors(fixed).unwrap();
+        let blank = mlp(&[784, 16, 10], 10);
+        assert_eq!(blank.load_safetensors(&bytes, fixed).unwrap(), model);
+        assert!(matches!(
+            blank.load_safetensors(&bytes[..bytes.len() - 5], fixed),
+            Err(NnError::Weights(_))
+        ));
+        assert!(blank.load_safetensors(b"garbage", fixed).is_err());
+        // Shapes that differ from the architecture, and missing biases.
+        let small = mlp(&[3, 4, 2], 1);
+        let t = |shape: Vec<usize>| {
+            let n: usize = shape.iter().product();
+            (shape, vec![0u8; 4 * n])
+        };
+        type Raw = (Vec<usize>, Vec<u8>);
+        let build = |items: Vec<(&str, Raw)>| {
+            let views: Vec<_> = items
+                .iter()
+                .map(|(n, (s, d))| {
+                    (
+                        n.to_string(),
+                        safetensors::tensor::TensorView::new(safetensors::Dtype::F32, s.clone(), d)
+                            .unwrap(),
+                    )
+                })
+                .collect();
+            safetensors::serialize(views, &None).unwrap()
+        };
+        let bad_chain = build(vec![
+            ("fc1.weight", t(vec![4, 3])),
+            ("fc1.bias", t(vec![4])),
+            ("fc2.weight", t(vec![2, 5])),
+            ("fc2.bias", t(vec![2])),
+        ]);
+        let err = small
+            .load_safetensors(&bad_chain, fixed)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("fc2.weight has shape [2, 5]"), "{err}");
+        let no_bias = build(vec![("fc1.weight", t(vec![4, 3]))]);
+        let err = small
+            .load_safetensors(&no_bias, fixed)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("missing fc1.bias"), "{err}");
+    }
+
+    #[test]
+    fn overflow_and_bad_inputs_are_errors() {
+        let data = Dataset::embedded().unwrap();
+        // A huge learning rate at a large scale pushes η·dW past 2^59.
+        let hyper = Hyper::new(28, 1000.0, 4, Loss::Mse).unwrap();
+        let model = Architecture::Mlp(vec![784, 8, 10]).build(28, 1).unwrap();
+        let idx = batch_indices(0, 4, data.len());
+        let x = images(&data, &idx, &hyper).unwrap();
+        let labels: Vec<u8> = idx.iter().map(|&i| data.labels[i]).collect();
+        let err = model.step(&x, &labels, &hyper, &exp_table(28)).unwrap_err();
+        assert!(matches!(err, NnError::Overflow { .. }), "{err}");
+        // Wrong batch, bad labels, bad configuration.
+        let hyper = Hyper::new(16, 0.1, 4, Loss::Mse).unwrap();
+        let model = mlp(&[784, 8, 10], 1);
+        let x = images(&data, &idx, &hyper).unwrap();
+        assert!(model
+            .step(&x, &labels[..3], &hyper, &exp_table(16))
+            .is_err());
+        assert!(model
+            .step(&x, &[0, 1, 2, 10], &hyper, &exp_table(16))
+            .is_err());
+        assert!(Hyper::new(16, 0.0, 4, Loss::Mse).is_err());
+        assert!(Hyper::new(4, 0.1, 4, Loss::Mse).is_err());
+        assert!(Architecture::Mlp(vec![784]).build(16, 1).is_err());
+        assert!(images(&data, &[5000], &hyper).is_err());
+    }
+
+    fn conv_batch(
+        arch: &Architecture,
+        data: &Dataset,
+        hyper: &Hyper,
+        step: usize,
+    ) -> (Model, Tensor, Vec<u8>) {
+        let model = arch.build(16, 2).unwrap();
+        let idx = batch_indices(step, hyper.batch, data.len());
+        let x = images(data, &idx, hyper).unwrap();
+        (model, x, idx.iter().map(|&i| data.labels[i]).collect())
+    }
+
+    #[test]
+    fn lenet_step_records_every_layer_and_learns() {
+        let (train, test, hyper, exp) = setup(Loss::SoftmaxCrossEntropy);
+        let arch = Architecture::LeNet5 { size: 28 };
+        let (mut model, x, labels) = conv_batch(&arch, &train, &hyper, 0);
+        let (_, w) = model.step(&x, &labels, &hyper, &exp).unwrap();
+        for name in [
+            "conv1.z",
+            "conv1.z_rem",
+            "relu1.bit",
+            "pool1.select",
+            "pool1.out",
+            "conv2.dW",
+            "conv2.dx",
+            "conv2.dx_rem",
+            "pool1.dx",
+            "relu1.dx",
+            "conv1.dW",
+            "conv1.weight_new",
+            "fc3.dW",
+            "loss.prob",
+        ] {
+            assert!(w.get(name).is_some(), "missing {name}");
+        }
+        assert!(
+            w.get("conv1.dx").is_none(),
+            "no gradient is computed for the input"
+        );
+        let before = model.accuracy(&test, &hyper).unwrap();
+        for step in 0..120 {
+            let idx = batch_indices(step, hyper.batch, train.len());
+            let x = images(&train, &idx, &hyper).unwrap();
+            let labels: Vec<u8> = idx.iter().map(|&i| train.labels[i]).collect();
+            model = model.step(&x, &labels, &hyper, &exp).unwrap().0;
+        }
+        let after = model.accuracy(&test, &hyper).unwrap();
+        println!("LeNet-5 held-out accuracy: {before:.3} -> {after:.3} (120 steps, B = 16)");
+        assert!(after > before + 0.2, "{before} -> {after}");
+    }
+
+    #[test]
+    fn avg_pool_models_run_and_record_remainders() {
+        let data = Dataset::embedded().unwrap();
+        let hyper = Hyper::new(16, 0.05, 2, Loss::SoftmaxCrossEntropy).unwrap();
+        // paper-lenet needs 32×32 input: pad the 28×28 images with a 2-pixel zero border.
+        let model = Architecture::PaperLeNet { channels: 1 }
+            .build(16, 3)
+            .unwrap();
+        let x = images(&data, &[0, 1], &hyper).unwrap();
+        let mut padded = vec![0i128; 2 * 32 * 32];
+        for (i, v) in x.data.iter().enumerate() {
+            let (b, r, c) = (i / 784, (i / 28) % 28, i % 28);
+            padded[b * 1024 + (r + 2) * 32 + c + 2] = i128::from(*v);
+        }
+        let x = Tensor::new("input", &[2, 1024], padded).unwrap();
+        let labels: Vec<u8> = data.labels[..2].iter().map(|&y| y % 16).collect();
+        let (_, w) = model.step(&x, &labels, &hyper, &exp_table(16)).unwrap();
+        for name in ["pool1.rem", "pool1.dx", "pool1.dx_rem", "conv3.z", "fc2.dW"] {
+            assert!(w.get(name).is_some(), "missing {name}");
+        }
+        let d = 4;
+        assert!(w
+            .get("pool1.rem")
+            .unwrap()
+            .data
+            .iter()
+            .all(|&r| (0..d).contains(&r)));
+    }
+}
