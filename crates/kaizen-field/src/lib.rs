@@ -22,6 +22,7 @@
 mod bls;
 mod error;
 pub mod fixed_point;
+pub mod layout;
 mod m61;
 pub mod mle;
 pub mod poseidon2;
@@ -36,6 +37,7 @@ pub use ark_serialize::{self, CanonicalDeserialize, CanonicalSerialize};
 pub use bls::Fr;
 pub use error::FieldError;
 pub use fixed_point::FixedPoint;
+pub use layout::{Block, BlockLayout};
 pub use m61::{M61Config, M61Ext2, M61Ext2Config, M61};
 pub use mle::{eq_eval, eq_table, MultilinearPoly};
 pub use transcript::{Blake3Transcript, Poseidon2Transcript, Transcript};

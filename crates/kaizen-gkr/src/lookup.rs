@@ -22,7 +22,7 @@ use ark_serialize::{
     CanonicalDeserialize, CanonicalSerialize, Compress, Read, SerializationError, Valid, Validate,
 };
 use kaizen_field::{
-    eq_table, mle::index_bits, serialize::read_vec, KaizenField, MultilinearPoly, Transcript,
+    eq_table, serialize::read_vec, BlockLayout, KaizenField, MultilinearPoly, Transcript,
 };
 use kaizen_sumcheck::Claim;
 
@@ -129,25 +129,12 @@ pub struct LookupClaims<F> {
     pub multiplicities: Claim<F>,
 }
 
-/// Where each block sits among the `2^n` leaves: `(block, offset, log_len)`, block `None` being
-/// the table.
-fn layout(table_log: usize, segment_logs: &[usize]) -> (usize, Vec<(Option<usize>, usize, usize)>) {
-    let mut blocks: Vec<(Option<usize>, usize)> = std::iter::once((None, table_log))
-        .chain(segment_logs.iter().enumerate().map(|(i, &s)| (Some(i), s)))
+/// The leaves' layout: block 0 is the table, block `i + 1` segment `i` (at least one variable).
+fn layout(table_log: usize, segment_logs: &[usize]) -> BlockLayout {
+    let logs: Vec<usize> = std::iter::once(table_log)
+        .chain(segment_logs.iter().copied())
         .collect();
-    blocks.sort_by_key(|b| std::cmp::Reverse(b.1));
-    let total: usize = blocks.iter().map(|b| 1usize << b.1).sum();
-    let n = total.next_power_of_two().trailing_zeros().max(1) as usize;
-    let mut offset = 0;
-    let placed = blocks
-        .into_iter()
-        .map(|(id, log)| {
-            let at = offset;
-            offset += 1 << log;
-            (id, at, log)
-        })
-        .collect();
-    (n, placed)
+    BlockLayout::new(&logs, 1)
 }
 
 /// Absorbs the statement's shape and draws `(α, X)`.
@@ -218,7 +205,8 @@ pub fn prove_lookup<F: KaizenField, T: Transcript<F>>(
         return Err(GkrError::Input("one multiplicity per table row".into()));
     }
     let (alpha, x) = challenges(table, &logs, transcript);
-    let (n, blocks) = layout(table.log_len, &logs);
+    let layout = layout(table.log_len, &logs);
+    let n = layout.num_vars();
     let mut p = vec![F::ZERO; 1 << n];
     let mut q = vec![F::ONE; 1 << n];
     let compress = |row: &mut dyn Iterator<Item = F>| {
@@ -227,9 +215,10 @@ pub fn prove_lookup<F: KaizenField, T: Transcript<F>>(
         })
         .0
     };
-    for &(id, offset, log) in &blocks {
+    for (block, b) in layout.blocks().iter().enumerate() {
+        let (offset, log) = (b.offset, b.log_len);
         for i in 0..1usize << log {
-            let (num, w) = match id {
+            let (num, w) = match block.checked_sub(1) {
                 None => (
                     -multiplicities[i],
                     compress(&mut (0..table.width()).map(|c| table.entry(c, i))),
@@ -271,7 +260,7 @@ pub fn verify_lookup<F: KaizenField, T: Transcript<F>>(
     transcript: &mut T,
 ) -> Result<LookupClaims<F>, GkrError> {
     let (alpha, x) = challenges(table, segment_logs, transcript);
-    let (n, _) = layout(table.log_len, segment_logs);
+    let n = layout(table.log_len, segment_logs).num_vars();
     let claims = verify_fractional(n, &proof.fraction, transcript)?;
     if !claims.numerator.is_zero() {
         return Err(GkrError::RootNumerator);
@@ -304,14 +293,13 @@ fn finish<F: KaizenField, T: Transcript<F>>(
     }
     transcript.absorb_field(b"lookup/multiplicity", &proof.multiplicity_eval);
     let point = &claims.p.point;
-    let n = point.len();
-    let (_, blocks) = layout(table.log_len, logs);
+    let layout = layout(table.log_len, logs);
     let compress = |vals: &[F]| vals.iter().rev().fold(F::ZERO, |acc, &v| acc * alpha + v);
     let (mut p, mut q, mut covered) = (F::ZERO, F::ZERO, F::ZERO);
-    for &(id, offset, log) in &blocks {
-        let high = index_bits::<F>(offset >> log, n - log);
-        let select = kaizen_field::eq_eval(&point[log..], &high).unwrap_or(F::ZERO);
-        let (num, w) = match id {
+    for (block, b) in layout.blocks().iter().enumerate() {
+        let log = b.log_len;
+        let select = layout.selector(block, point);
+        let (num, w) = match block.checked_sub(1) {
             None => {
                 let cols: Vec<F> = (0..table.width())
                     .map(|c| table.evaluate(c, &point[..log]))

@@ -46,6 +46,9 @@ pub enum PcsError {
         /// Values supplied.
         got: usize,
     },
+    /// A segment layout, or a claim on a segment, that does not fit.
+    #[error("segments: {0}")]
+    Segment(String),
     /// A commitment inconsistent with the scheme's parameters.
     #[error("commitment does not match the scheme's parameters: {0}")]
     CommitmentShape(&'static str),

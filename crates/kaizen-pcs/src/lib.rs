@@ -12,6 +12,8 @@
 //!   unique-decoding regime.
 //! * [`multipoint`] — one polynomial at several points, through kaizen-sumcheck's multi-point
 //!   reduction, for any backend.
+//! * [`segmented`] — many named vectors as blocks of one commitment; all their claims proven with
+//!   one opening (DESIGN §3: one opening per commitment per step).
 //!
 //! Accumulation (ARC/WARP-style folding of openings, DESIGN §5) is the next milestone's capability
 //! trait; nothing here folds commitments.
@@ -23,6 +25,7 @@ pub mod kzg;
 pub mod ligero;
 pub mod merkle;
 pub mod multipoint;
+pub mod segmented;
 
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 pub use error::PcsError;

@@ -263,3 +263,89 @@ mod ligero_tampering {
         assert!(matches!(check(&bad), Err(PcsError::ProofShape(_))));
     }
 }
+
+/// Segmented commitments: claims on several named tensors, one opening.
+mod segments {
+    use super::*;
+    use kaizen_field::AdditiveGroup;
+    use kaizen_pcs::segmented::{open_segments, verify_segments, SegmentLayout};
+
+    type F = M61Ext2;
+
+    fn mle_at(values: &[F], point: &[F]) -> F {
+        let mut padded = values.to_vec();
+        padded.resize(1 << point.len(), F::ZERO);
+        MultilinearPoly::new(padded)
+            .unwrap()
+            .evaluate(point)
+            .unwrap()
+    }
+
+    #[test]
+    fn many_tensors_one_opening() {
+        let pcs = Ligero::<F>::new(LigeroParams::new(12, MatrixShape::Square));
+        let mut rng = ChaCha20Rng::seed_from_u64(11);
+        let spec = [
+            ("fc1.z", 5usize),
+            ("fc1.weight", 16),
+            ("loss.grad", 3),
+            ("fc2.dW", 40),
+        ];
+        let layout = SegmentLayout::new(&spec).unwrap();
+        let tensors: Vec<Vec<F>> = spec.iter().map(|&(_, n)| rand_vec(&mut rng, n)).collect();
+        let refs: Vec<&[F]> = tensors.iter().map(Vec::as_slice).collect();
+        let (commitment, data) = pcs.commit(&layout.assemble(&refs).unwrap()).unwrap();
+        let mut claims = Vec::new();
+        for (i, &(name, _)) in spec.iter().enumerate() {
+            for _ in 0..=i % 2 {
+                let point: Vec<F> = rand_vec(&mut rng, layout.segment_vars(name).unwrap());
+                claims.push((
+                    name,
+                    Claim {
+                        value: mle_at(&tensors[i], &point),
+                        point,
+                    },
+                ));
+            }
+        }
+        let proof = open_segments(&pcs, &data, &layout, &claims, &mut tr()).unwrap();
+        verify_segments(&pcs, &commitment, &layout, &claims, &proof, &mut tr()).unwrap();
+
+        // Any false claim, a claim moved to another tensor, or another layout: rejected.
+        for k in 0..claims.len() {
+            let mut bad = claims.clone();
+            bad[k].1.value += F::ONE;
+            assert!(verify_segments(&pcs, &commitment, &layout, &bad, &proof, &mut tr()).is_err());
+        }
+        let mut moved = claims.clone();
+        moved[0].0 = "fc1.weight";
+        moved[0].1.point.push(F::ZERO);
+        assert!(verify_segments(&pcs, &commitment, &layout, &moved, &proof, &mut tr()).is_err());
+        let other = SegmentLayout::new(&[
+            ("fc1.z", 5),
+            ("fc1.weight", 16),
+            ("loss.grad", 4),
+            ("fc2.dW", 40),
+        ])
+        .unwrap();
+        assert!(verify_segments(&pcs, &commitment, &other, &claims, &proof, &mut tr()).is_err());
+
+        // Malformed inputs are typed errors.
+        let mut unknown = claims.clone();
+        unknown[0].0 = "nope";
+        assert!(matches!(
+            verify_segments(&pcs, &commitment, &layout, &unknown, &proof, &mut tr()),
+            Err(PcsError::Segment(_))
+        ));
+        let mut wrong_dim = claims.clone();
+        wrong_dim[1].1.point.pop();
+        assert!(matches!(
+            verify_segments(&pcs, &commitment, &layout, &wrong_dim, &proof, &mut tr()),
+            Err(PcsError::PointDimension { .. })
+        ));
+        assert!(SegmentLayout::new(&[("a", 2), ("a", 3)]).is_err());
+        assert!(SegmentLayout::new(&[("a", 0)]).is_err());
+        assert!(layout.assemble(&refs[..2]).is_err());
+        assert!(verify_segments(&pcs, &commitment, &layout, &[], &proof, &mut tr()).is_err());
+    }
+}

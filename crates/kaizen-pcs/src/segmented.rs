@@ -1,0 +1,161 @@
+//! Segmented commitments (DESIGN §3): many named vectors committed as blocks of one vector, and all
+//! claims on them proven with **one** opening.
+//!
+//! Each segment of `len` entries is zero-padded to `2^⌈log len⌉` and placed by
+//! [`kaizen_field::BlockLayout`]; a claim `T(r) = v` on segment `T` (the MLE of the zero-padded
+//! vector) is the claim `P(r, bits_T) = v` on the whole vector `P`. The claims, lifted, are reduced to
+//! one point with kaizen-sumcheck's multi-point reduction and opened once ([`crate::multipoint`]).
+//! The layout (names and lengths) is absorbed before anything else, so a proof for one layout does
+//! not verify under another.
+use kaizen_field::{BlockLayout, KaizenField, Transcript};
+use kaizen_sumcheck::Claim;
+
+use crate::{
+    multipoint::{open_points, verify_points, MultiPointProof},
+    MultilinearPcs, PcsError,
+};
+
+/// Named segments and their placement in the committed vector.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SegmentLayout {
+    names: Vec<String>,
+    lens: Vec<usize>,
+    blocks: BlockLayout,
+}
+
+impl SegmentLayout {
+    /// A layout for segments `(name, length)`; names must be distinct and lengths positive.
+    pub fn new(segments: &[(&str, usize)]) -> Result<Self, PcsError> {
+        let mut names: Vec<String> = Vec::with_capacity(segments.len());
+        for &(name, len) in segments {
+            if len == 0 || names.iter().any(|n| n == name) {
+                return Err(PcsError::Segment(format!(
+                    "segment {name:?} is empty or repeated"
+                )));
+            }
+            names.push(name.to_string());
+        }
+        let lens: Vec<usize> = segments.iter().map(|s| s.1).collect();
+        let logs: Vec<usize> = lens
+            .iter()
+            .map(|l| l.next_power_of_two().trailing_zeros() as usize)
+            .collect();
+        Ok(Self {
+            names,
+            lens,
+            blocks: BlockLayout::new(&logs, 0),
+        })
+    }
+
+    /// Variables of the committed vector.
+    pub fn num_vars(&self) -> usize {
+        self.blocks.num_vars()
+    }
+
+    fn index(&self, name: &str) -> Result<usize, PcsError> {
+        self.names
+            .iter()
+            .position(|n| n == name)
+            .ok_or_else(|| PcsError::Segment(format!("no segment named {name:?}")))
+    }
+
+    /// Variables of segment `name`'s (padded) MLE.
+    pub fn segment_vars(&self, name: &str) -> Result<usize, PcsError> {
+        Ok(self.blocks.blocks()[self.index(name)?].log_len)
+    }
+
+    /// The committed vector, from every segment's values in layout order (exact lengths).
+    pub fn assemble<F: KaizenField>(&self, values: &[&[F]]) -> Result<Vec<F>, PcsError> {
+        if values.len() != self.lens.len() {
+            return Err(PcsError::Segment(format!(
+                "{} segments given, layout has {}",
+                values.len(),
+                self.lens.len()
+            )));
+        }
+        if let Some((i, v)) = values
+            .iter()
+            .enumerate()
+            .find(|(i, v)| v.len() != self.lens[*i])
+        {
+            return Err(PcsError::Segment(format!(
+                "segment {:?} has {} values, expected {}",
+                self.names[i],
+                v.len(),
+                self.lens[i]
+            )));
+        }
+        Ok(self.blocks.assemble(values))
+    }
+
+    /// The claim on the whole vector equivalent to `claim` on segment `name`.
+    pub fn lift<F: KaizenField>(&self, name: &str, claim: &Claim<F>) -> Result<Claim<F>, PcsError> {
+        let i = self.index(name)?;
+        let log = self.blocks.blocks()[i].log_len;
+        if claim.point.len() != log {
+            return Err(PcsError::PointDimension {
+                expected: log,
+                got: claim.point.len(),
+            });
+        }
+        Ok(Claim {
+            point: self.blocks.embed_point(i, &claim.point),
+            value: claim.value,
+        })
+    }
+
+    fn absorb<F: KaizenField, T: Transcript<F>>(&self, transcript: &mut T) {
+        for (name, len) in self.names.iter().zip(&self.lens) {
+            transcript.absorb_bytes(b"segments/name", name.as_bytes());
+            transcript.absorb_bytes(b"segments/len", &(*len as u64).to_le_bytes());
+        }
+    }
+
+    fn lift_all<F: KaizenField>(
+        &self,
+        claims: &[(&str, Claim<F>)],
+    ) -> Result<Vec<Claim<F>>, PcsError> {
+        if claims.is_empty() {
+            return Err(PcsError::EmptyBatch);
+        }
+        claims.iter().map(|(name, c)| self.lift(name, c)).collect()
+    }
+}
+
+/// Proves every `(segment, claim)` against the segmented commitment with one opening.
+pub fn open_segments<F: KaizenField, S: MultilinearPcs<F>, T: Transcript<F>>(
+    pcs: &S,
+    data: &S::ProverData,
+    layout: &SegmentLayout,
+    claims: &[(&str, Claim<F>)],
+    transcript: &mut T,
+) -> Result<MultiPointProof<F, S::Proof>, PcsError> {
+    layout.absorb(transcript);
+    open_points(pcs, data, &layout.lift_all(claims)?, transcript)
+}
+
+/// Verifies every `(segment, claim)` against the segmented commitment.
+pub fn verify_segments<F: KaizenField, S: MultilinearPcs<F>, T: Transcript<F>>(
+    pcs: &S,
+    commitment: &S::Commitment,
+    layout: &SegmentLayout,
+    claims: &[(&str, Claim<F>)],
+    proof: &MultiPointProof<F, S::Proof>,
+    transcript: &mut T,
+) -> Result<(), PcsError> {
+    if S::num_vars(commitment) != layout.num_vars() {
+        return Err(PcsError::Segment(format!(
+            "commitment has {} variables, layout {}",
+            S::num_vars(commitment),
+            layout.num_vars()
+        )));
+    }
+    layout.absorb(transcript);
+    verify_points(
+        pcs,
+        commitment,
+        &layout.lift_all(claims)?,
+        proof,
+        transcript,
+    )
+}
