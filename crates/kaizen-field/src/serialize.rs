@@ -28,6 +28,76 @@ pub fn read_vec<T: CanonicalDeserialize, R: Read>(
     Ok(out)
 }
 
+/// Reads a `u64`-length-prefixed vector of vectors with bounded lengths at both levels.
+pub fn read_vec_vec<T: CanonicalDeserialize, R: Read>(
+    mut reader: R,
+    compress: Compress,
+    validate: Validate,
+) -> Result<Vec<Vec<T>>, SerializationError> {
+    let len = u64::deserialize_with_mode(&mut reader, compress, validate)?;
+    if len > MAX_VEC_LEN {
+        return Err(SerializationError::InvalidData);
+    }
+    let mut out = Vec::with_capacity((len as usize).min(1 << 10));
+    for _ in 0..len {
+        out.push(read_vec(&mut reader, compress, validate)?);
+    }
+    Ok(out)
+}
+
+/// Implements `Valid` (no checks beyond the fields' own) and a bounded `CanonicalDeserialize`
+/// for a proof struct, reading its fields in declaration order (the order the derived
+/// `CanonicalSerialize` writes them): `vec` fields with [`read_vec`], `vec2` fields with
+/// [`read_vec_vec`], `one` fields with their own `deserialize_with_mode`.
+///
+/// ```
+/// use ark_serialize::CanonicalSerialize;
+/// use kaizen_field::{serialize::{from_bytes, to_bytes}, KaizenField, M61Ext2};
+///
+/// #[derive(Debug, PartialEq, CanonicalSerialize)]
+/// struct Proof<F: KaizenField> {
+///     rounds: Vec<F>,
+///     value: F,
+/// }
+/// kaizen_field::impl_bounded_deserialize!(impl[F: KaizenField] Proof<F> { rounds: vec, value: one });
+///
+/// let proof = Proof { rounds: vec![M61Ext2::from(3u64)], value: M61Ext2::from(4u64) };
+/// let bytes = to_bytes(&proof);
+/// assert_eq!(from_bytes::<Proof<M61Ext2>>(&bytes).unwrap(), proof);
+/// assert!(from_bytes::<Proof<M61Ext2>>(&bytes[..bytes.len() - 1]).is_err());
+/// ```
+#[macro_export]
+macro_rules! impl_bounded_deserialize {
+    (impl[$($generics:tt)*] $ty:ty { $($field:ident : $how:ident),* $(,)? }) => {
+        impl<$($generics)*> $crate::ark_serialize::Valid for $ty {
+            fn check(&self) -> Result<(), $crate::ark_serialize::SerializationError> {
+                Ok(())
+            }
+        }
+
+        impl<$($generics)*> $crate::ark_serialize::CanonicalDeserialize for $ty {
+            fn deserialize_with_mode<R: $crate::ark_serialize::Read>(
+                mut reader: R,
+                compress: $crate::ark_serialize::Compress,
+                validate: $crate::ark_serialize::Validate,
+            ) -> Result<Self, $crate::ark_serialize::SerializationError> {
+                Ok(Self {
+                    $($field: $crate::impl_bounded_deserialize!(@read $how, reader, compress, validate),)*
+                })
+            }
+        }
+    };
+    (@read vec, $r:ident, $c:ident, $v:ident) => {
+        $crate::serialize::read_vec(&mut $r, $c, $v)?
+    };
+    (@read vec2, $r:ident, $c:ident, $v:ident) => {
+        $crate::serialize::read_vec_vec(&mut $r, $c, $v)?
+    };
+    (@read one, $r:ident, $c:ident, $v:ident) => {
+        $crate::ark_serialize::CanonicalDeserialize::deserialize_with_mode(&mut $r, $c, $v)?
+    };
+}
+
 /// Serializes `value` (compressed) into a fresh byte vector.
 pub fn to_bytes<T: CanonicalSerialize>(value: &T) -> Vec<u8> {
     let mut out = Vec::with_capacity(value.compressed_size());

@@ -18,10 +18,8 @@
 //! left with two claims on `V_{i−1}`. The outputs are part of the statement: the verifier evaluates
 //! their MLE at a transcript point to start, so a proof of outputs that were not computed fails. The
 //! last reduction leaves two claims on the input layer, returned to the caller.
-use ark_serialize::{
-    CanonicalDeserialize, CanonicalSerialize, Compress, Read, SerializationError, Valid, Validate,
-};
-use kaizen_field::{eq_table, serialize::read_vec, KaizenField, MultilinearPoly, Transcript};
+use ark_serialize::CanonicalSerialize;
+use kaizen_field::{eq_table, KaizenField, MultilinearPoly, Transcript};
 use kaizen_sumcheck::{
     prove_single, verify_single, Claim, ProductSum, SumcheckProof, SumcheckShape,
 };
@@ -291,20 +289,4 @@ pub fn verify_circuit<F: KaizenField, T: Transcript<F>>(
     Ok(claims)
 }
 
-impl<F: KaizenField> Valid for GkrProof<F> {
-    fn check(&self) -> Result<(), SerializationError> {
-        Ok(())
-    }
-}
-
-impl<F: KaizenField> CanonicalDeserialize for GkrProof<F> {
-    fn deserialize_with_mode<R: Read>(
-        reader: R,
-        compress: Compress,
-        validate: Validate,
-    ) -> Result<Self, SerializationError> {
-        Ok(Self {
-            layers: read_vec(reader, compress, validate)?,
-        })
-    }
-}
+kaizen_field::impl_bounded_deserialize!(impl[F: KaizenField] GkrProof<F> { layers: vec });

@@ -12,10 +12,8 @@
 //! (`p0(x) = p_{k+1}[2x]`, …), claims on the four halves at `ρ`; a fresh `c` merges them into claims
 //! on `L_{k+1}` at `(c, ρ)` (the child bit is the low-order variable). After `n − 1` sumchecks the
 //! verifier holds claims on the leaf MLEs `p` and `q`. No inverse is ever computed.
-use ark_serialize::{
-    CanonicalDeserialize, CanonicalSerialize, Compress, Read, SerializationError, Valid, Validate,
-};
-use kaizen_field::{mle::lerp, serialize::read_vec, KaizenField, Transcript, PAR_MIN_LEN};
+use ark_serialize::CanonicalSerialize;
+use kaizen_field::{mle::lerp, KaizenField, Transcript, PAR_MIN_LEN};
 use kaizen_sumcheck::{
     prove_single, verify_single, Claim, ProductSum, SumcheckProof, SumcheckShape, Term, Weight,
 };
@@ -205,25 +203,7 @@ pub fn verify_fractional<F: KaizenField, T: Transcript<F>>(
     })
 }
 
-impl<F: KaizenField> Valid for FractionalProof<F> {
-    fn check(&self) -> Result<(), SerializationError> {
-        Ok(())
-    }
-}
-
-impl<F: KaizenField> CanonicalDeserialize for FractionalProof<F> {
-    fn deserialize_with_mode<R: Read>(
-        mut reader: R,
-        compress: Compress,
-        validate: Validate,
-    ) -> Result<Self, SerializationError> {
-        let top = <[F; 4]>::deserialize_with_mode(&mut reader, compress, validate)?;
-        Ok(Self {
-            top,
-            layers: read_vec(&mut reader, compress, validate)?,
-        })
-    }
-}
+kaizen_field::impl_bounded_deserialize!(impl[F: KaizenField] FractionalProof<F> { top: one, layers: vec });
 
 #[cfg(test)]
 mod tests {

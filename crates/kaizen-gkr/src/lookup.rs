@@ -18,12 +18,8 @@
 //! which the proof states and which become the returned [`Claim`]s.
 use std::collections::HashMap;
 
-use ark_serialize::{
-    CanonicalDeserialize, CanonicalSerialize, Compress, Read, SerializationError, Valid, Validate,
-};
-use kaizen_field::{
-    eq_table, serialize::read_vec, BlockLayout, KaizenField, MultilinearPoly, Transcript,
-};
+use ark_serialize::CanonicalSerialize;
+use kaizen_field::{eq_table, BlockLayout, KaizenField, MultilinearPoly, Transcript};
 use kaizen_sumcheck::Claim;
 
 use crate::{
@@ -337,32 +333,8 @@ fn finish<F: KaizenField, T: Transcript<F>>(
     })
 }
 
-impl<F: KaizenField> Valid for LookupProof<F> {
-    fn check(&self) -> Result<(), SerializationError> {
-        Ok(())
-    }
-}
-
-impl<F: KaizenField> CanonicalDeserialize for LookupProof<F> {
-    fn deserialize_with_mode<R: Read>(
-        mut reader: R,
-        compress: Compress,
-        validate: Validate,
-    ) -> Result<Self, SerializationError> {
-        let fraction = FractionalProof::deserialize_with_mode(&mut reader, compress, validate)?;
-        let outer = u64::deserialize_with_mode(&mut reader, compress, validate)?;
-        if outer > kaizen_field::serialize::MAX_VEC_LEN {
-            return Err(SerializationError::InvalidData);
-        }
-        let mut segment_evals = Vec::with_capacity((outer as usize).min(1 << 10));
-        for _ in 0..outer {
-            segment_evals.push(read_vec(&mut reader, compress, validate)?);
-        }
-        let multiplicity_eval = F::deserialize_with_mode(&mut reader, compress, validate)?;
-        Ok(Self {
-            fraction,
-            segment_evals,
-            multiplicity_eval,
-        })
-    }
-}
+kaizen_field::impl_bounded_deserialize!(impl[F: KaizenField] LookupProof<F> {
+    fraction: one,
+    segment_evals: vec2,
+    multiplicity_eval: one,
+});

@@ -547,67 +547,15 @@ impl Model {
             let a = &acts[l];
             let first = l == 0;
             let dx: Option<Tensor> = match (layer.kind, &layer.params) {
-                (LayerKind::Dense { inputs, outputs }, Some((wt, b))) => {
-                    let dw = Tensor::new(
-                        &format!("{name}.dW"),
-                        &wt.shape,
-                        matmul_tn(&dy.data, outputs, &a.data, inputs),
-                    )?;
-                    let db: Vec<i128> = (0..outputs)
-                        .map(|o| dy.data.chunks(outputs).map(|r| i128::from(r[o])).sum())
-                        .collect();
-                    let db = Tensor::new(&format!("{name}.db"), &[outputs], db)?;
+                (LayerKind::Dense { .. } | LayerKind::Conv { .. }, Some((wt, b))) => {
+                    let (dw, db, dx) = param_grads(layer, wt, &dy, a, !first)?;
+                    let dw = Tensor::new(&format!("{name}.dW"), &wt.shape, dw)?;
+                    let db = Tensor::new(&format!("{name}.db"), &b.shape, db)?;
                     new.layers[l].params =
                         Some(self.updated(&mut w, name, wt, b, &dw, &db, hyper)?);
                     w.put(format!("{name}.dW"), dw);
                     w.put(format!("{name}.db"), db);
-                    (!first)
-                        .then(|| {
-                            rescale_grad(
-                                &matmul_nn(&dy.data, outputs, &wt.data, inputs),
-                                &a.shape,
-                                name,
-                                hyper,
-                                &mut w,
-                            )
-                        })
-                        .transpose()?
-                }
-                (LayerKind::Conv { out_ch, .. }, Some((wt, b))) => {
-                    let s = conv_shape(layer.kind, &a.shape)
-                        .ok_or_else(|| NnError::Shape(format!("{name}: bad input")))?;
-                    let dw = Tensor::new(
-                        &format!("{name}.dW"),
-                        &wt.shape,
-                        conv2d_weight_grad(&dy.data, &a.data, &s)?,
-                    )?;
-                    let plane = dy.len() / (rows * out_ch);
-                    let db: Vec<i128> = (0..out_ch)
-                        .map(|o| {
-                            dy.data
-                                .chunks(plane)
-                                .enumerate()
-                                .filter(|(i, _)| i % out_ch == o)
-                                .flat_map(|(_, p)| p)
-                                .map(|&v| i128::from(v))
-                                .sum()
-                        })
-                        .collect();
-                    let db = Tensor::new(&format!("{name}.db"), &[out_ch], db)?;
-                    new.layers[l].params =
-                        Some(self.updated(&mut w, name, wt, b, &dw, &db, hyper)?);
-                    w.put(format!("{name}.dW"), dw);
-                    w.put(format!("{name}.db"), db);
-                    (!first)
-                        .then(|| {
-                            rescale_grad(
-                                &conv2d_input_grad(&dy.data, &wt.data, &s)?,
-                                &a.shape,
-                                name,
-                                hyper,
-                                &mut w,
-                            )
-                        })
+                    dx.map(|g| rescale_grad(&g, &a.shape, name, hyper, &mut w))
                         .transpose()?
                 }
                 (LayerKind::Relu, _) => {
@@ -772,6 +720,42 @@ impl Model {
             }
         }
         Ok(model)
+    }
+}
+
+/// `(dW, db, dx)` of a dense or conv layer for the output gradient `dy` and input `a` (all at
+/// scale 2s but `db`, at scale s); `dx` only if `with_dx` (not for the first layer).
+type ParamGrads = (Vec<i128>, Vec<i128>, Option<Vec<i128>>);
+
+fn param_grads(
+    layer: &Layer,
+    wt: &Tensor,
+    dy: &Tensor,
+    a: &Tensor,
+    with_dx: bool,
+) -> Result<ParamGrads, NnError> {
+    let bad = || NnError::Shape(format!("{}: bad input", layer.name));
+    match layer.kind {
+        LayerKind::Dense { inputs, outputs } => {
+            let db = (0..outputs)
+                .map(|o| dy.data.chunks(outputs).map(|r| i128::from(r[o])).sum())
+                .collect();
+            let dx = with_dx.then(|| matmul_nn(&dy.data, outputs, &wt.data, inputs));
+            Ok((matmul_tn(&dy.data, outputs, &a.data, inputs), db, dx))
+        }
+        LayerKind::Conv { out_ch, .. } => {
+            let s = conv_shape(layer.kind, &a.shape).ok_or_else(bad)?;
+            let plane = dy.len() / (s.batch * out_ch).max(1);
+            let mut db = vec![0i128; out_ch];
+            for (i, p) in dy.data.chunks(plane).enumerate() {
+                db[i % out_ch] += p.iter().map(|&v| i128::from(v)).sum::<i128>();
+            }
+            let dx = with_dx
+                .then(|| conv2d_input_grad(&dy.data, &wt.data, &s))
+                .transpose()?;
+            Ok((conv2d_weight_grad(&dy.data, &a.data, &s)?, db, dx))
+        }
+        _ => Err(bad()),
     }
 }
 

@@ -20,10 +20,8 @@ use ark_poly_commit::multilinear_pc::{
     data_structures::{Commitment, CommitterKey, Proof, VerifierKey},
     MultilinearPC,
 };
-use ark_serialize::{
-    CanonicalDeserialize, CanonicalSerialize, Compress, Read, SerializationError, Valid, Validate,
-};
-use kaizen_field::{eq_table, serialize::read_vec, AdditiveGroup, Field, KaizenField, Transcript};
+use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
+use kaizen_field::{eq_table, AdditiveGroup, Field, KaizenField, Transcript};
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 
@@ -245,20 +243,4 @@ where
     }
 }
 
-impl<E: Pairing> Valid for KzgProof<E> {
-    fn check(&self) -> Result<(), SerializationError> {
-        Ok(())
-    }
-}
-
-impl<E: Pairing> CanonicalDeserialize for KzgProof<E> {
-    fn deserialize_with_mode<R: Read>(
-        reader: R,
-        compress: Compress,
-        validate: Validate,
-    ) -> Result<Self, SerializationError> {
-        Ok(Self {
-            proofs: read_vec(reader, compress, validate)?,
-        })
-    }
-}
+kaizen_field::impl_bounded_deserialize!(impl[E: Pairing] KzgProof<E> { proofs: vec });

@@ -27,10 +27,8 @@
 //! `2·2^b + t·k·2^a` field elements plus `t·k` Merkle paths.
 use std::marker::PhantomData;
 
-use ark_serialize::{
-    CanonicalDeserialize, CanonicalSerialize, Compress, Read, SerializationError, Valid, Validate,
-};
-use kaizen_field::{eq_table, serialize::read_vec, KaizenField, Transcript, PAR_MIN_LEN};
+use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
+use kaizen_field::{eq_table, KaizenField, Transcript, PAR_MIN_LEN};
 use rayon::prelude::*;
 
 use crate::{
@@ -451,44 +449,12 @@ impl<F: KaizenField> MultilinearPcs<F> for Ligero<F> {
     }
 }
 
-impl<F: KaizenField> Valid for ColumnOpening<F> {
-    fn check(&self) -> Result<(), SerializationError> {
-        Ok(())
-    }
-}
-
-impl<F: KaizenField> CanonicalDeserialize for ColumnOpening<F> {
-    fn deserialize_with_mode<R: Read>(
-        mut reader: R,
-        compress: Compress,
-        validate: Validate,
-    ) -> Result<Self, SerializationError> {
-        Ok(Self {
-            values: read_vec(&mut reader, compress, validate)?,
-            paths: read_vec(&mut reader, compress, validate)?,
-        })
-    }
-}
-
-impl<F: KaizenField> Valid for LigeroProof<F> {
-    fn check(&self) -> Result<(), SerializationError> {
-        Ok(())
-    }
-}
-
-impl<F: KaizenField> CanonicalDeserialize for LigeroProof<F> {
-    fn deserialize_with_mode<R: Read>(
-        mut reader: R,
-        compress: Compress,
-        validate: Validate,
-    ) -> Result<Self, SerializationError> {
-        Ok(Self {
-            proximity: read_vec(&mut reader, compress, validate)?,
-            evaluation: read_vec(&mut reader, compress, validate)?,
-            openings: read_vec(&mut reader, compress, validate)?,
-        })
-    }
-}
+kaizen_field::impl_bounded_deserialize!(impl[F: KaizenField] ColumnOpening<F> { values: vec, paths: vec });
+kaizen_field::impl_bounded_deserialize!(impl[F: KaizenField] LigeroProof<F> {
+    proximity: vec,
+    evaluation: vec,
+    openings: vec,
+});
 
 #[cfg(test)]
 mod tests {

@@ -4,10 +4,8 @@
 //!
 //! Kaizen-rs hashes standalone proofs with blake3; the Poseidon2 variant for in-circuit checking
 //! (DESIGN §5–§6) comes with the recursion milestone.
-use ark_serialize::{
-    CanonicalDeserialize, CanonicalSerialize, Compress, Read, SerializationError, Valid, Validate,
-};
-use kaizen_field::{serialize::read_vec, PAR_MIN_LEN};
+use ark_serialize::CanonicalSerialize;
+use kaizen_field::PAR_MIN_LEN;
 use rayon::prelude::*;
 
 /// A 32-byte blake3 digest.
@@ -107,23 +105,7 @@ impl MerklePath {
     }
 }
 
-impl Valid for MerklePath {
-    fn check(&self) -> Result<(), SerializationError> {
-        Ok(())
-    }
-}
-
-impl CanonicalDeserialize for MerklePath {
-    fn deserialize_with_mode<R: Read>(
-        reader: R,
-        compress: Compress,
-        validate: Validate,
-    ) -> Result<Self, SerializationError> {
-        Ok(Self {
-            siblings: read_vec(reader, compress, validate)?,
-        })
-    }
-}
+kaizen_field::impl_bounded_deserialize!(impl[] MerklePath { siblings: vec });
 
 #[cfg(test)]
 mod tests {

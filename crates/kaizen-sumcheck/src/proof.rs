@@ -1,8 +1,6 @@
 //! Proof data: round polynomials, the sumcheck proof, and claims.
-use ark_serialize::{
-    CanonicalDeserialize, CanonicalSerialize, Compress, Read, SerializationError, Valid, Validate,
-};
-use kaizen_field::{serialize::read_vec, KaizenField};
+use ark_serialize::CanonicalSerialize;
+use kaizen_field::KaizenField;
 
 /// A claim `P(point) = value` about a multilinear polynomial.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -56,51 +54,11 @@ pub struct SumcheckProof<F: KaizenField> {
     pub final_evals: Vec<Vec<F>>,
 }
 
-impl<F: KaizenField> Valid for RoundPoly<F> {
-    fn check(&self) -> Result<(), SerializationError> {
-        Ok(())
-    }
-}
-
-impl<F: KaizenField> CanonicalDeserialize for RoundPoly<F> {
-    fn deserialize_with_mode<R: Read>(
-        reader: R,
-        compress: Compress,
-        validate: Validate,
-    ) -> Result<Self, SerializationError> {
-        Ok(Self {
-            evals: read_vec(reader, compress, validate)?,
-        })
-    }
-}
-
-impl<F: KaizenField> Valid for SumcheckProof<F> {
-    fn check(&self) -> Result<(), SerializationError> {
-        Ok(())
-    }
-}
-
-impl<F: KaizenField> CanonicalDeserialize for SumcheckProof<F> {
-    fn deserialize_with_mode<R: Read>(
-        mut reader: R,
-        compress: Compress,
-        validate: Validate,
-    ) -> Result<Self, SerializationError> {
-        let rounds = read_vec(&mut reader, compress, validate)?;
-        let outer: u64 = u64::deserialize_with_mode(&mut reader, compress, validate)?;
-        if outer > kaizen_field::serialize::MAX_VEC_LEN {
-            return Err(SerializationError::InvalidData);
-        }
-        let mut final_evals = Vec::with_capacity((outer as usize).min(1 << 10));
-        for _ in 0..outer {
-            final_evals.push(read_vec(&mut reader, compress, validate)?);
-        }
-        Ok(Self {
-            rounds,
-            final_evals,
-        })
-    }
-}
+kaizen_field::impl_bounded_deserialize!(impl[F: KaizenField] RoundPoly<F> { evals: vec });
+kaizen_field::impl_bounded_deserialize!(impl[F: KaizenField] SumcheckProof<F> {
+    rounds: vec,
+    final_evals: vec2,
+});
 
 #[cfg(test)]
 mod tests {
