@@ -46,6 +46,13 @@ pub enum Split {
     Test,
 }
 
+fn read_file(path: &Path) -> Result<Vec<u8>, NnError> {
+    std::fs::read(path).map_err(|source| NnError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
 fn data_error(path: &Path, reason: impl Into<String>) -> NnError {
     NnError::Data {
         path: path.to_path_buf(),
@@ -235,13 +242,7 @@ impl Dataset {
 
     /// Loads an images file and a labels file.
     pub fn from_idx_files(images: &Path, labels: &Path) -> Result<Self, NnError> {
-        let read = |p: &Path| {
-            std::fs::read(p).map_err(|source| NnError::Io {
-                path: p.to_path_buf(),
-                source,
-            })
-        };
-        Self::from_idx_bytes(&read(images)?, &read(labels)?, images, labels)
+        Self::from_idx_bytes(&read_file(images)?, &read_file(labels)?, images, labels)
     }
 
     /// The embedded default: the first 1,024 Fashion-MNIST test images (MIT licence, see
@@ -267,10 +268,8 @@ impl Dataset {
     /// Loads a CSV file: one image per line, `label,p_0,…,p_{rows·cols−1}` with pixels in 0..=255;
     /// a first line that does not start with a number is a header and is skipped.
     pub fn from_csv(path: &Path, rows: usize, cols: usize) -> Result<Self, NnError> {
-        let text = std::fs::read_to_string(path).map_err(|source| NnError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let bytes = read_file(path)?;
+        let text = String::from_utf8_lossy(&bytes);
         Self::from_csv_str(&text, rows, cols, path)
     }
 
@@ -340,14 +339,8 @@ impl Dataset {
     /// Loads NumPy `.npy` arrays: images `uint8` of shape `(N, H, W)` and labels `uint8`/`int32`/
     /// `int64` of shape `(N,)` (little-endian, C order).
     pub fn from_npy(images: &Path, labels: &Path) -> Result<Self, NnError> {
-        let read = |p: &Path| {
-            std::fs::read(p).map_err(|source| NnError::Io {
-                path: p.to_path_buf(),
-                source,
-            })
-        };
-        let (idescr, ishape, idata) = parse_npy(&read(images)?, images)?;
-        let (ldescr, lshape, ldata) = parse_npy(&read(labels)?, labels)?;
+        let (idescr, ishape, idata) = parse_npy(&read_file(images)?, images)?;
+        let (ldescr, lshape, ldata) = parse_npy(&read_file(labels)?, labels)?;
         if idescr != "|u1" || ishape.len() != 3 {
             return Err(data_error(
                 images,

@@ -495,6 +495,26 @@ impl Model {
         Ok(correct as f64 / data.len().max(1) as f64)
     }
 
+    /// `steps` SGD steps on `data`, step `i` on the batch `[i·B, (i+1)·B) mod N` (DESIGN §1),
+    /// starting at step `first` (witnesses are not kept).
+    pub fn train(
+        &self,
+        data: &Dataset,
+        hyper: &Hyper,
+        exp: &[i64],
+        first: usize,
+        steps: usize,
+    ) -> Result<Model, NnError> {
+        let mut model = self.clone();
+        for step in first..first + steps {
+            let idx = batch_indices(step, hyper.batch, data.len());
+            let x = images(data, &idx, hyper)?;
+            let labels: Vec<u8> = idx.iter().map(|&i| data.labels[i]).collect();
+            model = model.step(&x, &labels, hyper, exp)?.0;
+        }
+        Ok(model)
+    }
+
     /// One SGD step on the batch `x` with labels; returns the new model and the witness.
     pub fn step(
         &self,
@@ -947,14 +967,9 @@ mod tests {
     #[test]
     fn training_learns_fashion_mnist() {
         let (train, test, hyper, exp) = setup(Loss::SoftmaxCrossEntropy);
-        let mut model = mlp(&[784, 64, 10], 1);
+        let model = mlp(&[784, 64, 10], 1);
         let before = model.accuracy(&test, &hyper).unwrap();
-        for step in 0..560 {
-            let idx = batch_indices(step, hyper.batch, train.len());
-            let x = images(&train, &idx, &hyper).unwrap();
-            let labels: Vec<u8> = idx.iter().map(|&i| train.labels[i]).collect();
-            model = model.step(&x, &labels, &hyper, &exp).unwrap().0;
-        }
+        let model = model.train(&train, &hyper, &exp, 0, 560).unwrap();
         let after = model.accuracy(&test, &hyper).unwrap();
         println!("held-out accuracy: {before:.3} -> {after:.3} (10 epochs of 896 images, B = 16)");
         assert!(after >= 0.70, "accuracy {after}");
@@ -1176,7 +1191,7 @@ mod tests {
     fn lenet_step_records_every_layer_and_learns() {
         let (train, test, hyper, exp) = setup(Loss::SoftmaxCrossEntropy);
         let arch = Architecture::LeNet5 { size: 28 };
-        let (mut model, x, labels) = conv_batch(&arch, &train, &hyper, 0);
+        let (model, x, labels) = conv_batch(&arch, &train, &hyper, 0);
         let (_, w) = model.step(&x, &labels, &hyper, &exp).unwrap();
         for name in [
             "conv1.z",
@@ -1201,12 +1216,7 @@ mod tests {
             "no gradient is computed for the input"
         );
         let before = model.accuracy(&test, &hyper).unwrap();
-        for step in 0..120 {
-            let idx = batch_indices(step, hyper.batch, train.len());
-            let x = images(&train, &idx, &hyper).unwrap();
-            let labels: Vec<u8> = idx.iter().map(|&i| train.labels[i]).collect();
-            model = model.step(&x, &labels, &hyper, &exp).unwrap().0;
-        }
+        let model = model.train(&train, &hyper, &exp, 0, 120).unwrap();
         let after = model.accuracy(&test, &hyper).unwrap();
         println!("LeNet-5 held-out accuracy: {before:.3} -> {after:.3} (120 steps, B = 16)");
         assert!(after > before + 0.2, "{before} -> {after}");

@@ -33,27 +33,32 @@ use kaizen_field::{serialize::to_bytes, KaizenField, Transcript};
 pub use kzg::{Bls12Kzg, MultilinearKzg};
 pub use ligero::{Ligero, LigeroParams, MatrixShape};
 
+/// What commitments and proofs must be: comparable, printable, serializable, shareable.
+pub trait ProofData:
+    Clone + std::fmt::Debug + PartialEq + CanonicalSerialize + CanonicalDeserialize + Send + Sync
+{
+}
+
+impl<T> ProofData for T where
+    T: Clone
+        + std::fmt::Debug
+        + PartialEq
+        + CanonicalSerialize
+        + CanonicalDeserialize
+        + Send
+        + Sync
+{
+}
+
 /// A commitment scheme for multilinear polynomials given by their hypercube evaluations
 /// (index `Σ x_i·2^i`, the workspace convention).
 pub trait MultilinearPcs<F: KaizenField> {
     /// What the verifier holds.
-    type Commitment: Clone
-        + std::fmt::Debug
-        + PartialEq
-        + CanonicalSerialize
-        + CanonicalDeserialize
-        + Send
-        + Sync;
+    type Commitment: ProofData;
     /// What the prover keeps to open later (includes the evaluations).
     type ProverData: Send + Sync;
     /// An opening proof.
-    type Proof: Clone
-        + std::fmt::Debug
-        + PartialEq
-        + CanonicalSerialize
-        + CanonicalDeserialize
-        + Send
-        + Sync;
+    type Proof: ProofData;
 
     /// Largest number of variables this instance commits to.
     fn max_num_vars(&self) -> usize;

@@ -34,6 +34,18 @@ fn embed(xs: &[i128]) -> Vec<F> {
     xs.iter().map(|&x| F::from_signed(x).unwrap()).collect()
 }
 
+/// The public statement both sides derive: absorb C, draw the point, evaluate C̃ there.
+fn statement(d: MatmulDims, c: &[F]) -> (Blake3Transcript, Vec<F>, F) {
+    let mut t = Blake3Transcript::new(b"kaizen-demo/matmul");
+    t.absorb_fields(b"C", c);
+    let point = t.challenges(b"point", (d.rows * d.cols).trailing_zeros() as usize);
+    let value = MultilinearPoly::new(c.to_vec())
+        .unwrap()
+        .evaluate(&point)
+        .unwrap();
+    (t, point, value)
+}
+
 /// Verifier: C̃ at a transcript point, the sumcheck, then the claims against A and B.
 fn verify(
     d: MatmulDims,
@@ -42,13 +54,7 @@ fn verify(
     c: &[F],
     proof: &kaizen_sumcheck::SumcheckProof<F>,
 ) -> Result<(), String> {
-    let mut t = Blake3Transcript::new(b"kaizen-demo/matmul");
-    t.absorb_fields(b"C", c);
-    let point = t.challenges(b"point", (d.rows * d.cols).trailing_zeros() as usize);
-    let value = MultilinearPoly::new(c.to_vec())
-        .unwrap()
-        .evaluate(&point)
-        .unwrap();
+    let (mut t, point, value) = statement(d, c);
     let claims = verify_matmul(d, &point, value, proof, &mut t).map_err(|e| e.to_string())?;
     let ea = MultilinearPoly::new(a.to_vec())
         .unwrap()
@@ -65,13 +71,7 @@ fn verify(
 }
 
 fn prove(d: MatmulDims, a: &[F], b: &[F], c: &[F]) -> kaizen_sumcheck::SumcheckProof<F> {
-    let mut t = Blake3Transcript::new(b"kaizen-demo/matmul");
-    t.absorb_fields(b"C", c);
-    let point = t.challenges(b"point", (d.rows * d.cols).trailing_zeros() as usize);
-    let value = MultilinearPoly::new(c.to_vec())
-        .unwrap()
-        .evaluate(&point)
-        .unwrap();
+    let (mut t, point, value) = statement(d, c);
     prove_matmul(d, a, b, &point, value, &mut t).unwrap().0
 }
 
