@@ -44,6 +44,20 @@ pub struct FractionalClaims<F> {
     pub q: Claim<F>,
 }
 
+impl<F: Clone> FractionalClaims<F> {
+    fn new(numerator: F, denominator: F, point: Vec<F>, p: F, q: F) -> Self {
+        Self {
+            numerator,
+            denominator,
+            p: Claim {
+                point: point.clone(),
+                value: p,
+            },
+            q: Claim { point, value: q },
+        }
+    }
+}
+
 /// `p0·q1 + p1·q0 + λ·q0·q1` over polynomials `[p0, p1, q0, q1]`, weighted by `eq(r, ·)`.
 fn layer_shape<F: KaizenField>(r: &[F], lambda: F) -> SumcheckShape<F> {
     SumcheckShape {
@@ -114,15 +128,7 @@ pub fn prove_fractional<F: KaizenField, T: Transcript<F>>(
         (point, vp, vq) = descend(&claims, transcript)?;
         proofs.push(proof);
     }
-    let claims = FractionalClaims {
-        numerator,
-        denominator,
-        p: Claim {
-            point: point.clone(),
-            value: vp,
-        },
-        q: Claim { point, value: vq },
-    };
+    let claims = FractionalClaims::new(numerator, denominator, point, vp, vq);
     Ok((
         FractionalProof {
             top,
@@ -192,15 +198,7 @@ pub fn verify_fractional<F: KaizenField, T: Transcript<F>>(
         )?;
         (point, vp, vq) = descend(&claims, transcript)?;
     }
-    Ok(FractionalClaims {
-        numerator,
-        denominator,
-        p: Claim {
-            point: point.clone(),
-            value: vp,
-        },
-        q: Claim { point, value: vq },
-    })
+    Ok(FractionalClaims::new(numerator, denominator, point, vp, vq))
 }
 
 kaizen_field::impl_bounded_deserialize!(impl[F: KaizenField] FractionalProof<F> { top: one, layers: vec });
