@@ -376,7 +376,7 @@ impl Model {
         hyper: &Hyper,
         mut w: Option<&mut StepWitness>,
     ) -> Result<Vec<Tensor>, NnError> {
-        let batch = x.shape[0];
+        let batch = batch_of(x)?;
         let mut shape = vec![batch];
         shape.extend(&self.input);
         if x.len() != shape.iter().product::<usize>() {
@@ -523,7 +523,7 @@ impl Model {
         hyper: &Hyper,
         exp: &[i64],
     ) -> Result<(Model, StepWitness), NnError> {
-        let rows = x.shape[0];
+        let rows = batch_of(x)?;
         if rows != hyper.batch || labels.len() != rows {
             return Err(NnError::Shape(format!(
                 "batch of {rows} rows and {} labels, B = {}",
@@ -777,6 +777,14 @@ fn param_grads(
         }
         _ => Err(bad()),
     }
+}
+
+/// The batch dimension of an input tensor.
+fn batch_of(x: &Tensor) -> Result<usize, NnError> {
+    x.shape
+        .first()
+        .copied()
+        .ok_or_else(|| NnError::Shape("input tensor has no batch dimension".into()))
 }
 
 /// `z = ⌊acc / 2^s⌋` with remainders, recorded as `{name}.z`, `{name}.z_rem`.
@@ -1173,6 +1181,9 @@ mod tests {
         assert!(Hyper::new(4, 0.1, 4, Loss::Mse).is_err());
         assert!(Architecture::Mlp(vec![784]).build(16, 1).is_err());
         assert!(images(&data, &[5000], &hyper).is_err());
+        let scalar = Tensor::new("input", &[], vec![1]).unwrap();
+        assert!(model.step(&scalar, &[], &hyper, &exp_table(16)).is_err());
+        assert!(model.logits(&scalar, &hyper).is_err());
     }
 
     fn conv_batch(

@@ -329,7 +329,11 @@ impl<F: KaizenField> ProductSum<F> {
 
     /// Binds the current highest-order variable to `r`, folding every table in place and, in the
     /// same pass, computing the next round's evaluations.
+    /// Does nothing once every variable is bound.
     pub fn bind(&mut self, r: F) {
+        if self.num_vars == 0 {
+            return;
+        }
         let m = self.tables[0].len() / 2;
         let mut tables = std::mem::take(&mut self.tables);
         self.next = if m >= 2 {

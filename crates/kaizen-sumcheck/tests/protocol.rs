@@ -292,6 +292,13 @@ fn bad_instances<F: KaizenField + UniformRand>() {
         Err(SumcheckError::ClaimCount { .. })
     ));
     let _ = <Blake3Transcript as Transcript<F>>::challenge(&mut tr, b"x");
+    // Binding more variables than there are is a no-op, not a panic.
+    let mut one =
+        ProductSum::new(SumcheckShape::<F>::product(1, 2), vec![vec![F::ONE; 2]; 2]).unwrap();
+    one.bind(F::ONE);
+    one.bind(F::ONE);
+    assert_eq!(one.num_vars(), 0);
+    assert_eq!(one.final_evals(), vec![F::ONE, F::ONE]);
 }
 
 macro_rules! suite {
