@@ -129,19 +129,11 @@ impl<F: KaizenField> MultilinearPoly<F> {
 
 /// `out[i] = lerp(evals[2i], evals[2i+1], r)`: binds the low-order variable into a fresh table.
 pub fn fold<F: KaizenField>(evals: &[F], r: F) -> Vec<F> {
-    let mut out = Vec::new();
-    fold_into(evals, &mut out, r);
-    out
-}
-
-/// [`fold`] into a reusable buffer (no allocation once `out` has the capacity).
-pub fn fold_into<F: KaizenField>(evals: &[F], out: &mut Vec<F>, r: F) {
-    out.clear();
-    out.resize(evals.len() / 2, F::ZERO);
-    out.par_iter_mut()
-        .zip(evals.par_chunks_exact(2))
+    evals
+        .par_chunks_exact(2)
         .with_min_len(PAR_MIN_LEN)
-        .for_each(|(o, p)| *o = lerp(p[0], p[1], r));
+        .map(|p| lerp(p[0], p[1], r))
+        .collect()
 }
 
 /// The table of `eq(r, x) = Π_i (r_i·x_i + (1 − r_i)(1 − x_i))` over `x ∈ {0,1}^n`, in `2^n` multiplications.
