@@ -572,7 +572,7 @@ impl Model {
                     let dw = Tensor::new(&format!("{name}.dW"), &wt.shape, dw)?;
                     let db = Tensor::new(&format!("{name}.db"), &b.shape, db)?;
                     new.layers[l].params =
-                        Some(self.updated(&mut w, name, wt, b, &dw, &db, hyper)?);
+                        Some(update_layer(&mut w, name, (wt, b), (&dw, &db), hyper)?);
                     w.put(format!("{name}.dW"), dw);
                     w.put(format!("{name}.db"), db);
                     dx.map(|g| rescale_grad(&g, &a.shape, name, hyper, &mut w))
@@ -631,31 +631,6 @@ impl Model {
             }
         }
         Ok((new, w))
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn updated(
-        &self,
-        w: &mut StepWitness,
-        name: &str,
-        weight: &Tensor,
-        bias: &Tensor,
-        dw: &Tensor,
-        db: &Tensor,
-        hyper: &Hyper,
-    ) -> Result<(Tensor, Tensor), NnError> {
-        let b = hyper.batch as i128;
-        Ok((
-            update(
-                w,
-                &format!("{name}.weight"),
-                weight,
-                dw,
-                hyper,
-                b * hyper.one() * hyper.one(),
-            )?,
-            update(w, &format!("{name}.bias"), bias, db, hyper, b * hyper.one())?,
-        ))
     }
 
     /// The weights, dequantized to f32 and keyed like a PyTorch `state_dict` (`conv1.weight` as
@@ -885,6 +860,28 @@ fn loss_gradient(
     w.get("loss.grad")
         .cloned()
         .ok_or_else(|| NnError::Shape("no loss gradient".into()))
+}
+
+/// SGD on one layer: weights with divisor `B·2^{2s}` (dW is at scale 2s), biases with `B·2^s`.
+fn update_layer(
+    w: &mut StepWitness,
+    name: &str,
+    (weight, bias): (&Tensor, &Tensor),
+    (dw, db): (&Tensor, &Tensor),
+    hyper: &Hyper,
+) -> Result<(Tensor, Tensor), NnError> {
+    let b = hyper.batch as i128;
+    Ok((
+        update(
+            w,
+            &format!("{name}.weight"),
+            weight,
+            dw,
+            hyper,
+            b * hyper.one() * hyper.one(),
+        )?,
+        update(w, &format!("{name}.bias"), bias, db, hyper, b * hyper.one())?,
+    ))
 }
 
 /// `new = old − ⌊η·grad / divisor⌋`, recording `lr_*`, `*_step`, `*_step_rem`, `*_new`.
