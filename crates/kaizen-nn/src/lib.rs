@@ -14,7 +14,7 @@
 //!   remainders, loss-gradient intermediates, gradients, new weights); safetensors import/export.
 //! * [`arch`] — MLPs, LeNet-5, AlexNet, VGG-11 and the authors' paper shapes.
 //!
-//! The proof of a step comes with the "PoGD" issues.
+//! * [`prove`] — the proof of one training step (PoGD) for MLPs, and a chain of proven steps.
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod arch;
@@ -22,6 +22,7 @@ pub mod conv;
 pub mod data;
 mod error;
 pub mod model;
+pub mod prove;
 pub mod tensor;
 
 pub use error::NnError;

@@ -18,8 +18,8 @@
 //!   (or the conv input gradient), `dx_rem` — not computed for the first layer; ReLU:
 //!   `dx = bit·dy`; max pool: `dx = select·dy`; avg pool: `dx = ⌊dy / k²⌋` per window input,
 //!   `dx_rem` per window; flatten reshapes;
-//! * update: `lr_dW = η·dW` (scale 3s), `weight_step = ⌊lr_dW / (B·2^{2s})⌋`, `weight_step_rem`,
-//!   `weight_new = W − weight_step`; bias likewise with `B·2^s`.
+//! * update: `weight.step = ⌊η·dW / (B·2^{2s})⌋` (η·dW at scale 3s), `weight.step_rem`,
+//!   `weight_new = W − weight.step`; bias likewise with `B·2^s`.
 use std::collections::BTreeMap;
 
 use kaizen_field::fixed_point::{div_rem_floor, FixedPoint};
@@ -33,7 +33,7 @@ use crate::{
         max_pool_grad, ConvShape,
     },
     data::Dataset,
-    tensor::Tensor,
+    tensor::{Tensor, VALUE_BITS},
     NnError,
 };
 
@@ -159,10 +159,6 @@ fn divide(values: &[i128], d: i128) -> Result<(Vec<i128>, Vec<i128>), NnError> {
         r.push(b);
     }
     Ok((q, r))
-}
-
-fn widen(t: &Tensor) -> Vec<i128> {
-    t.data.iter().map(|&x| i128::from(x)).collect()
 }
 
 /// What a layer computes.
@@ -884,7 +880,7 @@ fn update_layer(
     ))
 }
 
-/// `new = old − ⌊η·grad / divisor⌋`, recording `lr_*`, `*_step`, `*_step_rem`, `*_new`.
+/// `new = old − ⌊η·grad / divisor⌋`, recording `*.step`, `*.step_rem`, `*_new`.
 fn update(
     w: &mut StepWitness,
     name: &str,
@@ -898,8 +894,19 @@ fn update(
         .iter()
         .map(|&g| i128::from(hyper.lr) * i128::from(g))
         .collect();
-    let scaled = Tensor::new(&format!("{name}.lr_grad"), &grad.shape, scaled)?;
-    let (step, rem) = divide(&widen(&scaled), divisor)?;
+    if let Some((index, &value)) = scaled
+        .iter()
+        .enumerate()
+        .find(|(_, v)| v.unsigned_abs() >> VALUE_BITS != 0)
+    {
+        return Err(NnError::Overflow {
+            tensor: format!("{name}: η·grad"),
+            index,
+            value,
+            bits: VALUE_BITS,
+        });
+    }
+    let (step, rem) = divide(&scaled, divisor)?;
     let new: Vec<i128> = old
         .data
         .iter()
@@ -907,7 +914,6 @@ fn update(
         .map(|(&o, &s)| i128::from(o) - s)
         .collect();
     let new = Tensor::new(&format!("{name}_new"), &old.shape, new)?;
-    w.put(format!("{name}.lr_grad"), scaled);
     w.put(
         format!("{name}.step"),
         Tensor::new(&format!("{name}.step"), &old.shape, step)?,

@@ -58,14 +58,27 @@ impl<F: KaizenField> Weight<F> {
         match self {
             Weight::Eq(r) => eq_table(r),
             Weight::EqSum { points, coeffs } => {
-                let mut acc: Vec<F> = Vec::new();
+                let n = points.first().map_or(0, Vec::len);
+                let mut acc = vec![F::ZERO; 1 << n];
                 for (p, &c) in points.iter().zip(coeffs) {
-                    let t = eq_table(p);
-                    if acc.is_empty() {
-                        acc = t.into_par_iter().map(|v| v * c).collect();
-                    } else {
-                        acc.par_iter_mut().zip(t).for_each(|(a, v)| *a += v * c);
-                    }
+                    // Boolean high coordinates select one block (a claim lifted from a segment):
+                    // `eq(p, x)` vanishes outside it, so only the block is filled.
+                    let k = p
+                        .iter()
+                        .rposition(|x| !x.is_zero() && !x.is_one())
+                        .map_or(0, |i| i + 1);
+                    let offset: usize = p[k..]
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, x)| x.is_one())
+                        .map(|(j, _)| 1 << (k + j))
+                        .sum();
+                    let block = &mut acc[offset..offset + (1 << k)];
+                    block
+                        .par_iter_mut()
+                        .with_min_len(PAR_MIN_LEN)
+                        .zip(eq_table(&p[..k]))
+                        .for_each(|(a, v)| *a += v * c);
                 }
                 acc
             }
@@ -527,5 +540,41 @@ fn accumulate<F: KaizenField, const N: usize, const LEADING: bool>(
     for a in acc.iter_mut().take(last + 1).skip(3) {
         cur.iter_mut().zip(&diff).for_each(|(c, d)| *c += d);
         *a += f(&cur);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use kaizen_field::{AdditiveGroup, Field, M61Ext2};
+
+    use super::*;
+
+    /// Points whose high coordinates are boolean (lifted segment claims) fill only their block;
+    /// the table must equal the dense `Σ c·eq(p, x)` everywhere.
+    #[test]
+    fn eq_sum_table_with_boolean_suffixes_is_exact() {
+        let f = |x: u64| M61Ext2::from(x);
+        let points = vec![
+            vec![f(3), f(5), M61Ext2::ONE, M61Ext2::ZERO],
+            vec![f(7), M61Ext2::ZERO, M61Ext2::ONE, M61Ext2::ONE],
+            vec![f(2), f(9), f(4), f(6)],
+            vec![M61Ext2::ONE, M61Ext2::ZERO, M61Ext2::ONE, M61Ext2::ZERO],
+        ];
+        let coeffs = vec![f(11), f(13), f(17), f(19)];
+        let weight = Weight::EqSum {
+            points: points.clone(),
+            coeffs: coeffs.clone(),
+        };
+        let dense: Vec<M61Ext2> = (0..16)
+            .map(|x| {
+                let bits = kaizen_field::mle::index_bits(x, 4);
+                points
+                    .iter()
+                    .zip(&coeffs)
+                    .map(|(p, &c)| c * eq_eval(p, &bits).unwrap())
+                    .sum()
+            })
+            .collect();
+        assert_eq!(weight.table(), dense);
     }
 }

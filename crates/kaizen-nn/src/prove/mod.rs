@@ -1,0 +1,767 @@
+//! The proof of one training step (PoGD, DESIGN §3) for MLPs: every relation of
+//! [`crate::model::Model::step`] — batch and labels from the committed dataset, dense forward with
+//! range-checked rescaling, ReLU with constrained sign bits, the loss gradient (MSE, or softmax
+//! cross-entropy through the exp table), backward `dx`/`dW`/`db`, and the update to exactly the
+//! committed next model — reduced to claims on three commitments and one opening each.
+//!
+//! # Commitments (one opening each per step)
+//!
+//! | commitment | segments ([`kaizen_pcs::segmented::SegmentLayout`]) |
+//! |---|---|
+//! | `C_D` (statement) | `images` `[N, F]` quantized at scale `s`, `labels` one-hot `[N, C]` |
+//! | `C_W_i`, `C_W_{i+1}` (statement) | `{layer}.weight` `[out, in]`, `{layer}.bias` `[out]` |
+//! | `C_step` (proof) | every other tensor of the [`plan::Plan`], each range check's limbs (`range{g}.{v}.limb{j}`) and multiplicities (`range{g}.mult`), the exp lookup's multiplicities |
+//!
+//! Every dimension is zero-padded to a power of two (`F = 1024` for 28×28 images, `C = 16` for 10
+//! classes; ReLU bits pad with 1 and `loss.exp` with `EXP[0]`, so every relation also holds on the
+//! padding). Batch `i` is the sub-cube of `C_D` with the sample bits' high part fixed to
+//! `i mod (N/B)`: a claim on `input` at `(r_f, r_n)` is a claim on `images` at
+//! `(r_f, r_n, bits(i mod N/B))` — `B` and `N` powers of two.
+//!
+//! # Relations ([`relations`])
+//!
+//! Each relation is checked at its own transcript point, independently of the others (every
+//! tensor is committed, so no claim has to flow through the network): linear identities by the
+//! claimed values at one point; element-wise and row-wise identities (`out = bit·z`,
+//! `bit(1−bit) = 0`, `dx = bit·dy`, argmax one-hot, `max = Σ sel·z`, the exp clamp,
+//! `sum = Σ exp`, `exp·2^s = prob·sum + prob_rem`) in one batched sumcheck; products
+//! (`a·Wᵀ`, `dyᵀ·a`, `dy·W`) by Thaler's matmul sumcheck; `exp = EXP[exp_idx]` by a logUp lookup;
+//! every bound of [`plan::Bounds`] by batched limb range checks. The claims then go to
+//! their commitment and are opened with one multi-point opening per commitment.
+//!
+//! The transcript absorbs the statement (architecture, hyper-parameters, `N`, `i`, the three
+//! statement commitments) and `C_step` before the first challenge.
+pub mod chain;
+pub mod plan;
+mod relations;
+mod session;
+
+use std::collections::HashMap;
+
+use ark_serialize::{
+    CanonicalDeserialize, CanonicalSerialize, Compress, Read, SerializationError, Valid, Validate,
+    Write,
+};
+use kaizen_field::{serialize::read_vec, FieldError, KaizenField, Transcript};
+use kaizen_gkr::{
+    lookup::{LookupProof, Table, TableColumn},
+    range::RangeWitness,
+    GkrError,
+};
+use kaizen_pcs::{
+    multipoint::MultiPointProof,
+    segmented::{open_segments, verify_segments, SegmentLayout},
+    MultilinearPcs, PcsError,
+};
+use kaizen_sumcheck::{Claim, SumcheckError, SumcheckProof};
+use rayon::prelude::*;
+use thiserror::Error;
+
+use crate::{
+    data::Dataset,
+    model::{exp_table, images, Hyper, Loss, Model, StepWitness, EXP_TABLE_LEN},
+    NnError,
+};
+pub use plan::{ModelShape, Place, Plan};
+use session::{limb_name, mult_name, ProverTables, Session};
+
+/// Why a step could not be proven, or why a step proof was rejected.
+#[derive(Debug, Error)]
+pub enum ProveError {
+    /// A configuration the step proof does not support.
+    #[error("configuration: {0}")]
+    Config(String),
+    /// The witness is missing a tensor or has one of the wrong shape.
+    #[error("witness: {0}")]
+    Witness(String),
+    /// A witness value outside the bound its range check proves.
+    #[error("{label}: value {value} at index {index} is outside [0, 2^{bits}) after offset")]
+    OutOfRange {
+        /// The range check.
+        label: String,
+        /// Flat (padded) index.
+        index: usize,
+        /// The offending value (after the check's offset).
+        value: i128,
+        /// The bound's exponent.
+        bits: u32,
+    },
+    /// A relation of the step does not hold at the checked point.
+    #[error("relation fails: {0}")]
+    Relation(String),
+    /// The proof has the wrong number of parts.
+    #[error("malformed proof: {0}")]
+    ProofShape(String),
+    /// Statements that do not chain.
+    #[error("statement: {0}")]
+    Statement(String),
+    /// A sumcheck was rejected.
+    #[error(transparent)]
+    Sumcheck(#[from] SumcheckError),
+    /// A lookup or range check was rejected.
+    #[error(transparent)]
+    Gkr(#[from] GkrError),
+    /// An opening was rejected.
+    #[error(transparent)]
+    Pcs(#[from] PcsError),
+    /// A value outside the field's signed range.
+    #[error(transparent)]
+    Field(#[from] FieldError),
+    /// The training engine failed.
+    #[error(transparent)]
+    Nn(#[from] NnError),
+}
+
+/// The sub-proofs of a step, in protocol order.
+#[derive(Clone, Debug, Default, PartialEq, Eq, CanonicalSerialize)]
+pub struct ProofParts<F: KaizenField> {
+    /// Claimed tensor values.
+    pub evals: Vec<F>,
+    /// Batched and matmul sumchecks.
+    pub sumchecks: Vec<SumcheckProof<F>>,
+    /// Range checks and the exp lookup.
+    pub lookups: Vec<LookupProof<F>>,
+}
+kaizen_field::impl_bounded_deserialize!(impl[F: KaizenField] ProofParts<F> {
+    evals: vec,
+    sumchecks: vec,
+    lookups: vec,
+});
+
+/// What a step proof proves: `W_{i+1} = SGD_step(W_i, batch_i(D))` for the committed dataset and
+/// models under the public architecture and hyper-parameters.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StepStatement<C> {
+    /// Architecture.
+    pub model: ModelShape,
+    /// Hyper-parameters.
+    pub hyper: Hyper,
+    /// `C_D`.
+    pub dataset: C,
+    /// `N`, the number of samples in `C_D`.
+    pub dataset_len: usize,
+    /// `C_W_i`.
+    pub weights: C,
+    /// `C_W_{i+1}`.
+    pub new_weights: C,
+    /// The iteration `i`.
+    pub step: u64,
+}
+
+impl<C: CanonicalSerialize> StepStatement<C> {
+    fn absorb<F: KaizenField, S: MultilinearPcs<F, Commitment = C>, T: Transcript<F>>(
+        &self,
+        transcript: &mut T,
+    ) {
+        transcript.absorb_bytes(b"step/model", &self.model.to_bytes());
+        let h = &self.hyper;
+        let loss = u64::from(h.loss == Loss::SoftmaxCrossEntropy);
+        let header: Vec<u8> = [
+            u64::from(h.fixed.scale()),
+            h.lr as u64,
+            h.batch as u64,
+            loss,
+            self.dataset_len as u64,
+            self.step,
+        ]
+        .iter()
+        .flat_map(|x| x.to_le_bytes())
+        .collect();
+        transcript.absorb_bytes(b"step/header", &header);
+        for c in [&self.dataset, &self.weights, &self.new_weights] {
+            S::absorb_commitment(c, transcript);
+        }
+    }
+}
+
+/// A proof of one training step.
+pub struct StepProof<F: KaizenField, S: MultilinearPcs<F>> {
+    /// `C_step`.
+    pub step_commitment: S::Commitment,
+    /// Sumchecks, lookups and claimed values.
+    pub parts: ProofParts<F>,
+    /// One opening per commitment: `C_D`, `C_W_i`, `C_W_{i+1}`, `C_step`.
+    pub openings: Vec<MultiPointProof<F, S::Proof>>,
+}
+
+impl<F: KaizenField, S: MultilinearPcs<F>> Clone for StepProof<F, S> {
+    fn clone(&self) -> Self {
+        Self {
+            step_commitment: self.step_commitment.clone(),
+            parts: self.parts.clone(),
+            openings: self.openings.clone(),
+        }
+    }
+}
+
+impl<F: KaizenField, S: MultilinearPcs<F>> std::fmt::Debug for StepProof<F, S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StepProof")
+            .field("bytes", &self.compressed_size())
+            .finish()
+    }
+}
+
+impl<F: KaizenField, S: MultilinearPcs<F>> CanonicalSerialize for StepProof<F, S> {
+    fn serialize_with_mode<W: Write>(
+        &self,
+        mut writer: W,
+        compress: Compress,
+    ) -> Result<(), SerializationError> {
+        self.step_commitment
+            .serialize_with_mode(&mut writer, compress)?;
+        self.parts.serialize_with_mode(&mut writer, compress)?;
+        self.openings.serialize_with_mode(&mut writer, compress)
+    }
+
+    fn serialized_size(&self, compress: Compress) -> usize {
+        self.step_commitment.serialized_size(compress)
+            + self.parts.serialized_size(compress)
+            + self.openings.serialized_size(compress)
+    }
+}
+
+impl<F: KaizenField, S: MultilinearPcs<F>> Valid for StepProof<F, S> {
+    fn check(&self) -> Result<(), SerializationError> {
+        Ok(())
+    }
+}
+
+impl<F: KaizenField, S: MultilinearPcs<F>> CanonicalDeserialize for StepProof<F, S> {
+    fn deserialize_with_mode<R: Read>(
+        mut reader: R,
+        compress: Compress,
+        validate: Validate,
+    ) -> Result<Self, SerializationError> {
+        Ok(Self {
+            step_commitment: S::Commitment::deserialize_with_mode(&mut reader, compress, validate)?,
+            parts: ProofParts::deserialize_with_mode(&mut reader, compress, validate)?,
+            openings: read_vec(&mut reader, compress, validate)?,
+        })
+    }
+}
+
+/// A committed dataset (prover side): `images` quantized at the step's scale and one-hot
+/// `labels`, as segments of one commitment.
+pub struct CommittedDataset<F: KaizenField, S: MultilinearPcs<F>> {
+    /// Number of samples `N`.
+    pub len: usize,
+    layout: SegmentLayout,
+    data: S::ProverData,
+}
+
+impl<F: KaizenField, S: MultilinearPcs<F>> CommittedDataset<F, S> {
+    /// `C_D`.
+    pub fn commitment(&self) -> S::Commitment {
+        S::commitment(&self.data)
+    }
+}
+
+fn dataset_layout(len: usize, features: usize, classes: usize) -> Result<SegmentLayout, PcsError> {
+    SegmentLayout::new(&[
+        ("images", len * features.next_power_of_two()),
+        ("labels", len * classes.next_power_of_two()),
+    ])
+}
+
+/// Commits to `data` for steps under `hyper` with `classes` output classes (`N` must be a power
+/// of two, a multiple of the batch size).
+pub fn commit_dataset<F: KaizenField, S: MultilinearPcs<F>>(
+    pcs: &S,
+    data: &Dataset,
+    hyper: &Hyper,
+    classes: usize,
+) -> Result<CommittedDataset<F, S>, ProveError> {
+    let n = data.len();
+    if !n.is_power_of_two() || n < hyper.batch {
+        return Err(ProveError::Config(format!(
+            "dataset of {n} samples: need a power of two ≥ B = {}",
+            hyper.batch
+        )));
+    }
+    let features = data.rows * data.cols;
+    let all: Vec<usize> = (0..n).collect();
+    let x = images(data, &all, hyper)?;
+    let images = pad(&[n, features], 0, &x.data)?;
+    let onehot = one_hot::<F>(&data.labels, classes)?;
+    let layout = dataset_layout(n, features, classes)?;
+    let (_, prover_data) = pcs.commit(&layout.assemble(&[&images, &onehot])?)?;
+    Ok(CommittedDataset {
+        len: n,
+        layout,
+        data: prover_data,
+    })
+}
+
+/// A committed model (prover side).
+pub struct CommittedModel<F: KaizenField, S: MultilinearPcs<F>> {
+    /// The model.
+    pub model: Model,
+    data: S::ProverData,
+}
+
+impl<F: KaizenField, S: MultilinearPcs<F>> CommittedModel<F, S> {
+    /// `C_W`.
+    pub fn commitment(&self) -> S::Commitment {
+        S::commitment(&self.data)
+    }
+}
+
+fn model_layout(plan: &Plan) -> Result<SegmentLayout, ProveError> {
+    let segments: Vec<(&str, usize)> = plan
+        .tensors
+        .values()
+        .filter(|t| t.place == Place::Weights)
+        .map(|t| (t.name.as_str(), 1usize << t.vars()))
+        .collect();
+    Ok(SegmentLayout::new(&segments)?)
+}
+
+/// Commits to a model's weights and biases (laid out as the plan of `hyper` says).
+pub fn commit_model<F: KaizenField, S: MultilinearPcs<F>>(
+    pcs: &S,
+    model: &Model,
+    hyper: &Hyper,
+) -> Result<CommittedModel<F, S>, ProveError> {
+    let plan = Plan::new(&ModelShape::of(model), hyper)?;
+    let mut tensors: HashMap<String, Vec<F>> = HashMap::new();
+    for layer in &model.layers {
+        if let Some((w, b)) = &layer.params {
+            for (t, suffix) in [(w, "weight"), (b, "bias")] {
+                let name = format!("{}.{suffix}", layer.name);
+                let spec = plan.spec(&name)?;
+                check_dims(&name, &t.shape, &spec.dims)?;
+                tensors.insert(name, pad(&spec.dims, spec.pad, &t.data)?);
+            }
+        }
+    }
+    let layout = model_layout(&plan)?;
+    let values = plan
+        .names(Place::Weights)
+        .into_iter()
+        .map(|n| tensors.get(n).map(Vec::as_slice))
+        .collect::<Option<Vec<_>>>()
+        .ok_or_else(|| ProveError::Witness("model lacks a parameter tensor".into()))?;
+    let (_, data) = pcs.commit(&layout.assemble(&values)?)?;
+    Ok(CommittedModel {
+        model: model.clone(),
+        data,
+    })
+}
+
+fn check_dims(name: &str, got: &[usize], want: &[usize]) -> Result<(), ProveError> {
+    (got == want).then_some(()).ok_or_else(|| {
+        ProveError::Witness(format!("{name} has shape {got:?}, the plan says {want:?}"))
+    })
+}
+
+/// Zero-pads (with `pad`) a row-major tensor of shape `dims` to power-of-two dimensions.
+fn pad<F: KaizenField>(dims: &[usize], pad: i64, values: &[i64]) -> Result<Vec<F>, ProveError> {
+    let padded: Vec<usize> = dims.iter().map(|d| d.next_power_of_two()).collect();
+    if values.len() != dims.iter().product::<usize>() {
+        return Err(ProveError::Witness(format!(
+            "{} values for shape {dims:?}",
+            values.len()
+        )));
+    }
+    let last = *dims.last().unwrap_or(&1);
+    let last_p = *padded.last().unwrap_or(&1);
+    let fill = F::from_signed(i128::from(pad))?;
+    let mut out = vec![fill; padded.iter().product()];
+    let outer: Vec<usize> = dims[..dims.len().saturating_sub(1)].to_vec();
+    let outer_p = &padded[..padded.len().saturating_sub(1)];
+    for (row, chunk) in values.chunks(last.max(1)).enumerate() {
+        let (mut rem, mut dst, mut stride) = (row, 0, last_p);
+        for k in (0..outer.len()).rev() {
+            dst += (rem % outer[k]) * stride;
+            rem /= outer[k];
+            stride *= outer_p[k];
+        }
+        for (o, &v) in out[dst..dst + chunk.len()].iter_mut().zip(chunk) {
+            *o = F::from_signed(i128::from(v))?;
+        }
+    }
+    Ok(out)
+}
+
+fn one_hot<F: KaizenField>(labels: &[u8], classes: usize) -> Result<Vec<F>, ProveError> {
+    let cp = classes.next_power_of_two();
+    let mut out = vec![F::ZERO; labels.len() * cp];
+    for (n, &y) in labels.iter().enumerate() {
+        if usize::from(y) >= classes {
+            return Err(ProveError::Witness(format!(
+                "label {y} of sample {n} with {classes} classes"
+            )));
+        }
+        out[n * cp + usize::from(y)] = F::ONE;
+    }
+    Ok(out)
+}
+
+/// How the prover treats a witness that breaks a bound: refuse (the default), or prove anyway
+/// (for soundness tests: the proof of a bad witness must be rejected by the verifier).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Checks {
+    Strict,
+    Lenient,
+}
+
+fn exp_lookup_table<F: KaizenField>(scale: u32) -> Result<Table<F>, ProveError> {
+    let values = exp_table(scale)
+        .into_iter()
+        .map(|v| F::from_signed(i128::from(v)))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Table::new(
+        EXP_TABLE_LEN.trailing_zeros() as usize,
+        vec![
+            TableColumn::Range { start: F::ZERO },
+            TableColumn::Values(values),
+        ],
+    )?)
+}
+
+/// The padded field tables of every planned tensor, the range witnesses and the exp
+/// multiplicities.
+fn prover_tables<F: KaizenField>(
+    plan: &Plan,
+    witness: &StepWitness,
+    checks: Checks,
+) -> Result<ProverTables<F>, ProveError> {
+    let mut tables = HashMap::new();
+    for spec in plan.tensors.values() {
+        let table = match spec.name.as_str() {
+            plan::EXP_MULT => continue,
+            "labels" => {
+                let t = witness
+                    .get("labels")
+                    .ok_or_else(|| ProveError::Witness("missing labels".into()))?;
+                let labels = t
+                    .data
+                    .iter()
+                    .map(|&y| u8::try_from(y).unwrap_or(u8::MAX))
+                    .collect::<Vec<_>>();
+                let onehot = one_hot::<F>(&labels, plan.classes);
+                match (onehot, checks) {
+                    (Ok(t), _) => t,
+                    (Err(e), Checks::Strict) => return Err(e),
+                    (Err(_), Checks::Lenient) => vec![F::ZERO; 1 << spec.vars()],
+                }
+            }
+            name => {
+                let t = witness
+                    .get(name)
+                    .ok_or_else(|| ProveError::Witness(format!("missing tensor {name}")))?;
+                check_dims(name, &t.shape, &spec.dims)?;
+                pad(&spec.dims, spec.pad, &t.data)?
+            }
+        };
+        tables.insert(spec.name.clone(), table);
+    }
+    if plan.hyper.loss == Loss::SoftmaxCrossEntropy {
+        let mult = exp_multiplicities(plan, &tables, checks)?;
+        tables.insert(plan::EXP_MULT.to_string(), mult);
+    }
+    let mut ranges = Vec::new();
+    for (g, (bits, specs)) in plan.range_groups().into_iter().enumerate() {
+        let vectors = specs
+            .iter()
+            .map(|&i| range_vector(&plan.ranges[i], &tables, bits, checks))
+            .collect::<Result<Vec<_>, _>>()?;
+        let refs: Vec<&[F]> = vectors.iter().map(Vec::as_slice).collect();
+        let witness = RangeWitness::new(&refs, bits).map_err(|e| match e {
+            GkrError::OutOfRange {
+                vector,
+                index,
+                value,
+                bits,
+            } => ProveError::OutOfRange {
+                label: plan.ranges[specs[vector]].label.clone(),
+                index,
+                value,
+                bits,
+            },
+            e => e.into(),
+        })?;
+        for v in 0..specs.len() {
+            for (j, limb) in witness.limbs(v).iter().enumerate() {
+                tables.insert(limb_name(g, v, j), limb.clone());
+            }
+        }
+        tables.insert(mult_name(g), witness.multiplicities().to_vec());
+        ranges.push(witness);
+    }
+    Ok(ProverTables { tables, ranges })
+}
+
+/// The checked combination `constant + Σ coeff·T` of a range check, entrywise. Under
+/// [`Checks::Lenient`] entries outside `[0, 2^bits)` are reduced into it (the limbs then do not
+/// rebuild the real values, which the verifier detects).
+fn range_vector<F: KaizenField>(
+    spec: &plan::RangeSpec,
+    tables: &HashMap<String, Vec<F>>,
+    bits: u32,
+    checks: Checks,
+) -> Result<Vec<F>, ProveError> {
+    let terms = spec
+        .terms
+        .iter()
+        .map(|t| {
+            let table = tables
+                .get(&t.name)
+                .ok_or_else(|| ProveError::Witness(format!("missing tensor {}", t.name)))?;
+            Ok((table, F::from_signed(i128::from(t.coeff))?, t.low))
+        })
+        .collect::<Result<Vec<_>, ProveError>>()?;
+    let constant = F::from_signed(i128::from(spec.constant))?;
+    let mask = (1i128 << bits) - 1;
+    Ok((0..1usize << spec.vars)
+        .into_par_iter()
+        .map(|x| {
+            let v = terms
+                .iter()
+                .fold(constant, |acc, (t, c, low)| acc + *c * t[x >> low]);
+            match (checks, v.to_signed()) {
+                (Checks::Lenient, Some(i)) => F::from((i & mask) as u64),
+                (Checks::Lenient, None) => F::ZERO,
+                (Checks::Strict, _) => v,
+            }
+        })
+        .collect())
+}
+
+fn exp_multiplicities<F: KaizenField>(
+    plan: &Plan,
+    tables: &HashMap<String, Vec<F>>,
+    checks: Checks,
+) -> Result<Vec<F>, ProveError> {
+    let get = |n: &str| {
+        tables
+            .get(n)
+            .ok_or_else(|| ProveError::Witness(format!("missing tensor {n}")))
+    };
+    let (idx, exp) = (get("loss.exp_idx")?, get("loss.exp")?);
+    let table = exp_table(plan.hyper.fixed.scale());
+    let mut counts = vec![0u64; EXP_TABLE_LEN];
+    for (i, (k, e)) in idx.iter().zip(exp).enumerate() {
+        let k = k
+            .to_signed()
+            .filter(|k| (0..EXP_TABLE_LEN as i128).contains(k));
+        let ok = k.is_some_and(|k| e.to_signed() == Some(i128::from(table[k as usize])));
+        match (k, ok, checks) {
+            (Some(k), true, _) | (Some(k), false, Checks::Lenient) => counts[k as usize] += 1,
+            (None, _, Checks::Lenient) => {}
+            _ => {
+                return Err(ProveError::Witness(format!(
+                    "loss.exp[{i}] is not EXP[loss.exp_idx[{i}]]"
+                )))
+            }
+        }
+    }
+    Ok(counts.into_iter().map(F::from).collect())
+}
+
+/// The step commitment's layout: step tensors, then range limbs and multiplicities.
+fn step_layout(plan: &Plan) -> Result<(SegmentLayout, Vec<String>), ProveError> {
+    let mut segments: Vec<(String, usize)> = plan
+        .tensors
+        .values()
+        .filter(|t| t.place == Place::Step)
+        .map(|t| (t.name.clone(), 1usize << t.vars()))
+        .collect();
+    for (g, (bits, specs)) in plan.range_groups().into_iter().enumerate() {
+        let limbs = bits.div_ceil(kaizen_gkr::range::LIMB_BITS) as usize;
+        for (v, &i) in specs.iter().enumerate() {
+            for j in 0..limbs {
+                segments.push((limb_name(g, v, j), 1 << plan.ranges[i].vars));
+            }
+        }
+        segments.push((mult_name(g), 1 << kaizen_gkr::range::LIMB_BITS));
+    }
+    let refs: Vec<(&str, usize)> = segments.iter().map(|(n, l)| (n.as_str(), *l)).collect();
+    let layout = SegmentLayout::new(&refs)?;
+    Ok((layout, segments.into_iter().map(|s| s.0).collect()))
+}
+
+/// Where a claim on tensor `name` is opened: the commitment, the segment, and the coordinates
+/// appended to the claim's point (the batch index bits for dataset claims).
+fn route<F: KaizenField>(
+    plan: &Plan,
+    statement_len: usize,
+    step: u64,
+    name: &str,
+) -> (Place, String, Vec<F>) {
+    let place = plan.tensors.get(name).map_or(Place::Step, |t| t.place);
+    match place {
+        Place::Data => {
+            let batches = statement_len / plan.hyper.batch.max(1);
+            let bits = batches.trailing_zeros() as usize;
+            let index = (step % batches.max(1) as u64) as usize;
+            let segment = if name == "input" { "images" } else { "labels" };
+            (
+                place,
+                segment.into(),
+                kaizen_field::mle::index_bits(index, bits),
+            )
+        }
+        Place::NewWeights => (place, name.trim_end_matches("_new").to_string(), Vec::new()),
+        _ => (place, name.to_string(), Vec::new()),
+    }
+}
+
+type Routed<F> = Vec<(Place, Vec<(String, Claim<F>)>)>;
+
+/// Groups claims by commitment (in the order `C_D`, `C_W_i`, `C_W_{i+1}`, `C_step`).
+fn route_claims<F: KaizenField>(
+    plan: &Plan,
+    statement_len: usize,
+    step: u64,
+    claims: Vec<(String, Claim<F>)>,
+) -> Routed<F> {
+    let mut out: Routed<F> = [Place::Data, Place::Weights, Place::NewWeights, Place::Step]
+        .into_iter()
+        .map(|p| (p, Vec::new()))
+        .collect();
+    for (name, mut claim) in claims {
+        let (place, segment, extra) = route::<F>(plan, statement_len, step, &name);
+        claim.point.extend(extra);
+        if let Some(slot) = out.iter_mut().find(|(p, _)| *p == place) {
+            slot.1.push((segment, claim));
+        }
+    }
+    out
+}
+
+fn check_statement<C>(plan: &Plan, statement: &StepStatement<C>) -> Result<(), ProveError> {
+    let (n, b) = (statement.dataset_len, plan.hyper.batch);
+    if !n.is_power_of_two() || n < b {
+        return Err(ProveError::Statement(format!(
+            "dataset of {n} samples with batch {b}"
+        )));
+    }
+    Ok(())
+}
+
+/// What the prover holds besides the witness: the openings' data for the statement's
+/// commitments.
+pub struct StepInputs<'a, F: KaizenField, S: MultilinearPcs<F>> {
+    /// `C_D`'s data.
+    pub dataset: &'a CommittedDataset<F, S>,
+    /// `C_W_i`'s data.
+    pub weights: &'a CommittedModel<F, S>,
+    /// `C_W_{i+1}`'s data.
+    pub new_weights: &'a CommittedModel<F, S>,
+}
+
+/// Proves the step `witness` (from [`Model::step`]) against `statement`.
+pub fn prove_step<F: KaizenField, S: MultilinearPcs<F>, T: Transcript<F>>(
+    pcs: &S,
+    statement: &StepStatement<S::Commitment>,
+    inputs: &StepInputs<'_, F, S>,
+    witness: &StepWitness,
+    transcript: &mut T,
+) -> Result<StepProof<F, S>, ProveError> {
+    prove_with(pcs, statement, inputs, witness, transcript, Checks::Strict)
+}
+
+/// [`prove_step`] that proves a witness breaking its bounds or relations anyway (range-checked
+/// values reduced into their range, failed checks ignored) — for soundness tests: the verifier must
+/// reject every such proof.
+pub fn prove_step_unchecked<F: KaizenField, S: MultilinearPcs<F>, T: Transcript<F>>(
+    pcs: &S,
+    statement: &StepStatement<S::Commitment>,
+    inputs: &StepInputs<'_, F, S>,
+    witness: &StepWitness,
+    transcript: &mut T,
+) -> Result<StepProof<F, S>, ProveError> {
+    prove_with(pcs, statement, inputs, witness, transcript, Checks::Lenient)
+}
+
+fn prove_with<F: KaizenField, S: MultilinearPcs<F>, T: Transcript<F>>(
+    pcs: &S,
+    statement: &StepStatement<S::Commitment>,
+    inputs: &StepInputs<'_, F, S>,
+    witness: &StepWitness,
+    transcript: &mut T,
+    checks: Checks,
+) -> Result<StepProof<F, S>, ProveError> {
+    let plan = Plan::new(&statement.model, &statement.hyper)?;
+    check_statement(&plan, statement)?;
+    let tables = prover_tables::<F>(&plan, witness, checks)?;
+    let (layout, names) = step_layout(&plan)?;
+    let values = names
+        .iter()
+        .map(|n| tables.get(n))
+        .collect::<Result<Vec<_>, _>>()?;
+    let (step_commitment, step_data) = pcs.commit(&layout.assemble(&values)?)?;
+    statement.absorb::<F, S, T>(transcript);
+    S::absorb_commitment(&step_commitment, transcript);
+    let exp = exp_lookup_table(statement.hyper.fixed.scale())?;
+    let mut session = Session::prover(transcript, &tables, checks);
+    relations::run(&plan, &mut session, &exp)?;
+    let (parts, claims) = session.finish()?;
+    let model_layout = model_layout(&plan)?;
+    let mut openings = Vec::with_capacity(4);
+    for (place, claims) in route_claims(&plan, statement.dataset_len, statement.step, claims) {
+        let (data, layout) = match place {
+            Place::Data => (&inputs.dataset.data, &inputs.dataset.layout),
+            Place::Weights => (&inputs.weights.data, &model_layout),
+            Place::NewWeights => (&inputs.new_weights.data, &model_layout),
+            Place::Step => (&step_data, &layout),
+        };
+        let refs: Vec<(&str, Claim<F>)> = claims
+            .iter()
+            .map(|(n, c)| (n.as_str(), c.clone()))
+            .collect();
+        openings.push(open_segments(pcs, data, layout, &refs, transcript)?);
+    }
+    Ok(StepProof {
+        step_commitment,
+        parts,
+        openings,
+    })
+}
+
+/// Verifies a step proof against its statement.
+pub fn verify_step<F: KaizenField, S: MultilinearPcs<F>, T: Transcript<F>>(
+    pcs: &S,
+    statement: &StepStatement<S::Commitment>,
+    proof: &StepProof<F, S>,
+    transcript: &mut T,
+) -> Result<(), ProveError> {
+    let plan = Plan::new(&statement.model, &statement.hyper)?;
+    check_statement(&plan, statement)?;
+    if proof.openings.len() != 4 {
+        return Err(ProveError::ProofShape(format!(
+            "{} openings, expected 4",
+            proof.openings.len()
+        )));
+    }
+    let (layout, _) = step_layout(&plan)?;
+    statement.absorb::<F, S, T>(transcript);
+    S::absorb_commitment(&proof.step_commitment, transcript);
+    let exp = exp_lookup_table(statement.hyper.fixed.scale())?;
+    let mut session = Session::verifier(transcript, &proof.parts);
+    relations::run(&plan, &mut session, &exp)?;
+    let (_, claims) = session.finish()?;
+    let model_layout = model_layout(&plan)?;
+    let features = statement.model.input.iter().product::<usize>();
+    let data_layout = dataset_layout(statement.dataset_len, features, plan.classes)?;
+    let routed = route_claims(&plan, statement.dataset_len, statement.step, claims);
+    for ((place, claims), opening) in routed.into_iter().zip(&proof.openings) {
+        let (commitment, layout) = match place {
+            Place::Data => (&statement.dataset, &data_layout),
+            Place::Weights => (&statement.weights, &model_layout),
+            Place::NewWeights => (&statement.new_weights, &model_layout),
+            Place::Step => (&proof.step_commitment, &layout),
+        };
+        let refs: Vec<(&str, Claim<F>)> = claims
+            .iter()
+            .map(|(n, c)| (n.as_str(), c.clone()))
+            .collect();
+        verify_segments(pcs, commitment, layout, &refs, opening, transcript)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

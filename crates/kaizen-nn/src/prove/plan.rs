@@ -1,0 +1,466 @@
+//! The public layout of a step proof: which tensors are committed where (padded to power-of-two
+//! dimensions), the value bounds that make every field identity an integer identity, and the range
+//! checks that enforce them. A pure function of the model's architecture and the hyper-parameters,
+//! so prover and verifier derive the same plan.
+use std::collections::BTreeMap;
+
+use crate::{
+    model::{Hyper, LayerKind, Loss, Model, EXP_FRAC_BITS, EXP_TABLE_LEN},
+    prove::ProveError,
+};
+
+/// The public architecture of a model: per-sample input shape and named layers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ModelShape {
+    /// Per-sample input shape.
+    pub input: Vec<usize>,
+    /// `(name, kind)` of every layer.
+    pub layers: Vec<(String, LayerKind)>,
+}
+
+impl ModelShape {
+    /// The architecture of `model`.
+    pub fn of(model: &Model) -> Self {
+        Self {
+            input: model.input.clone(),
+            layers: model
+                .layers
+                .iter()
+                .map(|l| (l.name.clone(), l.kind))
+                .collect(),
+        }
+    }
+
+    /// Canonical bytes for the transcript.
+    pub(crate) fn to_bytes(&self) -> Vec<u8> {
+        let mut out = format!("{:?}", self.input).into_bytes();
+        for (name, kind) in &self.layers {
+            out.extend(format!("|{name}:{kind:?}").bytes());
+        }
+        out
+    }
+}
+
+/// Which commitment holds a tensor.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Place {
+    /// The dataset commitment `C_D` (the batch is a sub-cube of it).
+    Data,
+    /// The model commitment `C_W_i`.
+    Weights,
+    /// The new model commitment `C_W_{i+1}`.
+    NewWeights,
+    /// The step commitment.
+    Step,
+}
+
+/// A committed tensor: row-major, each dimension zero-padded to a power of two (padding value
+/// `pad`, chosen so that every relation also holds on the padding).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TensorSpec {
+    /// Witness name.
+    pub name: String,
+    /// Unpadded dimensions (as in the witness; `labels` is the one-hot `[B, classes]`).
+    pub dims: Vec<usize>,
+    /// Value of padding entries.
+    pub pad: i64,
+    /// Where it is committed.
+    pub place: Place,
+}
+
+impl TensorSpec {
+    /// Padded dimensions.
+    pub fn padded(&self) -> Vec<usize> {
+        self.dims.iter().map(|d| d.next_power_of_two()).collect()
+    }
+
+    /// Variables of the padded tensor's MLE.
+    pub fn vars(&self) -> usize {
+        self.padded()
+            .iter()
+            .map(|d| d.trailing_zeros() as usize)
+            .sum()
+    }
+}
+
+/// One term `coeff · T` of a range-checked combination; `T` may be broadcast along its `low`
+/// lowest variables (e.g. a per-row value repeated along the classes).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RangeTerm {
+    /// Tensor name.
+    pub name: String,
+    /// Coefficient.
+    pub coeff: i64,
+    /// Number of low variables the tensor is broadcast along.
+    pub low: usize,
+}
+
+/// A range check `0 ≤ constant + Σ coeff·T < 2^bits`, entrywise over `2^vars` entries.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RangeSpec {
+    /// What is checked (for error messages and the mutation report).
+    pub label: String,
+    /// The terms.
+    pub terms: Vec<RangeTerm>,
+    /// The constant.
+    pub constant: i64,
+    /// Bit width.
+    pub bits: u32,
+    /// Variables of the checked vector.
+    pub vars: usize,
+}
+
+/// Value bounds (all `|x| < 2^bits` or `0 ≤ x < 2^bits`), derived so that both sides of every
+/// relation stay below `2^59 < p/2` in absolute value: a relation that holds modulo `p` then holds
+/// over the integers.
+///
+/// * `value`: activations, pre-activations, weights, gradients `dx`, probabilities — with
+///   `K` the largest padded inner dimension, `K·2^{2·value+1} + 2^{value+s+1} < 2^59`;
+/// * `grad_acc`: `dW` (scale 2s) and `db` — `η·2^{grad_acc} < 2^59` and `B·2^{2·value+1} < 2^59`;
+/// * `step_w` / `step_b`: the update `⌊η·dW / (B·2^{2s})⌋` — `2^{step}·D + D < 2^59`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Bounds {
+    /// Bits of ordinary values.
+    pub value: u32,
+    /// Bits of `dW` and `db`.
+    pub grad_acc: u32,
+    /// Bits of a weight step.
+    pub step_w: u32,
+    /// Bits of a bias step.
+    pub step_b: u32,
+    /// log2 of the weight-update divisor `B·2^{2s}`.
+    pub div_w: u32,
+    /// log2 of the bias-update divisor `B·2^s`.
+    pub div_b: u32,
+}
+
+const FIELD_BITS: u32 = 59;
+
+fn log2(x: usize) -> u32 {
+    x.next_power_of_two().trailing_zeros()
+}
+
+impl Bounds {
+    fn new(hyper: &Hyper, max_inner: usize) -> Result<Self, ProveError> {
+        let s = hyper.fixed.scale();
+        let log_b = log2(hyper.batch);
+        let (div_w, div_b) = (log_b + 2 * s, log_b + s);
+        let value = (s + 8).min((FIELD_BITS - 2 - log2(max_inner)) / 2);
+        let lr_bits = 64 - (hyper.lr as u64).leading_zeros();
+        let grad_acc = FIELD_BITS - 1 - lr_bits;
+        let bounds = Self {
+            value,
+            grad_acc: grad_acc.min(2 * value + log_b + 1),
+            step_w: value.min(FIELD_BITS - 2 - div_w),
+            step_b: value.min(FIELD_BITS - 2 - div_b),
+            div_w,
+            div_b,
+        };
+        if value <= s || bounds.step_w < 4 || grad_acc <= s {
+            return Err(ProveError::Config(format!(
+                "scale {s}, batch {} and inner dimension {max_inner} leave no room in the field \
+                 (value bound 2^{value})",
+                hyper.batch
+            )));
+        }
+        Ok(bounds)
+    }
+}
+
+/// Everything public about one step's proof.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    /// The architecture.
+    pub model: ModelShape,
+    /// Hyper-parameters.
+    pub hyper: Hyper,
+    /// Number of classes.
+    pub classes: usize,
+    /// Bounds.
+    pub bounds: Bounds,
+    /// Every committed tensor, by name.
+    pub tensors: BTreeMap<String, TensorSpec>,
+    /// Every range check.
+    pub ranges: Vec<RangeSpec>,
+}
+
+/// Name of the multiplicities of the exp-table lookup.
+pub const EXP_MULT: &str = "loss.exp_mult";
+
+impl Plan {
+    /// The plan for one step of `model` (dense, ReLU and flatten layers) under `hyper`.
+    pub fn new(model: &ModelShape, hyper: &Hyper) -> Result<Self, ProveError> {
+        let b = hyper.batch;
+        if !b.is_power_of_two() {
+            return Err(ProveError::Config(format!(
+                "batch size {b} is not a power of two"
+            )));
+        }
+        let mut plan = Self {
+            model: model.clone(),
+            hyper: hyper.clone(),
+            classes: 0,
+            bounds: Bounds::new(hyper, 1)?,
+            tensors: BTreeMap::new(),
+            ranges: Vec::new(),
+        };
+        let mut width: usize = model.input.iter().product();
+        let mut max_inner = 1;
+        plan.add("input", &[b, width], 0, Place::Data);
+        for (l, (name, kind)) in model.layers.iter().enumerate() {
+            match *kind {
+                LayerKind::Dense { inputs, outputs } if inputs == width => {
+                    max_inner = max_inner
+                        .max(inputs.next_power_of_two())
+                        .max(outputs.next_power_of_two())
+                        .max(b);
+                    plan.add(
+                        &format!("{name}.weight"),
+                        &[outputs, inputs],
+                        0,
+                        Place::Weights,
+                    );
+                    plan.add(&format!("{name}.bias"), &[outputs], 0, Place::Weights);
+                    let new = Place::NewWeights;
+                    plan.add(&format!("{name}.weight_new"), &[outputs, inputs], 0, new);
+                    plan.add(&format!("{name}.bias_new"), &[outputs], 0, new);
+                    for t in ["z", "z_rem"] {
+                        plan.add(&format!("{name}.{t}"), &[b, outputs], 0, Place::Step);
+                    }
+                    if l > 0 {
+                        for t in ["dx", "dx_rem"] {
+                            plan.add(&format!("{name}.{t}"), &[b, inputs], 0, Place::Step);
+                        }
+                    }
+                    plan.add(&format!("{name}.dW"), &[outputs, inputs], 0, Place::Step);
+                    plan.add(&format!("{name}.db"), &[outputs], 0, Place::Step);
+                    for p in ["weight", "bias"] {
+                        let dims: &[usize] = if p == "weight" {
+                            &[outputs, inputs]
+                        } else {
+                            &[outputs]
+                        };
+                        for t in ["step", "step_rem"] {
+                            plan.add(&format!("{name}.{p}.{t}"), dims, 0, Place::Step);
+                        }
+                    }
+                    width = outputs;
+                }
+                LayerKind::Relu => {
+                    plan.add(&format!("{name}.bit"), &[b, width], 1, Place::Step);
+                    plan.add(&format!("{name}.out"), &[b, width], 0, Place::Step);
+                    plan.add(&format!("{name}.dx"), &[b, width], 0, Place::Step);
+                }
+                LayerKind::Flatten => {}
+                other => {
+                    return Err(ProveError::Config(format!(
+                        "{name}: {other:?} layers are not proven yet (dense, ReLU and flatten are)"
+                    )))
+                }
+            }
+        }
+        if !matches!(model.layers.last(), Some((_, LayerKind::Dense { .. }))) {
+            return Err(ProveError::Config(
+                "the last layer must be dense (its z are the logits)".into(),
+            ));
+        }
+        plan.classes = width;
+        plan.add("labels", &[b, width], 0, Place::Data);
+        if hyper.loss == Loss::SoftmaxCrossEntropy {
+            for t in [
+                "argmax",
+                "diff",
+                "exp_in",
+                "exp_in_rem",
+                "exp_sat",
+                "exp_idx",
+            ] {
+                plan.add(&format!("loss.{t}"), &[b, width], 0, Place::Step);
+            }
+            plan.add("loss.exp", &[b, width], hyper.fixed.one(), Place::Step);
+            for t in ["prob", "prob_rem"] {
+                plan.add(&format!("loss.{t}"), &[b, width], 0, Place::Step);
+            }
+            plan.add("loss.max", &[b], 0, Place::Step);
+            plan.add("loss.sum", &[b], 0, Place::Step);
+            plan.add(EXP_MULT, &[EXP_TABLE_LEN], 0, Place::Step);
+        }
+        plan.add("loss.grad", &[b, width], 0, Place::Step);
+        plan.bounds = Bounds::new(hyper, max_inner)?;
+        plan.add_ranges()?;
+        Ok(plan)
+    }
+
+    fn add(&mut self, name: &str, dims: &[usize], pad: i64, place: Place) {
+        self.tensors.insert(
+            name.to_string(),
+            TensorSpec {
+                name: name.to_string(),
+                dims: dims.to_vec(),
+                pad,
+                place,
+            },
+        );
+    }
+
+    /// The tensor called `name`.
+    pub fn spec(&self, name: &str) -> Result<&TensorSpec, ProveError> {
+        self.tensors
+            .get(name)
+            .ok_or_else(|| ProveError::Config(format!("no tensor {name} in the plan")))
+    }
+
+    /// log2 of the padded number of classes.
+    pub fn class_vars(&self) -> usize {
+        log2(self.classes) as usize
+    }
+
+    fn range(&mut self, label: &str, terms: &[(&str, i64, usize)], constant: i64, bits: u32) {
+        let vars = terms
+            .first()
+            .and_then(|t| self.tensors.get(t.0))
+            .map_or(0, |s| s.vars() + terms[0].2);
+        self.ranges.push(RangeSpec {
+            label: label.to_string(),
+            terms: terms
+                .iter()
+                .map(|&(name, coeff, low)| RangeTerm {
+                    name: name.to_string(),
+                    coeff,
+                    low,
+                })
+                .collect(),
+            constant,
+            bits,
+            vars,
+        });
+    }
+
+    fn signed(&mut self, name: &str, bits: u32) {
+        self.range(name, &[(name, 1, 0)], 1i64 << bits, bits + 1);
+    }
+
+    fn add_ranges(&mut self) -> Result<(), ProveError> {
+        let s = self.hyper.fixed.scale();
+        let bd = self.bounds;
+        let layers = self.model.layers.clone();
+        for (l, (name, kind)) in layers.iter().enumerate() {
+            let n = |t: &str| format!("{name}.{t}");
+            match kind {
+                LayerKind::Dense { .. } => {
+                    self.signed(&n("weight"), bd.value);
+                    self.signed(&n("bias"), bd.value);
+                    self.signed(&n("z"), bd.value);
+                    self.range(&n("z_rem"), &[(&n("z_rem"), 1, 0)], 0, s);
+                    if l > 0 {
+                        self.signed(&n("dx"), bd.value);
+                        self.range(&n("dx_rem"), &[(&n("dx_rem"), 1, 0)], 0, s);
+                    }
+                    self.signed(&n("dW"), bd.grad_acc);
+                    self.signed(&n("db"), bd.grad_acc);
+                    self.signed(&n("weight.step"), bd.step_w);
+                    self.signed(&n("bias.step"), bd.step_b);
+                    let rem = n("weight.step_rem");
+                    self.range(&rem, &[(&rem, 1, 0)], 0, bd.div_w);
+                    let rem = n("bias.step_rem");
+                    self.range(&rem, &[(&rem, 1, 0)], 0, bd.div_b);
+                }
+                LayerKind::Relu => {
+                    let z = self.input_of(l)?;
+                    self.range(&n("out"), &[(&n("out"), 1, 0)], 0, bd.value);
+                    self.range(
+                        &format!("{name}.sign (out − z − 1 + bit ≥ 0)"),
+                        &[(&n("out"), 1, 0), (&z, -1, 0), (&n("bit"), 1, 0)],
+                        -1,
+                        bd.value,
+                    );
+                }
+                _ => {}
+            }
+        }
+        if self.hyper.loss == Loss::SoftmaxCrossEntropy {
+            let cap = (EXP_TABLE_LEN - 1) as i64;
+            let cv = self.class_vars();
+            self.range("loss.diff", &[("loss.diff", 1, 0)], 0, bd.value);
+            self.range(
+                "loss.exp_in_rem",
+                &[("loss.exp_in_rem", 1, 0)],
+                0,
+                s - EXP_FRAC_BITS,
+            );
+            self.range(
+                "loss.exp_in − loss.exp_idx ≥ 0",
+                &[("loss.exp_in", 1, 0), ("loss.exp_idx", -1, 0)],
+                0,
+                bd.value,
+            );
+            self.range(
+                "cap − 1 − loss.exp_idx + loss.exp_sat ≥ 0",
+                &[("loss.exp_idx", -1, 0), ("loss.exp_sat", 1, 0)],
+                cap - 1,
+                EXP_TABLE_LEN.trailing_zeros(),
+            );
+            self.signed("loss.prob", bd.value);
+            self.range("loss.prob_rem", &[("loss.prob_rem", 1, 0)], 0, bd.value);
+            self.range(
+                "loss.sum − 1 − loss.prob_rem ≥ 0",
+                &[("loss.prob_rem", -1, 0), ("loss.sum", 1, cv)],
+                -1,
+                bd.value,
+            );
+        }
+        Ok(())
+    }
+
+    /// The name of the tensor layer `l` reads (`input`, or the previous layer's output).
+    pub fn input_of(&self, l: usize) -> Result<String, ProveError> {
+        let mut k = l;
+        while k > 0 {
+            k -= 1;
+            let (name, kind) = &self.model.layers[k];
+            match kind {
+                LayerKind::Dense { .. } => return Ok(format!("{name}.z")),
+                LayerKind::Relu => return Ok(format!("{name}.out")),
+                LayerKind::Flatten => {}
+                other => {
+                    return Err(ProveError::Config(format!("{name}: {other:?} not proven")));
+                }
+            }
+        }
+        Ok("input".into())
+    }
+
+    /// The gradient flowing into layer `l` from above (`loss.grad`, or the next layer's `dx`).
+    pub fn grad_of(&self, l: usize) -> Result<String, ProveError> {
+        for (name, kind) in &self.model.layers[l + 1..] {
+            match kind {
+                LayerKind::Dense { .. } | LayerKind::Relu => return Ok(format!("{name}.dx")),
+                LayerKind::Flatten => {}
+                other => {
+                    return Err(ProveError::Config(format!("{name}: {other:?} not proven")));
+                }
+            }
+        }
+        Ok("loss.grad".into())
+    }
+
+    /// Names of the tensors in one commitment, in layout order.
+    pub fn names(&self, place: Place) -> Vec<&str> {
+        self.tensors
+            .values()
+            .filter(|t| t.place == place)
+            .map(|t| t.name.as_str())
+            .collect()
+    }
+}
+
+impl Plan {
+    /// Range checks grouped by bit width (ascending): `(bits, indices into ranges)`.
+    pub fn range_groups(&self) -> Vec<(u32, Vec<usize>)> {
+        let mut groups: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
+        for (i, r) in self.ranges.iter().enumerate() {
+            groups.entry(r.bits).or_default().push(i);
+        }
+        groups.into_iter().collect()
+    }
+}

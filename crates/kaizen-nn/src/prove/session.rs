@@ -1,0 +1,461 @@
+//! One code path for prover and verifier: a [`Session`] sends (prover) or reads (verifier) each
+//! value and sub-proof in the same order, drives the shared transcript, and records every claim
+//! the step leaves on a committed tensor. The relations in [`super::relations`] are written once
+//! against it, so the two sides cannot drift apart.
+use std::collections::HashMap;
+
+use kaizen_field::{eq_eval, eq_table, KaizenField, Transcript};
+use kaizen_gkr::{
+    lookup::{prove_lookup, verify_lookup, LookupProof, Table},
+    range::{prove_range, verify_range, RangeClaims, RangeShape, RangeWitness},
+};
+use kaizen_sumcheck::{
+    matmul::{prove_matmul, verify_matmul, MatmulClaims, MatmulDims},
+    protocol, BatchClaims, Claim, ProductSum, SumcheckProof, SumcheckShape, Term, Weight,
+};
+use rayon::prelude::*;
+
+use super::{Checks, ProofParts, ProveError};
+
+/// A factor of a sumcheck term.
+#[derive(Clone, Debug)]
+pub(crate) enum Factor<F> {
+    /// A committed tensor, broadcast along its `low` lowest variables.
+    Tensor { name: String, low: usize },
+    /// `eq(point, x_high)`, broadcast along the `low` lowest variables (verifier-evaluated).
+    EqHigh { point: Vec<F>, low: usize },
+    /// `[x_low < cols]` on the `low` lowest variables (verifier-evaluated column mask).
+    Mask { cols: usize, low: usize },
+}
+
+impl<F: KaizenField> Factor<F> {
+    pub(crate) fn tensor(name: &str) -> Self {
+        Factor::Tensor {
+            name: name.to_string(),
+            low: 0,
+        }
+    }
+
+    /// The factor's value at the end of the sumcheck, if the verifier computes it itself.
+    fn public_value(&self, x: &[F]) -> Option<F> {
+        match self {
+            Factor::Tensor { .. } => None,
+            Factor::EqHigh { point, low } => eq_eval(point, x.get(*low..)?),
+            Factor::Mask { cols, low } => Some(eq_table(x.get(..*low)?).iter().take(*cols).sum()),
+        }
+    }
+}
+
+/// One sumcheck instance: `Σ_x w(x)·Σ_t c_t·Π factors = sum` over `vars` variables, with
+/// `w = eq(weight, ·)` when given.
+#[derive(Clone, Debug)]
+pub(crate) struct Instance<F> {
+    pub vars: usize,
+    pub factors: Vec<Factor<F>>,
+    pub terms: Vec<(F, Vec<usize>)>,
+    pub weight: Option<Vec<F>>,
+    pub sum: F,
+}
+
+impl<F: KaizenField> Instance<F> {
+    fn shape(&self) -> SumcheckShape<F> {
+        SumcheckShape {
+            num_vars: self.vars,
+            num_polys: self.factors.len(),
+            terms: self
+                .terms
+                .iter()
+                .map(|(c, f)| Term {
+                    coeff: *c,
+                    factors: f.clone(),
+                })
+                .collect(),
+            weight: self.weight.clone().map(Weight::Eq),
+        }
+    }
+}
+
+/// The prover's committed tables (padded, by name) and range witnesses.
+pub(crate) struct ProverTables<F> {
+    pub tables: HashMap<String, Vec<F>>,
+    pub ranges: Vec<RangeWitness<F>>,
+}
+
+impl<F: KaizenField> ProverTables<F> {
+    pub(crate) fn get(&self, name: &str) -> Result<&[F], ProveError> {
+        self.tables
+            .get(name)
+            .map(Vec::as_slice)
+            .ok_or_else(|| ProveError::Witness(format!("missing tensor {name}")))
+    }
+}
+
+enum Side<'a, F: KaizenField> {
+    Prover {
+        tables: &'a ProverTables<F>,
+        parts: ProofParts<F>,
+        checks: Checks,
+    },
+    Verifier {
+        parts: &'a ProofParts<F>,
+        next: [usize; 3],
+    },
+}
+
+/// `(tensor, claim)` pairs left to open.
+pub(crate) type NamedClaims<F> = Vec<(String, Claim<F>)>;
+
+/// A run of the step protocol on one side.
+pub(crate) struct Session<'a, F: KaizenField, T> {
+    pub transcript: &'a mut T,
+    /// `(tensor, claim)` for every value the step left to open.
+    pub claims: NamedClaims<F>,
+    side: Side<'a, F>,
+}
+
+fn take<'p, X>(items: &'p [X], next: &mut usize, what: &str) -> Result<&'p X, ProveError> {
+    let item = items
+        .get(*next)
+        .ok_or_else(|| ProveError::ProofShape(format!("proof ends before {what} {}", *next)))?;
+    *next += 1;
+    Ok(item)
+}
+
+/// `T(point)` for the table of `T`.
+pub(crate) fn evaluate<F: KaizenField>(table: &[F], point: &[F]) -> Result<F, ProveError> {
+    if table.len() != 1 << point.len() {
+        return Err(ProveError::Witness(format!(
+            "table of {} entries at a {}-variable point",
+            table.len(),
+            point.len()
+        )));
+    }
+    let eq = eq_table(point);
+    Ok(table
+        .par_iter()
+        .zip(eq.par_iter())
+        .map(|(&a, &b)| a * b)
+        .sum())
+}
+
+/// `point` with its `low` lowest coordinates moved to the top (the transpose of a matrix whose
+/// column variables are the `low` lowest).
+pub(crate) fn swap<F: Copy>(point: &[F], low: usize) -> Vec<F> {
+    point[low..].iter().chain(&point[..low]).copied().collect()
+}
+
+fn transpose<F: Copy + Send + Sync>(m: &[F], cols: usize) -> Vec<F> {
+    let rows = m.len() / cols.max(1);
+    (0..cols)
+        .into_par_iter()
+        .flat_map_iter(|c| (0..rows).map(move |r| m[r * cols + c]))
+        .collect()
+}
+
+/// A matmul operand: a committed row-major matrix with `cols` (padded) columns, or its transpose.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Operand<'n> {
+    pub name: &'n str,
+    pub cols: usize,
+    pub transposed: bool,
+}
+
+impl<'a, F: KaizenField, T: Transcript<F>> Session<'a, F, T> {
+    pub(crate) fn prover(
+        transcript: &'a mut T,
+        tables: &'a ProverTables<F>,
+        checks: Checks,
+    ) -> Self {
+        Self {
+            transcript,
+            claims: Vec::new(),
+            side: Side::Prover {
+                tables,
+                parts: ProofParts::default(),
+                checks,
+            },
+        }
+    }
+
+    /// A relation the verifier checks on claimed values: an error for the verifier, and for a
+    /// strict prover (an honest witness never fails one); a lenient prover goes on.
+    pub(crate) fn check(&self, ok: bool, what: &str) -> Result<(), ProveError> {
+        match (&self.side, ok) {
+            (_, true)
+            | (
+                Side::Prover {
+                    checks: Checks::Lenient,
+                    ..
+                },
+                false,
+            ) => Ok(()),
+            _ => Err(ProveError::Relation(what.to_string())),
+        }
+    }
+
+    pub(crate) fn verifier(transcript: &'a mut T, parts: &'a ProofParts<F>) -> Self {
+        Self {
+            transcript,
+            claims: Vec::new(),
+            side: Side::Verifier {
+                parts,
+                next: [0; 3],
+            },
+        }
+    }
+
+    /// The proof parts (prover), or an error if the verifier left parts unread.
+    pub(crate) fn finish(self) -> Result<(ProofParts<F>, NamedClaims<F>), ProveError> {
+        match self.side {
+            Side::Prover { parts, .. } => Ok((parts, self.claims)),
+            Side::Verifier { parts, next } => {
+                let lens = [
+                    parts.evals.len(),
+                    parts.sumchecks.len(),
+                    parts.lookups.len(),
+                ];
+                if next != lens {
+                    return Err(ProveError::ProofShape(format!(
+                        "proof has {lens:?} parts, the step uses {next:?}"
+                    )));
+                }
+                Ok((ProofParts::default(), self.claims))
+            }
+        }
+    }
+
+    /// A fresh random point with `n` coordinates.
+    pub(crate) fn point(&mut self, n: usize) -> Vec<F> {
+        self.transcript.challenges(b"step/point", n)
+    }
+
+    fn record(&mut self, name: &str, point: Vec<F>, value: F) {
+        self.claims.push((name.to_string(), Claim { point, value }));
+    }
+
+    /// The value of tensor `name` at `point`: computed and sent by the prover, read by the
+    /// verifier; absorbed and recorded as a claim to open.
+    pub(crate) fn eval(&mut self, name: &str, point: &[F]) -> Result<F, ProveError> {
+        let value = match &mut self.side {
+            Side::Prover { tables, parts, .. } => {
+                let v = evaluate(tables.get(name)?, point)?;
+                parts.evals.push(v);
+                v
+            }
+            Side::Verifier { parts, next } => *take(&parts.evals, &mut next[0], "value")?,
+        };
+        self.transcript.absorb_field(b"step/eval", &value);
+        self.record(name, point.to_vec(), value);
+        Ok(value)
+    }
+
+    fn next_sumcheck(&mut self) -> Result<Option<&'a SumcheckProof<F>>, ProveError> {
+        match &mut self.side {
+            Side::Prover { .. } => Ok(None),
+            Side::Verifier { parts, next } => {
+                Ok(Some(take(&parts.sumchecks, &mut next[1], "sumcheck")?))
+            }
+        }
+    }
+
+    fn push_sumcheck(&mut self, proof: SumcheckProof<F>) {
+        if let Side::Prover { parts, .. } = &mut self.side {
+            parts.sumchecks.push(proof);
+        }
+    }
+
+    fn table(&self, factor: &Factor<F>, vars: usize) -> Result<Vec<F>, ProveError> {
+        let Side::Prover { tables, .. } = &self.side else {
+            return Err(ProveError::Witness("no tables on the verifier".into()));
+        };
+        let n = 1usize << vars;
+        Ok(match factor {
+            Factor::Tensor { name, low } => {
+                let t = tables.get(name)?;
+                if t.len() << low != n {
+                    return Err(ProveError::Witness(format!("{name} has the wrong size")));
+                }
+                (0..n).into_par_iter().map(|x| t[x >> low]).collect()
+            }
+            Factor::EqHigh { point, low } => {
+                let eq = eq_table(point);
+                (0..n).into_par_iter().map(|x| eq[x >> low]).collect()
+            }
+            Factor::Mask { cols, low } => (0..n)
+                .map(|x| F::from(u64::from((x & ((1 << low) - 1)) < *cols)))
+                .collect(),
+        })
+    }
+
+    /// Proves or verifies a batch of sumchecks; records the claims on tensor factors and checks
+    /// the verifier-evaluated ones.
+    pub(crate) fn sumcheck(&mut self, instances: &[Instance<F>]) -> Result<(), ProveError> {
+        let shapes: Vec<SumcheckShape<F>> = instances.iter().map(Instance::shape).collect();
+        let sums: Vec<F> = instances.iter().map(|i| i.sum).collect();
+        let claims: BatchClaims<F> = match self.next_sumcheck()? {
+            Some(proof) => protocol::verify(&shapes, &sums, proof, self.transcript)?,
+            None => {
+                let mut products = instances
+                    .iter()
+                    .zip(shapes)
+                    .map(|(inst, shape)| {
+                        let tables = inst
+                            .factors
+                            .iter()
+                            .map(|f| self.table(f, inst.vars))
+                            .collect::<Result<Vec<_>, _>>()?;
+                        Ok(ProductSum::new(shape, tables)?)
+                    })
+                    .collect::<Result<Vec<_>, ProveError>>()?;
+                let (proof, claims) = protocol::prove(&mut products, &sums, self.transcript)?;
+                self.push_sumcheck(proof);
+                claims
+            }
+        };
+        for (inst, claims) in instances.iter().zip(claims) {
+            for (factor, claim) in inst.factors.iter().zip(claims) {
+                match factor {
+                    Factor::Tensor { name, low } => {
+                        self.record(name, claim.point[*low..].to_vec(), claim.value)
+                    }
+                    public => self.check(
+                        public.public_value(&claim.point) == Some(claim.value),
+                        "a public factor's final value is wrong",
+                    )?,
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// `C(point) = value` for `C = A·B`; records the claims on both operands.
+    pub(crate) fn matmul(
+        &mut self,
+        dims: MatmulDims,
+        a: Operand<'_>,
+        b: Operand<'_>,
+        point: &[F],
+        value: F,
+    ) -> Result<(), ProveError> {
+        let claims: MatmulClaims<F> = match self.next_sumcheck()? {
+            Some(proof) => verify_matmul(dims, point, value, proof, self.transcript)?,
+            None => {
+                let Side::Prover { tables, .. } = &self.side else {
+                    return Err(ProveError::Witness("no tables".into()));
+                };
+                let load = |op: Operand<'_>| -> Result<std::borrow::Cow<'_, [F]>, ProveError> {
+                    let t = tables.get(op.name)?;
+                    Ok(if op.transposed {
+                        transpose(t, op.cols).into()
+                    } else {
+                        t.into()
+                    })
+                };
+                let (ta, tb) = (load(a)?, load(b)?);
+                let (proof, claims) = prove_matmul(dims, &ta, &tb, point, value, self.transcript)?;
+                self.push_sumcheck(proof);
+                claims
+            }
+        };
+        for (op, claim, low) in [
+            (a, claims.a, dims.inner.trailing_zeros() as usize),
+            (b, claims.b, dims.cols.trailing_zeros() as usize),
+        ] {
+            let point = if op.transposed {
+                swap(&claim.point, low)
+            } else {
+                claim.point
+            };
+            self.record(op.name, point, claim.value);
+        }
+        Ok(())
+    }
+
+    fn next_lookup(&mut self) -> Result<Option<&'a LookupProof<F>>, ProveError> {
+        match &mut self.side {
+            Side::Prover { .. } => Ok(None),
+            Side::Verifier { parts, next } => {
+                Ok(Some(take(&parts.lookups, &mut next[2], "lookup")?))
+            }
+        }
+    }
+
+    /// Range check number `group` (of `shape`); records limb and multiplicity claims under
+    /// `range{group}.…` and returns the claims on the checked vectors.
+    pub(crate) fn range(
+        &mut self,
+        group: usize,
+        shape: &RangeShape,
+    ) -> Result<Vec<Claim<F>>, ProveError> {
+        let claims: RangeClaims<F> = match self.next_lookup()? {
+            Some(proof) => verify_range(shape, proof, self.transcript)?,
+            None => {
+                let Side::Prover { tables, parts, .. } = &mut self.side else {
+                    return Err(ProveError::Witness("no tables".into()));
+                };
+                let witness = tables.ranges.get(group).ok_or_else(|| {
+                    ProveError::Witness(format!("no witness for range group {group}"))
+                })?;
+                let (proof, claims) = prove_range(witness, self.transcript)?;
+                parts.lookups.push(proof);
+                claims
+            }
+        };
+        for (v, limbs) in claims.limbs.into_iter().enumerate() {
+            for (j, c) in limbs.into_iter().enumerate() {
+                self.record(&limb_name(group, v, j), c.point, c.value);
+            }
+        }
+        let m = claims.multiplicities;
+        self.record(&mult_name(group), m.point, m.value);
+        Ok(claims.values)
+    }
+
+    /// Lookup of the rows `(columns[0][i], columns[1][i], …)` (tensors of `2^log` entries) in
+    /// `table`, multiplicities in tensor `mult`; records every claim.
+    pub(crate) fn lookup(
+        &mut self,
+        table: &Table<F>,
+        columns: &[&str],
+        log: usize,
+        mult: &str,
+    ) -> Result<(), ProveError> {
+        let claims = match self.next_lookup()? {
+            Some(proof) => verify_lookup(table, &[log], proof, self.transcript)?,
+            None => {
+                let Side::Prover { tables, parts, .. } = &mut self.side else {
+                    return Err(ProveError::Witness("no tables".into()));
+                };
+                let segment = columns
+                    .iter()
+                    .map(|c| tables.get(c).map(<[F]>::to_vec))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let (proof, claims) =
+                    prove_lookup(table, &[segment], tables.get(mult)?, self.transcript)?;
+                parts.lookups.push(proof);
+                claims
+            }
+        };
+        for seg in claims.segments {
+            for (name, c) in columns.iter().zip(seg) {
+                self.record(name, c.point, c.value);
+            }
+        }
+        self.record(
+            mult,
+            claims.multiplicities.point,
+            claims.multiplicities.value,
+        );
+        Ok(())
+    }
+}
+
+/// Name of limb `j` of vector `v` of range group `g` in the step commitment.
+pub(crate) fn limb_name(g: usize, v: usize, j: usize) -> String {
+    format!("range{g}.{v}.limb{j}")
+}
+
+/// Name of range group `g`'s multiplicities in the step commitment.
+pub(crate) fn mult_name(g: usize) -> String {
+    format!("range{g}.mult")
+}
