@@ -114,10 +114,12 @@ pub struct RangeSpec {
 /// relation stay below `2^59 < p/2` in absolute value: a relation that holds modulo `p` then holds
 /// over the integers.
 ///
-/// * `value`: activations, pre-activations, weights, gradients `dx`, probabilities — with
-///   `K` the largest padded inner dimension, `K·2^{2·value+1} + 2^{value+s+1} < 2^59`;
-/// * `grad_acc`: `dW` (scale 2s) and `db` — `η·2^{grad_acc} < 2^59` and `B·2^{2·value+1} < 2^59`;
-/// * `step_w` / `step_b`: the update `⌊η·dW / (B·2^{2s})⌋` — `2^{step}·D + D < 2^59`.
+/// * `value`: activations, pre-activations, weights, gradients `dx`, probabilities — signed ones
+///   `|x| < 2^value`, non-negative ones `x < 2^{value+1}`; with `M = value + 1` and `K` the largest
+///   padded inner dimension, `K·2^{2M+1} + 2^{M+s+1} < 2^59`;
+/// * `grad_acc`: `dW` (scale 2s) and `db` — `η·2^{grad_acc} < 2^59` and `B·2^{2M+1} < 2^59`;
+/// * `step_w` / `step_b`: the update `⌊η·dW / (B·2^{2s})⌋` — `2^{step}·D + D < 2^59`, and at most
+///   `2^{s−1}` (one step moves a parameter by less than 0.5: one limb per range check).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Bounds {
     /// Bits of ordinary values.
@@ -145,14 +147,14 @@ impl Bounds {
         let s = hyper.fixed.scale();
         let log_b = log2(hyper.batch);
         let (div_w, div_b) = (log_b + 2 * s, log_b + s);
-        let value = (s + 8).min((FIELD_BITS - 2 - log2(max_inner)) / 2);
+        let value = (s + 8).min((FIELD_BITS - 2 - log2(max_inner)) / 2 - 1);
         let lr_bits = 64 - (hyper.lr as u64).leading_zeros();
         let grad_acc = FIELD_BITS - 1 - lr_bits;
         let bounds = Self {
             value,
             grad_acc: grad_acc.min(2 * value + log_b + 1),
-            step_w: value.min(FIELD_BITS - 2 - div_w),
-            step_b: value.min(FIELD_BITS - 2 - div_b),
+            step_w: value.min(FIELD_BITS - 2 - div_w).min(s - 1),
+            step_b: value.min(FIELD_BITS - 2 - div_b).min(s - 1),
             div_w,
             div_b,
         };
@@ -336,6 +338,19 @@ impl Plan {
         });
     }
 
+    /// `0 ≤ T < 2^bits`; below 16 bits as two 16-bit checks, `T` and `2^bits − 1 − T` (so it
+    /// shares the 16-bit group's multiplicity table instead of adding one).
+    fn below(&mut self, name: &str, bits: u32) {
+        let limb = kaizen_gkr::range::LIMB_BITS;
+        if bits < limb {
+            self.range(name, &[(name, 1, 0)], 0, limb);
+            let label = format!("2^{bits} − 1 − {name}");
+            self.range(&label, &[(name, -1, 0)], (1i64 << bits) - 1, limb);
+        } else {
+            self.range(name, &[(name, 1, 0)], 0, bits);
+        }
+    }
+
     fn signed(&mut self, name: &str, bits: u32) {
         self.range(name, &[(name, 1, 0)], 1i64 << bits, bits + 1);
     }
@@ -367,12 +382,12 @@ impl Plan {
                 }
                 LayerKind::Relu => {
                     let z = self.input_of(l)?;
-                    self.range(&n("out"), &[(&n("out"), 1, 0)], 0, bd.value);
+                    self.range(&n("out"), &[(&n("out"), 1, 0)], 0, bd.value + 1);
                     self.range(
                         &format!("{name}.sign (out − z − 1 + bit ≥ 0)"),
                         &[(&n("out"), 1, 0), (&z, -1, 0), (&n("bit"), 1, 0)],
                         -1,
-                        bd.value,
+                        bd.value + 1,
                     );
                 }
                 _ => {}
@@ -381,18 +396,13 @@ impl Plan {
         if self.hyper.loss == Loss::SoftmaxCrossEntropy {
             let cap = (EXP_TABLE_LEN - 1) as i64;
             let cv = self.class_vars();
-            self.range("loss.diff", &[("loss.diff", 1, 0)], 0, bd.value);
-            self.range(
-                "loss.exp_in_rem",
-                &[("loss.exp_in_rem", 1, 0)],
-                0,
-                s - EXP_FRAC_BITS,
-            );
+            self.range("loss.diff", &[("loss.diff", 1, 0)], 0, bd.value + 1);
+            self.below("loss.exp_in_rem", s - EXP_FRAC_BITS);
             self.range(
                 "loss.exp_in − loss.exp_idx ≥ 0",
                 &[("loss.exp_in", 1, 0), ("loss.exp_idx", -1, 0)],
                 0,
-                bd.value,
+                bd.value + 1,
             );
             self.range(
                 "cap − 1 − loss.exp_idx + loss.exp_sat ≥ 0",
@@ -401,12 +411,12 @@ impl Plan {
                 EXP_TABLE_LEN.trailing_zeros(),
             );
             self.signed("loss.prob", bd.value);
-            self.range("loss.prob_rem", &[("loss.prob_rem", 1, 0)], 0, bd.value);
+            self.range("loss.prob_rem", &[("loss.prob_rem", 1, 0)], 0, bd.value + 1);
             self.range(
                 "loss.sum − 1 − loss.prob_rem ≥ 0",
                 &[("loss.prob_rem", -1, 0), ("loss.sum", 1, cv)],
                 -1,
-                bd.value,
+                bd.value + 1,
             );
         }
         Ok(())
