@@ -16,16 +16,8 @@ use kaizen_nn::{
 };
 use kaizen_pcs::{Ligero, LigeroParams, MatrixShape};
 
-fn peak_rss_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-        })
-        .map_or(f64::NAN, |kib| kib / 1024.0)
-}
+mod common;
+use common::peak_rss_mib;
 
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();

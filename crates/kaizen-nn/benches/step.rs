@@ -9,21 +9,8 @@ use kaizen_nn::{
     tensor::Tensor,
 };
 
-fn peak_rss_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .map(str::to_owned)
-        })
-        .and_then(|l| {
-            l.split_whitespace()
-                .nth(1)
-                .and_then(|k| k.parse::<f64>().ok())
-        })
-        .map_or(f64::NAN, |kib| kib / 1024.0)
-}
+mod common;
+use common::peak_rss_mib;
 
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
