@@ -8,7 +8,7 @@ use kaizen_pcs::MultilinearPcs;
 
 use super::{
     commit_dataset, commit_model, prove_step, verify_step, CommittedDataset, CommittedModel,
-    ModelShape, ProveError, StepInputs, StepProof, StepStatement,
+    ModelShape, Plan, ProveError, StepInputs, StepProof, StepStatement,
 };
 use crate::{
     data::Dataset,
@@ -40,15 +40,7 @@ impl<'a, F: KaizenField, S: MultilinearPcs<F>> ChainProver<'a, F, S> {
         model: &Model,
         hyper: Hyper,
     ) -> Result<Self, ProveError> {
-        let classes = ModelShape::of(model)
-            .layers
-            .iter()
-            .rev()
-            .find_map(|(_, k)| match k {
-                crate::model::LayerKind::Dense { outputs, .. } => Some(*outputs),
-                _ => None,
-            })
-            .ok_or_else(|| ProveError::Config("model has no dense output layer".into()))?;
+        let classes = Plan::new(&ModelShape::of(model), &hyper)?.classes;
         Ok(Self {
             pcs,
             data,

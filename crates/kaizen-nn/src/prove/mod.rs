@@ -406,9 +406,10 @@ pub(crate) enum Checks {
     Lenient,
 }
 
-fn exp_lookup_table<F: KaizenField>(scale: u32) -> Result<Table<F>, ProveError> {
-    let values = exp_table(scale)
-        .into_iter()
+fn exp_lookup_table<F: KaizenField>(exp: &[i64]) -> Result<Table<F>, ProveError> {
+    let values = exp
+        .iter()
+        .copied()
         .map(|v| F::from_signed(i128::from(v)))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Table::new(
@@ -425,6 +426,7 @@ fn exp_lookup_table<F: KaizenField>(scale: u32) -> Result<Table<F>, ProveError> 
 fn prover_tables<F: KaizenField>(
     plan: &Plan,
     witness: &StepWitness,
+    exp: &[i64],
     checks: Checks,
 ) -> Result<ProverTables<F>, ProveError> {
     let mut tables = HashMap::new();
@@ -458,7 +460,7 @@ fn prover_tables<F: KaizenField>(
         tables.insert(spec.name.clone(), table);
     }
     if plan.hyper.loss == Loss::SoftmaxCrossEntropy {
-        let mult = exp_multiplicities(plan, &tables, checks)?;
+        let mult = exp_multiplicities(&tables, exp, checks)?;
         tables.insert(plan::EXP_MULT.to_string(), mult);
     }
     let mut ranges = Vec::new();
@@ -530,8 +532,8 @@ fn range_vector<F: KaizenField>(
 }
 
 fn exp_multiplicities<F: KaizenField>(
-    plan: &Plan,
     tables: &HashMap<String, Vec<F>>,
+    table: &[i64],
     checks: Checks,
 ) -> Result<Vec<F>, ProveError> {
     let get = |n: &str| {
@@ -540,7 +542,6 @@ fn exp_multiplicities<F: KaizenField>(
             .ok_or_else(|| ProveError::Witness(format!("missing tensor {n}")))
     };
     let (idx, exp) = (get("loss.exp_idx")?, get("loss.exp")?);
-    let table = exp_table(plan.hyper.fixed.scale());
     let mut counts = vec![0u64; EXP_TABLE_LEN];
     for (i, (k, e)) in idx.iter().zip(exp).enumerate() {
         let k = k
@@ -686,7 +687,8 @@ fn prove_with<F: KaizenField, S: MultilinearPcs<F>, T: Transcript<F>>(
 ) -> Result<StepProof<F, S>, ProveError> {
     let plan = Plan::new(&statement.model, &statement.hyper)?;
     check_statement(&plan, statement)?;
-    let tables = prover_tables::<F>(&plan, witness, checks)?;
+    let exp = exp_table(statement.hyper.fixed.scale());
+    let tables = prover_tables::<F>(&plan, witness, &exp, checks)?;
     let (layout, names) = step_layout(&plan)?;
     let values = names
         .iter()
@@ -695,7 +697,7 @@ fn prove_with<F: KaizenField, S: MultilinearPcs<F>, T: Transcript<F>>(
     let (step_commitment, step_data) = pcs.commit(&layout.assemble(&values)?)?;
     statement.absorb::<F, S, T>(transcript);
     S::absorb_commitment(&step_commitment, transcript);
-    let exp = exp_lookup_table(statement.hyper.fixed.scale())?;
+    let exp = exp_lookup_table(&exp)?;
     let mut session = Session::prover(transcript, &tables, checks);
     relations::run(&plan, &mut session, &exp)?;
     let (parts, claims) = session.finish()?;
@@ -739,7 +741,7 @@ pub fn verify_step<F: KaizenField, S: MultilinearPcs<F>, T: Transcript<F>>(
     let (layout, _) = step_layout(&plan)?;
     statement.absorb::<F, S, T>(transcript);
     S::absorb_commitment(&proof.step_commitment, transcript);
-    let exp = exp_lookup_table(statement.hyper.fixed.scale())?;
+    let exp = exp_lookup_table(&exp_table(statement.hyper.fixed.scale()))?;
     let mut session = Session::verifier(transcript, &proof.parts);
     relations::run(&plan, &mut session, &exp)?;
     let (_, claims) = session.finish()?;

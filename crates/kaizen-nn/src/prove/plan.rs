@@ -138,7 +138,8 @@ pub struct Bounds {
 
 const FIELD_BITS: u32 = 59;
 
-fn log2(x: usize) -> u32 {
+/// `⌈log2 x⌉`: variables of a dimension padded to a power of two.
+pub(crate) fn log2(x: usize) -> u32 {
     x.next_power_of_two().trailing_zeros()
 }
 

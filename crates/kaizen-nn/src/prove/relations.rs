@@ -8,14 +8,14 @@ use kaizen_gkr::{lookup::Table, range::RangeShape};
 use kaizen_sumcheck::matmul::MatmulDims;
 
 use super::{
-    plan::{Plan, EXP_MULT},
+    plan::{self, Plan, EXP_MULT},
     session::{Factor, Instance, Operand, Session},
     ProveError,
 };
 use crate::model::{LayerKind, Loss, EXP_FRAC_BITS, EXP_TABLE_LEN};
 
 fn log2(x: usize) -> usize {
-    x.next_power_of_two().trailing_zeros() as usize
+    plan::log2(x) as usize
 }
 
 fn pow2<F: KaizenField>(bits: u32) -> F {
@@ -25,6 +25,11 @@ fn pow2<F: KaizenField>(bits: u32) -> F {
 /// The value of the column mask `[j < cols]`'s MLE at `r`.
 fn mask_at<F: KaizenField>(cols: usize, r: &[F]) -> F {
     eq_table(r).iter().take(cols).copied().sum()
+}
+
+/// `n` coordinates `½`: at them a tensor's MLE is the average over those variables.
+fn halves<F: KaizenField>(n: usize) -> Vec<F> {
+    vec![F::from(2u64).inverse().unwrap_or(F::ZERO); n]
 }
 
 /// `Σ_x eq(r, x)·(Σ_t c_t Π factors) = 0`.
@@ -77,27 +82,16 @@ fn dense<F: KaizenField, T: Transcript<F>>(
     );
     let (lb, lk, lo) = (log2(b), log2(kp), log2(op));
     let scale = pow2::<F>(plan.hyper.fixed.scale());
+    let weight = n("weight");
     let (w, wt) = (
-        Operand {
-            name: &n("weight"),
-            cols: kp,
-            transposed: false,
-        },
-        Operand {
-            name: &n("weight"),
-            cols: kp,
-            transposed: true,
-        },
+        Operand::plain(&weight, kp),
+        Operand::transposed(&weight, kp),
     );
     // Forward: z·2^s + z_rem = a·Wᵀ + b·2^s.
     let r = s.point(lo + lb);
     let acc = s.eval(&n("z"), &r)? * scale + s.eval(&n("z_rem"), &r)?
         - s.eval(&n("bias"), &r[..lo])? * scale;
-    let a_op = Operand {
-        name: &a,
-        cols: kp,
-        transposed: false,
-    };
+    let a_op = Operand::plain(&a, kp);
     let dims = MatmulDims {
         rows: b,
         inner: kp,
@@ -107,11 +101,7 @@ fn dense<F: KaizenField, T: Transcript<F>>(
     // dW = dyᵀ·a.
     let r = s.point(lk + lo);
     let dw = s.eval(&n("dW"), &r)?;
-    let dy_t = Operand {
-        name: &dy,
-        cols: op,
-        transposed: true,
-    };
+    let dy_t = Operand::transposed(&dy, op);
     let dims = MatmulDims {
         rows: op,
         inner: b,
@@ -121,8 +111,7 @@ fn dense<F: KaizenField, T: Transcript<F>>(
     // db = Σ_rows dy: the row average of dy's MLE times B.
     let r = s.point(lo);
     let db = s.eval(&n("db"), &r)?;
-    let half = F::from(2u64).inverse().unwrap_or(F::ZERO);
-    let at: Vec<F> = r.iter().copied().chain(vec![half; lb]).collect();
+    let at: Vec<F> = r.iter().copied().chain(halves(lb)).collect();
     let dy_avg = s.eval(&dy, &at)?;
     s.check(
         db == dy_avg * F::from(b as u64),
@@ -132,11 +121,7 @@ fn dense<F: KaizenField, T: Transcript<F>>(
     if l > 0 {
         let r = s.point(lk + lb);
         let acc = s.eval(&n("dx"), &r)? * scale + s.eval(&n("dx_rem"), &r)?;
-        let dy_op = Operand {
-            name: &dy,
-            cols: op,
-            transposed: false,
-        };
+        let dy_op = Operand::plain(&dy, op);
         let dims = MatmulDims {
             rows: b,
             inner: op,
@@ -237,11 +222,7 @@ fn loss<F: KaizenField, T: Transcript<F>>(
         vec![t("argmax"), mask.clone()],
         vec![(one, vec![0]), (minus, vec![0, 1])],
     ));
-    let half = F::from(2u64).inverse().unwrap_or(F::ZERO);
-    let at: Vec<F> = vec![half; cv]
-        .into_iter()
-        .chain(r_n.iter().copied())
-        .collect();
+    let at: Vec<F> = halves(cv).into_iter().chain(r_n.iter().copied()).collect();
     let row_avg = s.eval("loss.argmax", &at)?;
     s.check(
         row_avg * F::from(1u64 << cv) == one,

@@ -160,6 +160,26 @@ pub(crate) struct Operand<'n> {
     pub transposed: bool,
 }
 
+impl<'n> Operand<'n> {
+    /// The matrix `name` itself.
+    pub(crate) fn plain(name: &'n str, cols: usize) -> Self {
+        Self {
+            name,
+            cols,
+            transposed: false,
+        }
+    }
+
+    /// The transpose of the matrix `name` (stored with `cols` columns).
+    pub(crate) fn transposed(name: &'n str, cols: usize) -> Self {
+        Self {
+            name,
+            cols,
+            transposed: true,
+        }
+    }
+}
+
 impl<'a, F: KaizenField, T: Transcript<F>> Session<'a, F, T> {
     pub(crate) fn prover(
         transcript: &'a mut T,
