@@ -34,7 +34,7 @@ fn main() {
     for i in 0..STEPS {
         let start = Instant::now();
         links.push(prover.prove_next(t).unwrap());
-        let bytes = to_bytes(&links[i].1).len();
+        let bytes = to_bytes(&links[i].proof).len();
         println!(
             "step {i}: trained and proven in {:.2} s, proof {} KiB",
             start.elapsed().as_secs_f64(),

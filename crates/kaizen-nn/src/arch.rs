@@ -224,6 +224,65 @@ impl Architecture {
     }
 }
 
+/// `mlp:784-128-10`, `lenet5:28`, `alexnet`, `vgg11`, `paper-lenet:1`, `paper-malexnet:1`,
+/// `paper-vgg:1` (the number after the colon: widths, input side, or input channels).
+impl std::fmt::Display for Architecture {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Mlp(w) => {
+                let widths: Vec<String> = w.iter().map(usize::to_string).collect();
+                write!(f, "mlp:{}", widths.join("-"))
+            }
+            Self::LeNet5 { size } => write!(f, "lenet5:{size}"),
+            Self::AlexNet => write!(f, "alexnet"),
+            Self::Vgg11 => write!(f, "vgg11"),
+            Self::PaperLeNet { channels } => write!(f, "paper-lenet:{channels}"),
+            Self::PaperMAlexNet { channels } => write!(f, "paper-malexnet:{channels}"),
+            Self::PaperVgg { channels } => write!(f, "paper-vgg:{channels}"),
+        }
+    }
+}
+
+impl std::str::FromStr for Architecture {
+    type Err = NnError;
+
+    /// Parses the [`Display`](std::fmt::Display) form; the number may be left out
+    /// (`lenet5` is `lenet5:28`, `paper-lenet` is `paper-lenet:1`).
+    fn from_str(s: &str) -> Result<Self, NnError> {
+        let bad = || {
+            NnError::Config(format!(
+                "unknown model {s:?} (mlp:784-128-10, lenet5[:28|:32], alexnet, vgg11, \
+                 paper-lenet[:C], paper-malexnet[:C], paper-vgg[:C])"
+            ))
+        };
+        let (name, arg) = s.split_once(':').map_or((s, None), |(n, a)| (n, Some(a)));
+        let number = |default: usize| -> Result<usize, NnError> {
+            arg.map_or(Ok(default), |a| a.parse().map_err(|_| bad()))
+        };
+        Ok(match name {
+            "mlp" => Self::Mlp(
+                arg.ok_or_else(bad)?
+                    .split('-')
+                    .map(|w| w.parse().map_err(|_| bad()))
+                    .collect::<Result<_, _>>()?,
+            ),
+            "lenet5" => Self::LeNet5 { size: number(28)? },
+            "alexnet" if arg.is_none() => Self::AlexNet,
+            "vgg11" if arg.is_none() => Self::Vgg11,
+            "paper-lenet" => Self::PaperLeNet {
+                channels: number(1)?,
+            },
+            "paper-malexnet" => Self::PaperMAlexNet {
+                channels: number(1)?,
+            },
+            "paper-vgg" => Self::PaperVgg {
+                channels: number(1)?,
+            },
+            _ => return Err(bad()),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -251,5 +310,27 @@ mod tests {
                 > 3_000_000
         );
         assert!(Architecture::Mlp(vec![784]).build(16, 1).is_err());
+    }
+
+    #[test]
+    fn architectures_parse_and_print() {
+        for arch in [
+            Architecture::Mlp(vec![784, 128, 10]),
+            Architecture::LeNet5 { size: 32 },
+            Architecture::AlexNet,
+            Architecture::Vgg11,
+            Architecture::PaperLeNet { channels: 3 },
+            Architecture::PaperMAlexNet { channels: 1 },
+            Architecture::PaperVgg { channels: 1 },
+        ] {
+            assert_eq!(arch.to_string().parse::<Architecture>().unwrap(), arch);
+        }
+        assert_eq!(
+            "lenet5".parse::<Architecture>().unwrap(),
+            Architecture::LeNet5 { size: 28 }
+        );
+        for bad in ["", "mlp", "mlp:7-x", "vgg11:3", "resnet", "lenet5:a"] {
+            assert!(bad.parse::<Architecture>().is_err(), "{bad}");
+        }
     }
 }

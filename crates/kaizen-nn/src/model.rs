@@ -91,6 +91,22 @@ impl Hyper {
         })
     }
 
+    /// Hyper-parameters with an already quantized learning rate (as stored in a statement).
+    pub fn from_quantized(scale: u32, lr: i64, batch: usize, loss: Loss) -> Result<Self, NnError> {
+        let fixed = FixedPoint::new(scale)?;
+        if scale < EXP_FRAC_BITS || batch == 0 || lr <= 0 {
+            return Err(NnError::Config(format!(
+                "scale {scale} (≥ {EXP_FRAC_BITS}), batch {batch} (≥ 1) or learning rate {lr} (> 0) out of range"
+            )));
+        }
+        Ok(Self {
+            fixed,
+            lr,
+            batch,
+            loss,
+        })
+    }
+
     fn one(&self) -> i128 {
         1i128 << self.fixed.scale()
     }
@@ -258,7 +274,7 @@ fn conv_shape(kind: LayerKind, x: &[usize]) -> Option<ConvShape> {
 }
 
 /// Per-sample output shape of a layer, or an error naming it.
-fn output_shape(layer: &Layer, x: &[usize]) -> Result<Vec<usize>, NnError> {
+pub(crate) fn output_shape(layer: &Layer, x: &[usize]) -> Result<Vec<usize>, NnError> {
     let bad = || {
         NnError::Shape(format!(
             "{}: input of shape {x:?} does not fit {:?}",
@@ -954,7 +970,10 @@ pub fn batch_indices(step: usize, batch: usize, len: usize) -> Vec<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::arch::Architecture;
+    use crate::{
+        arch::Architecture,
+        reference::{float_logits, FloatParams},
+    };
 
     fn mlp(sizes: &[usize], seed: u64) -> Model {
         Architecture::Mlp(sizes.to_vec()).build(16, seed).unwrap()
@@ -1265,93 +1284,11 @@ mod tests {
             .all(|&r| (0..d).contains(&r)));
     }
 
-    /// Mean softmax cross-entropy of an f64 forward pass (independent of the integer kernels).
-    fn float_loss(model: &Model, params: &[(Vec<f64>, Vec<f64>)], x: &[f64], labels: &[u8]) -> f64 {
-        let batch = labels.len();
-        let mut shape = model.input.clone();
-        let mut acts: Vec<Vec<f64>> = x.chunks(x.len() / batch).map(<[f64]>::to_vec).collect();
-        let mut p = params.iter();
-        for layer in &model.layers {
-            let next_shape = output_shape(layer, &shape).unwrap();
-            acts = acts
-                .iter()
-                .map(|a| match layer.kind {
-                    LayerKind::Dense { inputs, outputs } => {
-                        let (w, b) = p.clone().next().unwrap();
-                        (0..outputs)
-                            .map(|o| {
-                                b[o] + (0..inputs).map(|i| a[i] * w[o * inputs + i]).sum::<f64>()
-                            })
-                            .collect()
-                    }
-                    LayerKind::Conv {
-                        in_ch,
-                        out_ch,
-                        kernel,
-                        stride,
-                        padding,
-                    } => {
-                        let (w, b) = p.clone().next().unwrap();
-                        let (h, wd, oh, ow) = (shape[1], shape[2], next_shape[1], next_shape[2]);
-                        let mut y = vec![0.0; out_ch * oh * ow];
-                        for o in 0..out_ch {
-                            for i in 0..oh {
-                                for j in 0..ow {
-                                    let mut acc = b[o];
-                                    for c in 0..in_ch {
-                                        for u in 0..kernel {
-                                            for v in 0..kernel {
-                                                let (r, q) = (
-                                                    (i * stride + u) as i64 - padding as i64,
-                                                    (j * stride + v) as i64 - padding as i64,
-                                                );
-                                                if (0..h as i64).contains(&r)
-                                                    && (0..wd as i64).contains(&q)
-                                                {
-                                                    acc += a
-                                                        [c * h * wd + r as usize * wd + q as usize]
-                                                        * w[((o * in_ch + c) * kernel + u)
-                                                            * kernel
-                                                            + v];
-                                                }
-                                            }
-                                        }
-                                    }
-                                    y[(o * oh + i) * ow + j] = acc;
-                                }
-                            }
-                        }
-                        y
-                    }
-                    LayerKind::Relu => a.iter().map(|v| v.max(0.0)).collect(),
-                    LayerKind::MaxPool(k) | LayerKind::AvgPool(k) => {
-                        let (c, h, wd) = (shape[0], shape[1], shape[2]);
-                        let (oh, ow) = (h / k, wd / k);
-                        let mut y = Vec::with_capacity(c * oh * ow);
-                        for ch in 0..c {
-                            for i in 0..oh {
-                                for j in 0..ow {
-                                    let win = (0..k * k).map(|t| {
-                                        a[ch * h * wd + (i * k + t / k) * wd + j * k + t % k]
-                                    });
-                                    y.push(match layer.kind {
-                                        LayerKind::MaxPool(_) => win.fold(f64::MIN, f64::max),
-                                        _ => win.sum::<f64>() / (k * k) as f64,
-                                    });
-                                }
-                            }
-                        }
-                        y
-                    }
-                    LayerKind::Flatten => a.clone(),
-                })
-                .collect();
-            if layer.params.is_some() {
-                p.next();
-            }
-            shape = next_shape;
-        }
-        acts.iter()
+    /// Mean softmax cross-entropy of the f64 reference forward pass.
+    fn float_loss(model: &Model, params: &FloatParams, x: &[f64], labels: &[u8]) -> f64 {
+        let logits = float_logits(model, params, x, labels.len()).unwrap();
+        logits
+            .iter()
             .zip(labels)
             .map(|(z, &y)| {
                 let m = z.iter().cloned().fold(f64::MIN, f64::max);
@@ -1359,7 +1296,7 @@ mod tests {
                 lse - z[y as usize]
             })
             .sum::<f64>()
-            / batch as f64
+            / labels.len() as f64
     }
 
     /// Integer gradients of a conv/ReLU/max-pool/avg-pool/flatten/dense model agree with finite

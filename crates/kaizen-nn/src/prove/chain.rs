@@ -3,6 +3,10 @@
 //! [`verify_chain`] checks the links and every step. Folding the chain into one constant-size
 //! proof is the recursion milestone; [`super::verify_step`] stays a pure function of
 //! (statement, proof, transcript) for that.
+use ark_serialize::{
+    CanonicalDeserialize, CanonicalSerialize, Compress, Read, SerializationError, Valid, Validate,
+    Write,
+};
 use kaizen_field::{KaizenField, Transcript};
 use kaizen_pcs::MultilinearPcs;
 
@@ -16,17 +20,61 @@ use crate::{
 };
 
 /// One proven step: its statement and proof.
-pub type Link<F, S> = (
-    StepStatement<<S as MultilinearPcs<F>>::Commitment>,
-    StepProof<F, S>,
-);
+pub struct Link<F: KaizenField, S: MultilinearPcs<F>> {
+    /// What step `statement.step` proves.
+    pub statement: StepStatement<S::Commitment>,
+    /// The proof.
+    pub proof: StepProof<F, S>,
+}
+
+impl<F: KaizenField, S: MultilinearPcs<F>> Clone for Link<F, S> {
+    fn clone(&self) -> Self {
+        Self {
+            statement: self.statement.clone(),
+            proof: self.proof.clone(),
+        }
+    }
+}
+
+impl<F: KaizenField, S: MultilinearPcs<F>> CanonicalSerialize for Link<F, S> {
+    fn serialize_with_mode<W: Write>(
+        &self,
+        mut writer: W,
+        compress: Compress,
+    ) -> Result<(), SerializationError> {
+        self.statement.serialize_with_mode(&mut writer, compress)?;
+        self.proof.serialize_with_mode(&mut writer, compress)
+    }
+
+    fn serialized_size(&self, compress: Compress) -> usize {
+        self.statement.serialized_size(compress) + self.proof.serialized_size(compress)
+    }
+}
+
+impl<F: KaizenField, S: MultilinearPcs<F>> Valid for Link<F, S> {
+    fn check(&self) -> Result<(), SerializationError> {
+        Ok(())
+    }
+}
+
+impl<F: KaizenField, S: MultilinearPcs<F>> CanonicalDeserialize for Link<F, S> {
+    fn deserialize_with_mode<R: Read>(
+        mut reader: R,
+        compress: Compress,
+        validate: Validate,
+    ) -> Result<Self, SerializationError> {
+        Ok(Self {
+            statement: StepStatement::deserialize_with_mode(&mut reader, compress, validate)?,
+            proof: StepProof::deserialize_with_mode(&mut reader, compress, validate)?,
+        })
+    }
+}
 
 /// Trains on a committed dataset, proving every step.
 pub struct ChainProver<'a, F: KaizenField, S: MultilinearPcs<F>> {
     pcs: &'a S,
     data: &'a Dataset,
     hyper: Hyper,
-    exp: Vec<i64>,
     dataset: CommittedDataset<F, S>,
     model: CommittedModel<F, S>,
     step: u64,
@@ -44,7 +92,6 @@ impl<'a, F: KaizenField, S: MultilinearPcs<F>> ChainProver<'a, F, S> {
         Ok(Self {
             pcs,
             data,
-            exp: exp_table(hyper.fixed.scale()),
             dataset: commit_dataset(pcs, data, &hyper, classes)?,
             model: commit_model(pcs, model, &hyper)?,
             hyper,
@@ -72,30 +119,57 @@ impl<'a, F: KaizenField, S: MultilinearPcs<F>> ChainProver<'a, F, S> {
         &mut self,
         transcript: impl FnOnce() -> T,
     ) -> Result<Link<F, S>, ProveError> {
-        let idx = batch_indices(self.step as usize, self.hyper.batch, self.data.len());
-        let x = images(self.data, &idx, &self.hyper)?;
-        let labels: Vec<u8> = idx.iter().map(|&i| self.data.labels[i]).collect();
-        let (new_model, witness) = self.model.model.step(&x, &labels, &self.hyper, &self.exp)?;
-        let new = commit_model(self.pcs, &new_model, &self.hyper)?;
-        let statement = StepStatement {
-            model: ModelShape::of(&new_model),
-            hyper: self.hyper.clone(),
-            dataset: self.dataset.commitment(),
-            dataset_len: self.dataset.len,
-            weights: self.model.commitment(),
-            new_weights: new.commitment(),
-            step: self.step,
-        };
-        let inputs = StepInputs {
-            dataset: &self.dataset,
-            weights: &self.model,
-            new_weights: &new,
-        };
-        let proof = prove_step(self.pcs, &statement, &inputs, &witness, &mut transcript())?;
+        let (new, link) = train_and_prove(
+            self.pcs,
+            self.data,
+            &self.dataset,
+            &self.model,
+            &self.hyper,
+            self.step,
+            &mut transcript(),
+        )?;
         self.model = new;
         self.step += 1;
-        Ok((statement, proof))
+        Ok(link)
     }
+}
+
+/// A proven step: the committed new model and the link.
+pub type Proven<F, S> = (CommittedModel<F, S>, Link<F, S>);
+
+/// Runs SGD step `step` from the committed model `model` on its batch of the committed dataset
+/// (`data` is what `dataset` commits to) and proves it: the committed new model and the link.
+pub fn train_and_prove<F: KaizenField, S: MultilinearPcs<F>, T: Transcript<F>>(
+    pcs: &S,
+    data: &Dataset,
+    dataset: &CommittedDataset<F, S>,
+    model: &CommittedModel<F, S>,
+    hyper: &Hyper,
+    step: u64,
+    transcript: &mut T,
+) -> Result<Proven<F, S>, ProveError> {
+    let idx = batch_indices(step as usize, hyper.batch, data.len());
+    let x = images(data, &idx, hyper)?;
+    let labels: Vec<u8> = idx.iter().map(|&i| data.labels[i]).collect();
+    let exp = exp_table(hyper.fixed.scale());
+    let (new_model, witness) = model.model.step(&x, &labels, hyper, &exp)?;
+    let new = commit_model(pcs, &new_model, hyper)?;
+    let statement = StepStatement {
+        model: ModelShape::of(&new_model),
+        hyper: hyper.clone(),
+        dataset: dataset.commitment(),
+        dataset_len: dataset.len,
+        weights: model.commitment(),
+        new_weights: new.commitment(),
+        step,
+    };
+    let inputs = StepInputs {
+        dataset,
+        weights: model,
+        new_weights: &new,
+    };
+    let proof = prove_step(pcs, &statement, &inputs, &witness, transcript)?;
+    Ok((new, Link { statement, proof }))
 }
 
 /// Verifies a chain of steps `0..t` from `initial` (`C_W_0`) on the dataset `dataset` (`C_D` of
@@ -110,7 +184,7 @@ pub fn verify_chain<F: KaizenField, S: MultilinearPcs<F>, T: Transcript<F>>(
 ) -> Result<S::Commitment, ProveError> {
     let mut current = initial.clone();
     let mut shape: Option<(&ModelShape, &Hyper)> = None;
-    for (i, (statement, proof)) in links.iter().enumerate() {
+    for (i, Link { statement, proof }) in links.iter().enumerate() {
         let broken = |what: &str| ProveError::Statement(format!("link {i}: {what}"));
         if statement.step != i as u64 {
             return Err(broken("wrong iteration index"));

@@ -35,6 +35,7 @@ pub mod chain;
 pub mod plan;
 mod relations;
 mod session;
+mod statement;
 
 use std::collections::HashMap;
 
@@ -64,6 +65,7 @@ use crate::{
 };
 pub use plan::{ModelShape, Place, Plan};
 use session::{limb_name, mult_name, ProverTables, Session};
+pub use statement::StepStatement;
 
 /// Why a step could not be proven, or why a step proof was rejected.
 #[derive(Debug, Error)]
@@ -127,52 +129,6 @@ kaizen_field::impl_bounded_deserialize!(impl[F: KaizenField] ProofParts<F> {
     sumchecks: vec,
     lookups: vec,
 });
-
-/// What a step proof proves: `W_{i+1} = SGD_step(W_i, batch_i(D))` for the committed dataset and
-/// models under the public architecture and hyper-parameters.
-#[derive(Clone, Debug, PartialEq)]
-pub struct StepStatement<C> {
-    /// Architecture.
-    pub model: ModelShape,
-    /// Hyper-parameters.
-    pub hyper: Hyper,
-    /// `C_D`.
-    pub dataset: C,
-    /// `N`, the number of samples in `C_D`.
-    pub dataset_len: usize,
-    /// `C_W_i`.
-    pub weights: C,
-    /// `C_W_{i+1}`.
-    pub new_weights: C,
-    /// The iteration `i`.
-    pub step: u64,
-}
-
-impl<C: CanonicalSerialize> StepStatement<C> {
-    fn absorb<F: KaizenField, S: MultilinearPcs<F, Commitment = C>, T: Transcript<F>>(
-        &self,
-        transcript: &mut T,
-    ) {
-        transcript.absorb_bytes(b"step/model", &self.model.to_bytes());
-        let h = &self.hyper;
-        let loss = u64::from(h.loss == Loss::SoftmaxCrossEntropy);
-        let header: Vec<u8> = [
-            u64::from(h.fixed.scale()),
-            h.lr as u64,
-            h.batch as u64,
-            loss,
-            self.dataset_len as u64,
-            self.step,
-        ]
-        .iter()
-        .flat_map(|x| x.to_le_bytes())
-        .collect();
-        transcript.absorb_bytes(b"step/header", &header);
-        for c in [&self.dataset, &self.weights, &self.new_weights] {
-            S::absorb_commitment(c, transcript);
-        }
-    }
-}
 
 /// A proof of one training step.
 pub struct StepProof<F: KaizenField, S: MultilinearPcs<F>> {
@@ -763,6 +719,19 @@ pub fn verify_step<F: KaizenField, S: MultilinearPcs<F>, T: Transcript<F>>(
         verify_segments(pcs, commitment, layout, &refs, opening, transcript)?;
     }
     Ok(())
+}
+
+/// The most variables any commitment of a step of `plan` has, on a dataset of `dataset_len`
+/// samples of `features` values: what a PCS must be set up for.
+pub fn max_commitment_vars(
+    plan: &Plan,
+    dataset_len: usize,
+    features: usize,
+) -> Result<usize, ProveError> {
+    let data = dataset_layout(dataset_len, features, plan.classes)?.num_vars();
+    let model = model_layout(plan)?.num_vars();
+    let step = step_layout(plan)?.0.num_vars();
+    Ok(data.max(model).max(step))
 }
 
 #[cfg(test)]

@@ -1,0 +1,312 @@
+//! `kaizen`: train a model with a proof per SGD step, verify a run, inspect an artifact.
+use std::{
+    io::IsTerminal,
+    path::{Path, PathBuf},
+    process::ExitCode,
+};
+
+use clap::{Parser, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use kaizen::{
+    run::{self, DataSource, Event, PcsChoice},
+    Architecture, Error, Hyper, Loss,
+};
+use serde_json::json;
+
+#[derive(Parser)]
+#[command(
+    name = "kaizen",
+    version,
+    about = "Zero-knowledge proofs of training (Kaizen)"
+)]
+struct Cli {
+    /// Machine-readable JSON on stdout instead of text.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LossArg {
+    /// Softmax cross-entropy.
+    Ce,
+    /// Mean squared error.
+    Mse,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum PcsArg {
+    /// Ligero over M61² (transparent).
+    Ligero,
+    /// Multilinear KZG over BLS12-381, seeded setup (insecure; for comparison).
+    Kzg,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Train with a proof per step and write a run directory.
+    Train {
+        /// Architecture: mlp:784-128-10, lenet5, alexnet, vgg11, paper-lenet, paper-malexnet,
+        /// paper-vgg (only MLPs are proven so far).
+        #[arg(long, default_value = "mlp:784-128-10")]
+        model: String,
+        /// Batch size (a power of two).
+        #[arg(long, default_value_t = 16)]
+        batch: usize,
+        /// Number of SGD steps.
+        #[arg(long, default_value_t = 4)]
+        iterations: u64,
+        /// Learning rate.
+        #[arg(long, default_value_t = 0.1)]
+        lr: f64,
+        /// Fixed-point fractional bits.
+        #[arg(long, default_value_t = 16)]
+        scale: u32,
+        /// Loss.
+        #[arg(long, value_enum, default_value = "ce")]
+        loss: LossArg,
+        /// Commitment scheme.
+        #[arg(long, value_enum, default_value = "ligero")]
+        pcs: PcsArg,
+        /// Data: embedded, fashion-mnist:train|test, idx:IMAGES:LABELS, npy:IMAGES:LABELS, csv:PATH.
+        #[arg(long, default_value = "embedded")]
+        data: String,
+        /// Samples to commit (a power of two; default: the largest power of two available).
+        #[arg(long)]
+        samples: Option<usize>,
+        /// Seed of the initial weights.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Run directory.
+        #[arg(long, short, default_value = "kaizen-run")]
+        out: PathBuf,
+        /// Continue the run in this directory after its last complete step (its own
+        /// configuration is used; --iterations is the total).
+        #[arg(long, value_name = "RUN_DIR", conflicts_with = "out")]
+        resume: Option<PathBuf>,
+    },
+    /// Verify a run directory (or one step-NNNN.kzn file); exit code 1 if anything is wrong.
+    Verify {
+        /// Run directory or step file.
+        path: PathBuf,
+    },
+    /// Describe an artifact file.
+    Inspect {
+        /// The file.
+        file: PathBuf,
+    },
+}
+
+fn bar(len: u64, what: &str) -> ProgressBar {
+    let bar = ProgressBar::new(len);
+    if std::io::stdout().is_terminal() {
+        if let Ok(style) = ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} ({elapsed})")
+        {
+            bar.set_style(style);
+        }
+        bar.set_message(what.to_string());
+    } else {
+        bar.set_draw_target(ProgressDrawTarget::hidden());
+    }
+    bar
+}
+
+/// A progress line: above the bar on a terminal, plain otherwise.
+fn say(bar: &ProgressBar, line: String) {
+    if bar.is_hidden() {
+        println!("{line}");
+    } else {
+        bar.println(line);
+    }
+}
+
+fn on_event(bar: &ProgressBar, json: bool) -> impl FnMut(Event) + '_ {
+    move |event| {
+        tracing::info!(?event);
+        match event {
+            Event::Committed { secs } => {
+                if !json {
+                    say(bar, format!("committed dataset and model in {secs:.2} s"));
+                }
+            }
+            Event::Resumed { steps } => {
+                bar.set_position(steps);
+                if !json {
+                    say(bar, format!("resuming after {steps} complete steps"));
+                }
+            }
+            Event::Step {
+                index,
+                of,
+                secs,
+                bytes,
+            } => {
+                bar.set_length(of);
+                bar.set_position(index + 1);
+                if !json {
+                    say(
+                        bar,
+                        format!(
+                            "step {index}: trained and proven in {secs:.2} s, proof {} KiB",
+                            bytes / 1024
+                        ),
+                    );
+                }
+            }
+            Event::Verified { index, of } => {
+                bar.set_length(of);
+                bar.set_position(index + 1);
+            }
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn train(
+    model: &str,
+    hyper: (usize, f64, u32, LossArg),
+    iterations: u64,
+    pcs: PcsArg,
+    data: &str,
+    samples: Option<usize>,
+    seed: u64,
+    dir: &Path,
+    resume: bool,
+    json: bool,
+) -> Result<(), Error> {
+    let config = if resume {
+        None
+    } else {
+        let (batch, lr, scale, loss) = hyper;
+        let loss = match loss {
+            LossArg::Ce => Loss::SoftmaxCrossEntropy,
+            LossArg::Mse => Loss::Mse,
+        };
+        let pcs = match pcs {
+            PcsArg::Ligero => PcsChoice::Ligero,
+            PcsArg::Kzg => PcsChoice::Kzg,
+        };
+        Some(run::configure(
+            model.parse::<Architecture>()?,
+            Hyper::new(scale, lr, batch, loss)?,
+            DataSource::parse(data)?,
+            samples,
+            seed,
+            pcs,
+        )?)
+    };
+    let bar = bar(iterations, "proving");
+    let report = run::train(dir, config, iterations, resume, &mut on_event(&bar, json))?;
+    bar.finish_and_clear();
+    let r = &report.json;
+    if json {
+        println!("{r}");
+    } else {
+        println!(
+            "{} steps proven into {} in {:.1} s (peak memory {} MiB); accuracy on the committed \
+             data {:.3} -> {:.3} (f64 with the same weights: {:.3})",
+            iterations - r["resumed_after_steps"].as_u64().unwrap_or(0),
+            dir.display(),
+            r["total_s"].as_f64().unwrap_or(0.0),
+            r["peak_rss_bytes"].as_u64().unwrap_or(0) >> 20,
+            r["accuracy_before"].as_f64().unwrap_or(0.0),
+            r["accuracy_after"].as_f64().unwrap_or(0.0),
+            r["float_vs_fixed"]["float_accuracy"]
+                .as_f64()
+                .unwrap_or(0.0),
+        );
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let json = cli.json;
+    let result = match cli.command {
+        Command::Train {
+            model,
+            batch,
+            iterations,
+            lr,
+            scale,
+            loss,
+            pcs,
+            data,
+            samples,
+            seed,
+            out,
+            resume,
+        } => {
+            let (dir, resuming) = match resume {
+                Some(dir) => (dir, true),
+                None => (out, false),
+            };
+            train(
+                &model,
+                (batch, lr, scale, loss),
+                iterations,
+                pcs,
+                &data,
+                samples,
+                seed,
+                &dir,
+                resuming,
+                json,
+            )
+        }
+        Command::Verify { path } => {
+            let bar = bar(0, "verifying");
+            let verdict = run::verify(&path, &mut on_event(&bar, json));
+            bar.finish_and_clear();
+            match verdict {
+                Ok(v) => {
+                    if json {
+                        println!(
+                            "{}",
+                            json!({"verified": true, "steps": v.steps, "seconds": v.secs})
+                        );
+                    } else {
+                        println!(
+                            "OK: {} verified ({} step proofs, {:.0} ms)",
+                            path.display(),
+                            v.steps,
+                            v.secs * 1e3
+                        );
+                    }
+                    Ok(())
+                }
+                Err(e) => {
+                    if json {
+                        println!("{}", json!({"verified": false, "error": e.to_string()}));
+                    } else {
+                        println!("REJECTED: {}: {e}", path.display());
+                    }
+                    return ExitCode::FAILURE;
+                }
+            }
+        }
+        Command::Inspect { file } => run::inspect(&file).map(|v| {
+            if json {
+                println!("{v}");
+            } else {
+                println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+            }
+        }),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            if json {
+                println!("{}", json!({"error": e.to_string()}));
+            } else {
+                eprintln!("error: {e}");
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
