@@ -281,17 +281,25 @@ pub fn peak_rss_bytes() -> u64 {
 /// The PCS of a configuration, dispatched to a generic body.
 trait Body {
     type Out;
-    fn run<F: KaizenField, S: MultilinearPcs<F>>(self, pcs: S, id: u8) -> Result<Self::Out, Error>;
+    /// Runs on `pcs` (backend byte `id`), which took `setup_secs` to set up.
+    fn run<F: KaizenField, S: MultilinearPcs<F>>(
+        self,
+        pcs: S,
+        id: u8,
+        setup_secs: f64,
+    ) -> Result<Self::Out, Error>;
 }
 
 fn with_pcs<B: Body>(choice: PcsChoice, vars: usize, body: B) -> Result<B::Out, Error> {
+    let start = Instant::now();
     match choice {
-        PcsChoice::Ligero => body.run::<M61Ext2, _>(
-            Ligero::<M61Ext2>::new(LigeroParams::new(vars, MatrixShape::Square)),
-            choice.id(),
-        ),
+        PcsChoice::Ligero => {
+            let pcs = Ligero::<M61Ext2>::new(LigeroParams::new(vars, MatrixShape::Square));
+            body.run::<M61Ext2, _>(pcs, choice.id(), start.elapsed().as_secs_f64())
+        }
         PcsChoice::Kzg => {
-            body.run::<Fr, _>(Bls12Kzg::insecure_setup(vars, 0x6b61_697a), choice.id())
+            let pcs = Bls12Kzg::insecure_setup(vars, 0x6b61_697a);
+            body.run::<Fr, _>(pcs, choice.id(), start.elapsed().as_secs_f64())
         }
     }
 }
@@ -359,7 +367,12 @@ struct Train<'a> {
 impl Body for Train<'_> {
     type Out = Report;
 
-    fn run<F: KaizenField, S: MultilinearPcs<F>>(self, pcs: S, id: u8) -> Result<Report, Error> {
+    fn run<F: KaizenField, S: MultilinearPcs<F>>(
+        self,
+        pcs: S,
+        id: u8,
+        setup_secs: f64,
+    ) -> Result<Report, Error> {
         let Train {
             dir,
             config,
@@ -458,6 +471,7 @@ impl Body for Train<'_> {
             "iterations": iterations,
             "dataset_samples": data.len(),
             "parameters": model.parameters(),
+            "pcs_setup_s": setup_secs,
             "commit_s": commit_secs,
             "steps": steps,
             "total_s": start.elapsed().as_secs_f64(),
@@ -568,7 +582,12 @@ struct Verify<'a> {
 impl Body for Verify<'_> {
     type Out = Verdict;
 
-    fn run<F: KaizenField, S: MultilinearPcs<F>>(self, pcs: S, id: u8) -> Result<Verdict, Error> {
+    fn run<F: KaizenField, S: MultilinearPcs<F>>(
+        self,
+        pcs: S,
+        id: u8,
+        _: f64,
+    ) -> Result<Verdict, Error> {
         let start = Instant::now();
         let Verify {
             dir,
@@ -680,7 +699,12 @@ struct Inspect<'a> {
 impl Body for Inspect<'_> {
     type Out = Value;
 
-    fn run<F: KaizenField, S: MultilinearPcs<F>>(self, _: S, id: u8) -> Result<Value, Error> {
+    fn run<F: KaizenField, S: MultilinearPcs<F>>(
+        self,
+        _: S,
+        id: u8,
+        _: f64,
+    ) -> Result<Value, Error> {
         let (path, a) = (self.path, self.artifact);
         let mut out = json!({
             "file": path.display().to_string(),
