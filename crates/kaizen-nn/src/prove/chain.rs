@@ -3,10 +3,7 @@
 //! [`verify_chain`] checks the links and every step. Folding the chain into one constant-size
 //! proof is the recursion milestone; [`super::verify_step`] stays a pure function of
 //! (statement, proof, transcript) for that.
-use ark_serialize::{
-    CanonicalDeserialize, CanonicalSerialize, Compress, Read, SerializationError, Valid, Validate,
-    Write,
-};
+use ark_serialize::{CanonicalSerialize, Compress, SerializationError, Write};
 use kaizen_field::{KaizenField, Transcript};
 use kaizen_pcs::MultilinearPcs;
 
@@ -51,24 +48,10 @@ impl<F: KaizenField, S: MultilinearPcs<F>> CanonicalSerialize for Link<F, S> {
     }
 }
 
-impl<F: KaizenField, S: MultilinearPcs<F>> Valid for Link<F, S> {
-    fn check(&self) -> Result<(), SerializationError> {
-        Ok(())
-    }
-}
-
-impl<F: KaizenField, S: MultilinearPcs<F>> CanonicalDeserialize for Link<F, S> {
-    fn deserialize_with_mode<R: Read>(
-        mut reader: R,
-        compress: Compress,
-        validate: Validate,
-    ) -> Result<Self, SerializationError> {
-        Ok(Self {
-            statement: StepStatement::deserialize_with_mode(&mut reader, compress, validate)?,
-            proof: StepProof::deserialize_with_mode(&mut reader, compress, validate)?,
-        })
-    }
-}
+kaizen_field::impl_bounded_deserialize!(impl[F: KaizenField, S: MultilinearPcs<F>] Link<F, S> {
+    statement: one,
+    proof: one,
+});
 
 /// Trains on a committed dataset, proving every step.
 pub struct ChainProver<'a, F: KaizenField, S: MultilinearPcs<F>> {

@@ -39,11 +39,8 @@ mod statement;
 
 use std::collections::HashMap;
 
-use ark_serialize::{
-    CanonicalDeserialize, CanonicalSerialize, Compress, Read, SerializationError, Valid, Validate,
-    Write,
-};
-use kaizen_field::{serialize::read_vec, FieldError, KaizenField, Transcript};
+use ark_serialize::{CanonicalSerialize, Compress, SerializationError, Write};
+use kaizen_field::{FieldError, KaizenField, Transcript};
 use kaizen_gkr::{
     lookup::{LookupProof, Table, TableColumn},
     range::RangeWitness,
@@ -177,25 +174,11 @@ impl<F: KaizenField, S: MultilinearPcs<F>> CanonicalSerialize for StepProof<F, S
     }
 }
 
-impl<F: KaizenField, S: MultilinearPcs<F>> Valid for StepProof<F, S> {
-    fn check(&self) -> Result<(), SerializationError> {
-        Ok(())
-    }
-}
-
-impl<F: KaizenField, S: MultilinearPcs<F>> CanonicalDeserialize for StepProof<F, S> {
-    fn deserialize_with_mode<R: Read>(
-        mut reader: R,
-        compress: Compress,
-        validate: Validate,
-    ) -> Result<Self, SerializationError> {
-        Ok(Self {
-            step_commitment: S::Commitment::deserialize_with_mode(&mut reader, compress, validate)?,
-            parts: ProofParts::deserialize_with_mode(&mut reader, compress, validate)?,
-            openings: read_vec(&mut reader, compress, validate)?,
-        })
-    }
-}
+kaizen_field::impl_bounded_deserialize!(impl[F: KaizenField, S: MultilinearPcs<F>] StepProof<F, S> {
+    step_commitment: one,
+    parts: one,
+    openings: vec,
+});
 
 /// A committed dataset (prover side): `images` quantized at the step's scale and one-hot
 /// `labels`, as segments of one commitment.
