@@ -30,15 +30,6 @@ impl ModelShape {
                 .collect(),
         }
     }
-
-    /// Canonical bytes for the transcript.
-    pub(crate) fn to_bytes(&self) -> Vec<u8> {
-        let mut out = format!("{:?}", self.input).into_bytes();
-        for (name, kind) in &self.layers {
-            out.extend(format!("|{name}:{kind:?}").bytes());
-        }
-        out
-    }
 }
 
 /// Which commitment holds a tensor.

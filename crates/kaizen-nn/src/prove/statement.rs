@@ -5,7 +5,7 @@ use ark_serialize::{
     CanonicalDeserialize, CanonicalSerialize, Compress, Read, SerializationError, Valid, Validate,
     Write,
 };
-use kaizen_field::{KaizenField, Transcript};
+use kaizen_field::{serialize::to_bytes, KaizenField, Transcript};
 use kaizen_pcs::MultilinearPcs;
 
 use super::ModelShape;
@@ -31,25 +31,28 @@ pub struct StepStatement<C> {
     pub step: u64,
 }
 
+impl<C> StepStatement<C> {
+    /// The public scalars, in encoding order: scale, η, B, loss (1 = softmax CE), N, i.
+    fn header(&self) -> [u64; 6] {
+        let h = &self.hyper;
+        [
+            u64::from(h.fixed.scale()),
+            h.lr as u64,
+            h.batch as u64,
+            u64::from(h.loss == Loss::SoftmaxCrossEntropy),
+            self.dataset_len as u64,
+            self.step,
+        ]
+    }
+}
+
 impl<C: CanonicalSerialize> StepStatement<C> {
     pub(super) fn absorb<F: KaizenField, S: MultilinearPcs<F, Commitment = C>, T: Transcript<F>>(
         &self,
         transcript: &mut T,
     ) {
-        transcript.absorb_bytes(b"step/model", &self.model.to_bytes());
-        let h = &self.hyper;
-        let loss = u64::from(h.loss == Loss::SoftmaxCrossEntropy);
-        let header: Vec<u8> = [
-            u64::from(h.fixed.scale()),
-            h.lr as u64,
-            h.batch as u64,
-            loss,
-            self.dataset_len as u64,
-            self.step,
-        ]
-        .iter()
-        .flat_map(|x| x.to_le_bytes())
-        .collect();
+        transcript.absorb_bytes(b"step/model", &to_bytes(&self.model));
+        let header: Vec<u8> = self.header().iter().flat_map(|x| x.to_le_bytes()).collect();
         transcript.absorb_bytes(b"step/header", &header);
         for c in [&self.dataset, &self.weights, &self.new_weights] {
             S::absorb_commitment(c, transcript);
@@ -188,18 +191,7 @@ impl<C: CanonicalSerialize> CanonicalSerialize for StepStatement<C> {
         compress: Compress,
     ) -> Result<(), SerializationError> {
         self.model.serialize_with_mode(&mut w, compress)?;
-        let h = &self.hyper;
-        put(
-            &mut w,
-            &[
-                u64::from(h.fixed.scale()),
-                h.lr as u64,
-                h.batch as u64,
-                u64::from(h.loss == Loss::SoftmaxCrossEntropy),
-                self.dataset_len as u64,
-                self.step,
-            ],
-        )?;
+        put(&mut w, &self.header())?;
         for c in [&self.dataset, &self.weights, &self.new_weights] {
             c.serialize_with_mode(&mut w, compress)?;
         }
@@ -256,7 +248,7 @@ impl<C: CanonicalDeserialize> CanonicalDeserialize for StepStatement<C> {
 
 #[cfg(test)]
 mod tests {
-    use kaizen_field::serialize::{from_bytes, to_bytes};
+    use kaizen_field::serialize::from_bytes;
 
     use super::*;
     use crate::arch::Architecture;
