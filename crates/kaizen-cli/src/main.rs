@@ -1,14 +1,10 @@
 //! `kaizen`: train a model with a proof per SGD step, verify a run, inspect an artifact.
-use std::{
-    io::IsTerminal,
-    path::{Path, PathBuf},
-    process::ExitCode,
-};
+use std::{io::IsTerminal, path::PathBuf, process::ExitCode};
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use kaizen::{
-    run::{self, DataSource, Event, PcsChoice},
+    run::{self, DataSource, Event, PcsChoice, Start},
     Architecture, Error, Hyper, Loss,
 };
 use serde_json::json;
@@ -43,49 +39,52 @@ enum PcsArg {
     Kzg,
 }
 
+#[derive(Args)]
+struct TrainArgs {
+    /// Architecture: mlp:784-128-10, lenet5, alexnet, vgg11, paper-lenet, paper-malexnet,
+    /// paper-vgg (only MLPs are proven so far).
+    #[arg(long, default_value = "mlp:784-128-10")]
+    model: String,
+    /// Batch size (a power of two).
+    #[arg(long, default_value_t = 16)]
+    batch: usize,
+    /// Number of SGD steps.
+    #[arg(long, default_value_t = 4)]
+    iterations: u64,
+    /// Learning rate.
+    #[arg(long, default_value_t = 0.1)]
+    lr: f64,
+    /// Fixed-point fractional bits.
+    #[arg(long, default_value_t = 16)]
+    scale: u32,
+    /// Loss.
+    #[arg(long, value_enum, default_value = "ce")]
+    loss: LossArg,
+    /// Commitment scheme.
+    #[arg(long, value_enum, default_value = "ligero")]
+    pcs: PcsArg,
+    /// Data: embedded, fashion-mnist:train|test, idx:IMAGES:LABELS, npy:IMAGES:LABELS, csv:PATH.
+    #[arg(long, default_value = "embedded")]
+    data: String,
+    /// Samples to commit (a power of two; default: the largest power of two available).
+    #[arg(long)]
+    samples: Option<usize>,
+    /// Seed of the initial weights.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Run directory.
+    #[arg(long, short, default_value = "kaizen-run")]
+    out: PathBuf,
+    /// Continue the run in this directory after its last complete step (its own
+    /// configuration is used; --iterations is the total).
+    #[arg(long, value_name = "RUN_DIR", conflicts_with = "out")]
+    resume: Option<PathBuf>,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Train with a proof per step and write a run directory.
-    Train {
-        /// Architecture: mlp:784-128-10, lenet5, alexnet, vgg11, paper-lenet, paper-malexnet,
-        /// paper-vgg (only MLPs are proven so far).
-        #[arg(long, default_value = "mlp:784-128-10")]
-        model: String,
-        /// Batch size (a power of two).
-        #[arg(long, default_value_t = 16)]
-        batch: usize,
-        /// Number of SGD steps.
-        #[arg(long, default_value_t = 4)]
-        iterations: u64,
-        /// Learning rate.
-        #[arg(long, default_value_t = 0.1)]
-        lr: f64,
-        /// Fixed-point fractional bits.
-        #[arg(long, default_value_t = 16)]
-        scale: u32,
-        /// Loss.
-        #[arg(long, value_enum, default_value = "ce")]
-        loss: LossArg,
-        /// Commitment scheme.
-        #[arg(long, value_enum, default_value = "ligero")]
-        pcs: PcsArg,
-        /// Data: embedded, fashion-mnist:train|test, idx:IMAGES:LABELS, npy:IMAGES:LABELS, csv:PATH.
-        #[arg(long, default_value = "embedded")]
-        data: String,
-        /// Samples to commit (a power of two; default: the largest power of two available).
-        #[arg(long)]
-        samples: Option<usize>,
-        /// Seed of the initial weights.
-        #[arg(long, default_value_t = 1)]
-        seed: u64,
-        /// Run directory.
-        #[arg(long, short, default_value = "kaizen-run")]
-        out: PathBuf,
-        /// Continue the run in this directory after its last complete step (its own
-        /// configuration is used; --iterations is the total).
-        #[arg(long, value_name = "RUN_DIR", conflicts_with = "out")]
-        resume: Option<PathBuf>,
-    },
+    Train(TrainArgs),
     /// Verify a run directory (or one step-NNNN.kzn file); exit code 1 if anything is wrong.
     Verify {
         /// Run directory or step file.
@@ -162,42 +161,34 @@ fn on_event(bar: &ProgressBar, json: bool) -> impl FnMut(Event) + '_ {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn train(
-    model: &str,
-    hyper: (usize, f64, u32, LossArg),
-    iterations: u64,
-    pcs: PcsArg,
-    data: &str,
-    samples: Option<usize>,
-    seed: u64,
-    dir: &Path,
-    resume: bool,
-    json: bool,
-) -> Result<(), Error> {
-    let config = if resume {
-        None
-    } else {
-        let (batch, lr, scale, loss) = hyper;
-        let loss = match loss {
-            LossArg::Ce => Loss::SoftmaxCrossEntropy,
-            LossArg::Mse => Loss::Mse,
-        };
-        let pcs = match pcs {
-            PcsArg::Ligero => PcsChoice::Ligero,
-            PcsArg::Kzg => PcsChoice::Kzg,
-        };
-        Some(run::configure(
-            model.parse::<Architecture>()?,
-            Hyper::new(scale, lr, batch, loss)?,
-            DataSource::parse(data)?,
-            samples,
-            seed,
-            pcs,
-        )?)
+fn train(args: &TrainArgs, json: bool) -> Result<(), Error> {
+    let (start, dir) = match &args.resume {
+        Some(dir) => (Start::Resume, dir),
+        None => {
+            let loss = match args.loss {
+                LossArg::Ce => Loss::SoftmaxCrossEntropy,
+                LossArg::Mse => Loss::Mse,
+            };
+            let pcs = match args.pcs {
+                PcsArg::Ligero => PcsChoice::Ligero,
+                PcsArg::Kzg => PcsChoice::Kzg,
+            };
+            let source = DataSource::parse(&args.data)?;
+            let data = source.load(args.samples)?;
+            let config = Box::new(run::configure(
+                args.model.parse::<Architecture>()?,
+                Hyper::new(args.scale, args.lr, args.batch, loss)?,
+                source,
+                &data,
+                args.seed,
+                pcs,
+            )?);
+            (Start::New { config, data }, &args.out)
+        }
     };
+    let iterations = args.iterations;
     let bar = bar(iterations, "proving");
-    let report = run::train(dir, config, iterations, resume, &mut on_event(&bar, json))?;
+    let report = run::train(dir, start, iterations, &mut on_event(&bar, json))?;
     bar.finish_and_clear();
     let r = &report.json;
     if json {
@@ -228,37 +219,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let json = cli.json;
     let result = match cli.command {
-        Command::Train {
-            model,
-            batch,
-            iterations,
-            lr,
-            scale,
-            loss,
-            pcs,
-            data,
-            samples,
-            seed,
-            out,
-            resume,
-        } => {
-            let (dir, resuming) = match resume {
-                Some(dir) => (dir, true),
-                None => (out, false),
-            };
-            train(
-                &model,
-                (batch, lr, scale, loss),
-                iterations,
-                pcs,
-                &data,
-                samples,
-                seed,
-                &dir,
-                resuming,
-                json,
-            )
-        }
+        Command::Train(args) => train(&args, json),
         Command::Verify { path } => {
             let bar = bar(0, "verifying");
             let verdict = run::verify(&path, &mut on_event(&bar, json));

@@ -172,22 +172,34 @@ pub fn read(path: &Path) -> Result<Artifact, Error> {
     decode(path, &bytes)
 }
 
+impl Artifact {
+    /// Requires `kind` and `backend` and deserializes the payload (`path` names the file in
+    /// errors).
+    pub fn parse<T: CanonicalDeserialize>(
+        &self,
+        path: &Path,
+        kind: Kind,
+        backend: u8,
+    ) -> Result<T, Error> {
+        if self.kind != kind {
+            return Err(bad(
+                path,
+                format!("a {}, expected a {}", self.kind.name(), kind.name()),
+            ));
+        }
+        if self.backend != backend {
+            return Err(bad(
+                path,
+                format!("made with backend {}, expected {backend}", self.backend),
+            ));
+        }
+        from_bytes(&self.payload).map_err(|e| bad(path, format!("malformed {}: {e}", kind.name())))
+    }
+}
+
 /// Reads the artifact `path`, requires `kind` and `backend`, and deserializes its payload.
 pub fn read_as<T: CanonicalDeserialize>(path: &Path, kind: Kind, backend: u8) -> Result<T, Error> {
-    let a = read(path)?;
-    if a.kind != kind {
-        return Err(bad(
-            path,
-            format!("a {}, expected a {}", a.kind.name(), kind.name()),
-        ));
-    }
-    if a.backend != backend {
-        return Err(bad(
-            path,
-            format!("made with backend {}, expected {backend}", a.backend),
-        ));
-    }
-    from_bytes(&a.payload).map_err(|e| bad(path, format!("malformed {}: {e}", kind.name())))
+    read(path)?.parse(path, kind, backend)
 }
 
 /// Writes a serializable value as an artifact.

@@ -40,8 +40,7 @@ impl<F: KaizenField, S: MultilinearPcs<F>> Prover<F, S> {
     /// A prover for `architecture` under `hyper`, committing with `pcs`; fails if the step proof
     /// does not support the configuration.
     pub fn new(pcs: S, architecture: Architecture, hyper: Hyper) -> Result<Self, Error> {
-        let shape = ModelShape::of(&architecture.build(hyper.fixed.scale(), 0)?);
-        let plan = Plan::new(&shape, &hyper)?;
+        let plan = plan_of(&architecture, &hyper)?;
         Ok(Self {
             pcs,
             architecture,
@@ -118,12 +117,28 @@ impl<F: KaizenField, S: MultilinearPcs<F>> Prover<F, S> {
     pub fn hyper(&self) -> &Hyper {
         &self.hyper
     }
+}
 
-    /// The most variables a commitment of this run has on `dataset_len` samples of `features`
-    /// values (what the PCS must be set up for).
-    pub fn commitment_vars(&self, dataset_len: usize, features: usize) -> Result<usize, Error> {
-        Ok(max_commitment_vars(&self.plan, dataset_len, features)?)
-    }
+/// The public plan of a step of `architecture` under `hyper` (an error if the step proof does
+/// not support it).
+pub(crate) fn plan_of(architecture: &Architecture, hyper: &Hyper) -> Result<Plan, Error> {
+    let shape = ModelShape::of(&architecture.build(hyper.fixed.scale(), 0)?);
+    Ok(Plan::new(&shape, hyper)?)
+}
+
+/// The most variables a commitment of a run of `architecture` under `hyper` on `data` has: what
+/// the PCS must be set up for.
+pub fn commitment_vars(
+    architecture: &Architecture,
+    hyper: &Hyper,
+    data: &Dataset,
+) -> Result<usize, Error> {
+    let plan = plan_of(architecture, hyper)?;
+    Ok(max_commitment_vars(
+        &plan,
+        data.len(),
+        data.rows * data.cols,
+    )?)
 }
 
 /// Checks step proofs.

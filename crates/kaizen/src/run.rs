@@ -24,7 +24,6 @@ use kaizen_nn::{
     arch::Architecture,
     data::{Dataset, Split},
     model::{exp_table, Hyper, Loss},
-    prove::ModelShape,
     reference::float_gap,
 };
 use kaizen_pcs::{Bls12Kzg, Ligero, LigeroParams, MatrixShape, MultilinearPcs};
@@ -32,7 +31,7 @@ use serde_json::{json, Value};
 
 use crate::{
     artifact::{self, Kind},
-    prover::{Prover, Step, Verifier},
+    prover::{commitment_vars, plan_of, Prover, Step, Verifier},
     Error,
 };
 
@@ -359,6 +358,7 @@ pub struct Report {
 struct Train<'a> {
     dir: &'a Path,
     config: RunConfig,
+    data: Dataset,
     iterations: u64,
     resume: bool,
     progress: &'a mut dyn FnMut(Event),
@@ -376,68 +376,70 @@ impl Body for Train<'_> {
         let Train {
             dir,
             config,
+            data,
             iterations,
             resume,
             progress,
         } = self;
-        let start = Instant::now();
-        let data = config.data.load(Some(config.samples))?;
         let hyper = config.hyper.clone();
-        let mut prover = Prover::new(pcs, config.architecture.clone(), hyper.clone())?;
-        let c_d = prover.commit_dataset(data.clone())?;
         let initial = config
             .architecture
             .build(hyper.fixed.scale(), config.seed)?;
-        let mut done = 0u64;
+        let accuracy_before = initial.accuracy(&data, &hyper)?;
+        let start = Instant::now();
+        let mut prover = Prover::new(pcs, config.architecture.clone(), hyper.clone())?;
+        let (mut done, mut last) = (0u64, None);
         if resume {
-            while done < iterations
-                && read_step::<F, S>(dir, done, id).is_ok()
-                && read_model::<S::Commitment>(dir, done + 1, id).is_ok()
-            {
+            while done < iterations {
+                match (
+                    read_step::<F, S>(dir, done, id),
+                    read_model::<S::Commitment>(dir, done + 1, id),
+                ) {
+                    (Ok(step), Ok(_)) => last = Some(step),
+                    _ => break,
+                }
                 done += 1;
             }
             progress(Event::Resumed { steps: done });
         }
-        let model = initial.train(
-            &data,
-            &hyper,
-            &exp_table(hyper.fixed.scale()),
-            0,
-            done as usize,
-        )?;
+        let exp = exp_table(hyper.fixed.scale());
+        let model = initial.train(&data, &hyper, &exp, 0, done as usize)?;
+        let samples = data.len();
+        let c_d = prover.commit_dataset(data)?;
         let c_w = prover.load_model(model, done)?;
-        if done > 0 {
-            let last = read_step::<F, S>(dir, done - 1, id)?;
-            if last.statement.new_weights != c_w {
-                return Err(Error::Artifact {
-                    path: artifact_path(dir, "step", Some(done - 1)),
-                    reason: "its new model commitment is not the replayed training's".into(),
-                });
+        match last {
+            Some(last) => {
+                if last.statement.new_weights != c_w {
+                    return Err(Error::Artifact {
+                        path: artifact_path(dir, "step", Some(done - 1)),
+                        reason: "its new model commitment is not the replayed training's".into(),
+                    });
+                }
             }
-        } else {
-            artifact::write(
-                &artifact_path(dir, "run", None),
-                Kind::Run,
-                id,
-                config.to_json().to_string().as_bytes(),
-            )?;
-            artifact::write_value(
-                &artifact_path(dir, "dataset", None),
-                Kind::Dataset,
-                id,
-                &(c_d.clone(), data.len() as u64),
-            )?;
-            artifact::write_value(
-                &artifact_path(dir, "model", Some(0)),
-                Kind::Model,
-                id,
-                &(0u64, c_w),
-            )?;
+            None => {
+                artifact::write(
+                    &artifact_path(dir, "run", None),
+                    Kind::Run,
+                    id,
+                    config.to_json().to_string().as_bytes(),
+                )?;
+                artifact::write_value(
+                    &artifact_path(dir, "dataset", None),
+                    Kind::Dataset,
+                    id,
+                    &(c_d, samples as u64),
+                )?;
+                artifact::write_value(
+                    &artifact_path(dir, "model", Some(0)),
+                    Kind::Model,
+                    id,
+                    &(0u64, c_w),
+                )?;
+            }
         }
         remove_from(dir, done)?;
         let commit_secs = start.elapsed().as_secs_f64();
         progress(Event::Committed { secs: commit_secs });
-        let accuracy_before = initial.accuracy(&data, &hyper)?;
         let mut steps = Vec::new();
         for i in done..iterations {
             let t = Instant::now();
@@ -459,17 +461,17 @@ impl Body for Train<'_> {
             });
             steps.push(json!({"step": i, "prove_s": secs, "proof_bytes": bytes}));
         }
-        let model = prover
-            .model()
-            .ok_or_else(|| Error::State("no model".into()))?;
+        let (Some(model), Some(data)) = (prover.model(), prover.dataset()) else {
+            return Err(Error::State("no model or dataset".into()));
+        };
         let weights = model.to_safetensors(hyper.fixed)?;
         artifact::write_atomic(&dir.join("final.safetensors"), &weights)?;
-        let gap = float_gap(model, &data, &hyper)?;
+        let gap = float_gap(model, data, &hyper)?;
         let json = json!({
             "config": config.to_json(),
             "resumed_after_steps": done,
             "iterations": iterations,
-            "dataset_samples": data.len(),
+            "dataset_samples": samples,
             "parameters": model.parameters(),
             "pcs_setup_s": setup_secs,
             "commit_s": commit_secs,
@@ -508,58 +510,68 @@ fn remove_from(dir: &Path, from: u64) -> Result<(), Error> {
     }
 }
 
-/// Trains `iterations` proven steps into `dir` (created if missing). With `resume`, `dir`'s own
-/// configuration is used and training continues after its last complete step.
+/// How [`train`] starts.
+pub enum Start {
+    /// A fresh run of `config` on `data` (from [`configure`]).
+    New {
+        /// The configuration.
+        config: Box<RunConfig>,
+        /// Its dataset, already loaded.
+        data: Dataset,
+    },
+    /// Continue the run in the directory after its last complete step, with its own
+    /// configuration.
+    Resume,
+}
+
+/// Trains proven steps into `dir` (created if missing) until `iterations` steps exist.
 pub fn train(
     dir: &Path,
-    config: Option<RunConfig>,
+    start: Start,
     iterations: u64,
-    resume: bool,
     progress: &mut dyn FnMut(Event),
 ) -> Result<Report, Error> {
     fs::create_dir_all(dir).map_err(|source| Error::Io {
         path: dir.to_path_buf(),
         source,
     })?;
-    let config = match (resume, config) {
-        (true, _) => read_config(dir)?,
-        (false, Some(c)) => c,
-        (false, None) => return Err(Error::State("no configuration to train with".into())),
+    let (config, data, resume) = match start {
+        Start::New { config, data } => (*config, data, false),
+        Start::Resume => {
+            let config = read_config(dir)?;
+            let data = config.data.load(Some(config.samples))?;
+            (config, data, true)
+        }
     };
+    let (pcs, vars) = (config.pcs, config.pcs_vars);
     let body = Train {
         dir,
-        config: config.clone(),
+        config,
+        data,
         iterations,
         resume,
         progress,
     };
-    with_pcs(config.pcs, config.pcs_vars, body)
+    with_pcs(pcs, vars, body)
 }
 
-/// A configuration for `architecture` on `data` with the PCS sized for it.
+/// A configuration for `architecture` on `data` (loaded from `source`) with the PCS sized for it.
 pub fn configure(
     architecture: Architecture,
     hyper: Hyper,
-    data: DataSource,
-    samples: Option<usize>,
+    source: DataSource,
+    data: &Dataset,
     seed: u64,
     pcs: PcsChoice,
 ) -> Result<RunConfig, Error> {
-    let dataset = data.load(samples)?;
-    let prover = Prover::new(
-        Ligero::<M61Ext2>::new(LigeroParams::new(1, MatrixShape::Square)),
-        architecture.clone(),
-        hyper.clone(),
-    )?;
-    let pcs_vars = prover.commitment_vars(dataset.len(), dataset.rows * dataset.cols)?;
     Ok(RunConfig {
+        pcs_vars: commitment_vars(&architecture, &hyper, data)?,
         architecture,
         hyper,
-        samples: dataset.len(),
-        data,
+        samples: data.len(),
+        data: source,
         seed,
         pcs,
-        pcs_vars,
     })
 }
 
@@ -597,7 +609,7 @@ impl Body for Verify<'_> {
         } = self;
         let (c_d, n): (S::Commitment, u64) =
             artifact::read_as(&artifact_path(dir, "dataset", None), Kind::Dataset, id)?;
-        let shape = ModelShape::of(&config.architecture.build(config.hyper.fixed.scale(), 0)?);
+        let shape = plan_of(&config.architecture, &config.hyper)?.model;
         let verifier = Verifier::new(pcs);
         let indices: Vec<u64> = match only {
             Some(i) => vec![i],
@@ -678,13 +690,14 @@ pub fn verify(path: &Path, progress: &mut dyn FnMut(Event)) -> Result<Verdict, E
         (dir, Some(index))
     };
     let config = read_config(&dir)?;
+    let (pcs, vars) = (config.pcs, config.pcs_vars);
     let body = Verify {
         dir: &dir,
         only,
-        config: config.clone(),
+        config,
         progress,
     };
-    with_pcs(config.pcs, config.pcs_vars, body)
+    with_pcs(pcs, vars, body)
 }
 
 fn digest<T: CanonicalSerialize>(c: &T) -> String {
@@ -719,18 +732,18 @@ impl Body for Inspect<'_> {
                 reason: e.to_string(),
             })?,
             Kind::Dataset => {
-                let (c, n): (S::Commitment, u64) = artifact::read_as(path, Kind::Dataset, id)?;
+                let (c, n): (S::Commitment, u64) = a.parse(path, Kind::Dataset, id)?;
                 json!({"samples": n, "commitment": digest(&c)})
             }
             Kind::Model => {
-                let (i, c): (u64, S::Commitment) = artifact::read_as(path, Kind::Model, id)?;
+                let (i, c): (u64, S::Commitment) = a.parse(path, Kind::Model, id)?;
                 json!({"before_step": i, "commitment": digest(&c)})
             }
             Kind::Step => {
                 let Step {
                     statement: st,
                     proof,
-                }: Step<F, S> = artifact::read_as(path, Kind::Step, id)?;
+                }: Step<F, S> = a.parse(path, Kind::Step, id)?;
                 json!({
                     "step": st.step,
                     "layers": st.model.layers.iter().map(|(n, k)| format!("{n}: {k:?}")).collect::<Vec<_>>(),
@@ -775,11 +788,12 @@ mod tests {
 
     #[test]
     fn configurations_and_sources_round_trip() {
+        let data = DataSource::Embedded.load(Some(256)).unwrap();
         let config = configure(
             Architecture::Mlp(vec![784, 8, 10]),
             Hyper::new(12, 0.05, 8, Loss::Mse).unwrap(),
             DataSource::Embedded,
-            Some(256),
+            &data,
             9,
             PcsChoice::Kzg,
         )
