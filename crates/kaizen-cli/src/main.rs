@@ -41,9 +41,9 @@ enum PcsArg {
 
 #[derive(Args)]
 struct TrainArgs {
-    /// Architecture: mlp:784-128-10, lenet5, alexnet, vgg11, paper-lenet, paper-malexnet,
-    /// paper-vgg (only MLPs are proven so far).
-    #[arg(long, default_value = "mlp:784-128-10")]
+    /// Architecture: lenet5, mlp:784-128-10, paper-lenet, paper-malexnet, paper-vgg (grey
+    /// images are centred on the model's input side); alexnet and vgg11 need 3-channel data.
+    #[arg(long, default_value = "lenet5")]
     model: String,
     /// Batch size (a power of two).
     #[arg(long, default_value_t = 16)]
@@ -174,9 +174,10 @@ fn train(args: &TrainArgs, json: bool) -> Result<(), Error> {
                 PcsArg::Kzg => PcsChoice::Kzg,
             };
             let source = DataSource::parse(&args.data)?;
-            let data = source.load(args.samples)?;
+            let architecture = args.model.parse::<Architecture>()?;
+            let data = architecture.fit(&source.load(args.samples)?)?;
             let config = Box::new(run::configure(
-                args.model.parse::<Architecture>()?,
+                architecture,
                 Hyper::new(args.scale, args.lr, args.batch, loss)?,
                 source,
                 &data,

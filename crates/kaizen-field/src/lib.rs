@@ -39,7 +39,7 @@ pub use error::FieldError;
 pub use fixed_point::FixedPoint;
 pub use layout::{Block, BlockLayout};
 pub use m61::{M61Config, M61Ext2, M61Ext2Config, M61};
-pub use mle::{eq_eval, eq_table, MultilinearPoly};
+pub use mle::{eq_eval, eq_table, fix_block, MultilinearPoly};
 pub use transcript::{Blake3Transcript, Poseidon2Transcript, Transcript};
 
 /// Minimum number of items a rayon task handles; below it a loop runs on one thread. Every parallel

@@ -155,6 +155,44 @@ pub fn eq_table<F: KaizenField>(r: &[F]) -> Vec<F> {
     table
 }
 
+/// Binds a block of middle variables: `table` is `[outer][2^|point|][inner]` (row-major, `inner` a
+/// power of two), and the result is `[outer][inner]` with `out[o][i] = Σ_m eq(point, m)·table[o][m][i]`
+/// — the table's MLE with those variables fixed to `point`.
+pub fn fix_block<F: KaizenField>(
+    table: &[F],
+    inner: usize,
+    point: &[F],
+) -> Result<Vec<F>, FieldError> {
+    let block = inner << point.len();
+    if inner == 0 || !inner.is_power_of_two() || table.len() % block != 0 {
+        return Err(FieldError::NotPowerOfTwo(table.len()));
+    }
+    let eq = eq_table(point);
+    let outer = table.len() / block;
+    let mut out = vec![F::ZERO; outer * inner];
+    let accumulate = |o: &mut [F], t: &[F], start: usize| {
+        for (row, &w) in t.chunks_exact(inner).zip(&eq) {
+            for (x, &y) in o.iter_mut().zip(&row[start..]) {
+                *x += w * y;
+            }
+        }
+    };
+    if outer >= inner {
+        out.par_chunks_mut(inner)
+            .zip(table.par_chunks(block))
+            .with_min_len((PAR_MIN_LEN / block).max(1))
+            .for_each(|(o, t)| accumulate(o, t, 0));
+    } else {
+        let chunk = PAR_MIN_LEN.min(inner);
+        for (o, t) in out.chunks_mut(inner).zip(table.chunks(block)) {
+            o.par_chunks_mut(chunk)
+                .enumerate()
+                .for_each(|(c, oc)| accumulate(oc, t, c * chunk));
+        }
+    }
+    Ok(out)
+}
+
 /// `eq(r, s)` for two points of the same dimension (`None` if the dimensions differ).
 pub fn eq_eval<F: KaizenField>(r: &[F], s: &[F]) -> Option<F> {
     (r.len() == s.len()).then(|| {
@@ -190,6 +228,46 @@ mod tests {
     fn random_vec<F: KaizenField + UniformRand>(n: usize, seed: u64) -> Vec<F> {
         let mut rng = ChaCha20Rng::seed_from_u64(seed);
         (0..n).map(|_| F::rand(&mut rng)).collect()
+    }
+
+    /// Binding a middle block then the rest equals evaluating at the assembled point, for the
+    /// outer-parallel and inner-parallel paths; a table that is not a whole number of blocks is
+    /// an error.
+    #[test]
+    fn fix_block_binds_the_middle_variables() {
+        type F = M61Ext2;
+        for (outer, mid, inner) in [
+            (4usize, 2usize, 1usize),
+            (2, 3, 4),
+            (1, 4, 1 << 13),
+            (64, 1, 2),
+        ] {
+            let n = outer.next_power_of_two().trailing_zeros() as usize
+                + mid
+                + inner.trailing_zeros() as usize;
+            let table = random_vec::<F>(1 << n, n as u64);
+            let r_mid = random_vec::<F>(mid, 7);
+            let rest = random_vec::<F>(n - mid, 8);
+            let li = inner.trailing_zeros() as usize;
+            let folded = fix_block(&table, inner, &r_mid).unwrap();
+            let full: Vec<F> = rest[..li]
+                .iter()
+                .chain(&r_mid)
+                .chain(&rest[li..])
+                .copied()
+                .collect();
+            let want = MultilinearPoly::new(table)
+                .unwrap()
+                .evaluate(&full)
+                .unwrap();
+            let got = MultilinearPoly::new(folded)
+                .unwrap()
+                .evaluate(&rest)
+                .unwrap();
+            assert_eq!(got, want, "{outer}×2^{mid}×{inner}");
+        }
+        assert!(fix_block(&random_vec::<F>(12, 1), 4, &random_vec::<F>(2, 2)).is_err());
+        assert!(fix_block(&random_vec::<F>(12, 1), 3, &[]).is_err());
     }
 
     fn check_mle<F: KaizenField + UniformRand>() {

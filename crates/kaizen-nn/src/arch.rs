@@ -14,6 +14,7 @@
 //!   flattens 128 values (128 → 32 → 16), paper-malexnet 1,152 (1152 → 2048 → 512 → 16, where the
 //!   authors' table starts at 2048), paper-vgg 128 (128 → 2048 → 4096 → 128 → 16).
 use crate::{
+    data::Dataset,
     model::{LayerKind, Model},
     NnError,
 };
@@ -215,6 +216,21 @@ impl Architecture {
                     &[128, 2048, 4096, 128, 16],
                 )
             }
+        }
+    }
+
+    /// `data` as this architecture reads it: grey-scale images smaller than a one-channel input
+    /// are centred on its canvas ([`Dataset::pad_to`]); an error if the sizes cannot match.
+    pub fn fit(&self, data: &Dataset) -> Result<Dataset, NnError> {
+        let input = self.input();
+        let features: usize = input.iter().product();
+        match input[..] {
+            _ if data.rows * data.cols == features => Ok(data.clone()),
+            [1, h, w] if h == w && data.rows <= h && data.cols <= w => data.pad_to(h),
+            _ => Err(NnError::Shape(format!(
+                "{}×{} images do not fit {self}'s input {input:?}",
+                data.rows, data.cols
+            ))),
         }
     }
 

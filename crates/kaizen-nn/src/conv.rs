@@ -221,6 +221,34 @@ pub fn max_pool(
     Ok((y, sel))
 }
 
+/// `out[window] − x` for every input inside a window (non-negative: the window's maximum minus the
+/// element), 0 for inputs outside every window (floor mode).
+pub fn max_pool_gap(
+    x: &[i64],
+    y: &[i64],
+    planes: usize,
+    h: usize,
+    w: usize,
+    k: usize,
+) -> Result<Vec<i64>, NnError> {
+    let (oh, ow) = pool_shape(x.len(), planes, h, w, k)?;
+    if y.len() != planes * oh * ow {
+        return Err(NnError::Shape(
+            "max-pool gap: output of the wrong size".into(),
+        ));
+    }
+    Ok((0..x.len())
+        .map(|at| {
+            let (p, r, c) = (at / (h * w), (at / w) % h, at % w);
+            if r / k < oh && c / k < ow {
+                y[p * oh * ow + (r / k) * ow + c / k] - x[at]
+            } else {
+                0
+            }
+        })
+        .collect())
+}
+
 /// Max-pool backward: `dx = selector·dy` (each window's gradient goes to its maximum).
 pub fn max_pool_grad(
     dy: &[i64],
@@ -414,6 +442,14 @@ mod tests {
         .unwrap();
         assert_eq!(dx.iter().sum::<i64>(), 100);
         assert_eq!(dx[1], 10);
+        let gap = max_pool_gap(&x, &[5, 7, 9, -3], 1, 4, 4, 2).unwrap();
+        assert_eq!(&gap[..4], &[4, 0, 5, 5]);
+        assert!(gap.iter().all(|&g| g >= 0));
+        assert_eq!(
+            max_pool_gap(&x, &[5], 1, 4, 4, 3).unwrap()[15],
+            0,
+            "outside every window"
+        );
         let (y, r) = avg_pool(&x, 1, 4, 4, 2).unwrap();
         for ((&q, &rem), sum) in y.iter().zip(&r).zip([8i128, 13, 9, -15]) {
             assert_eq!(q * 4 + rem, sum);

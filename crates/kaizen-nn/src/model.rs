@@ -8,7 +8,7 @@
 //!
 //! * dense / conv layer: `acc = x·Wᵀ + b·2^s` / `conv2d(x, W) + b·2^s` (scale 2s);
 //!   `z = ⌊acc / 2^s⌋`, `z_rem`; ReLU: `bit = [x ≥ 0]`, `out = bit·x`; max pool: `out`, one-hot
-//!   `select` per window; avg pool: `out = ⌊Σ window / k²⌋`, `rem`;
+//!   `select` per window, `gap = out − x ≥ 0` on every window element (0 outside windows); avg pool: `out = ⌊Σ window / k²⌋`, `rem`;
 //! * softmax cross-entropy on the logits `z` of each row: `max`, `argmax` (one-hot, first maximum),
 //!   `diff = max − z ≥ 0`; `exp_in = ⌊diff / 2^{s−8}⌋`, `exp_in_rem`; `exp_idx = min(exp_in, 2^16 − 1)`
 //!   with `exp_sat = [exp_in ≥ 2^16 − 1]`; `exp = EXP[exp_idx]`, `EXP[k] = round(e^{−k/256}·2^s)`;
@@ -30,7 +30,7 @@ use rayon::prelude::*;
 use crate::{
     conv::{
         avg_pool, avg_pool_grad, conv2d, conv2d_input_grad, conv2d_weight_grad, max_pool,
-        max_pool_grad, ConvShape,
+        max_pool_gap, max_pool_grad, ConvShape,
     },
     data::Dataset,
     tensor::{Tensor, VALUE_BITS},
@@ -275,16 +275,24 @@ fn conv_shape(kind: LayerKind, x: &[usize]) -> Option<ConvShape> {
 
 /// Per-sample output shape of a layer, or an error naming it.
 pub(crate) fn output_shape(layer: &Layer, x: &[usize]) -> Result<Vec<usize>, NnError> {
+    layer_output(&layer.name, layer.kind, x)
+}
+
+/// Per-sample output shape of layer `name` of kind `kind` on inputs of shape `x`.
+pub(crate) fn layer_output(
+    name: &str,
+    kind: LayerKind,
+    x: &[usize],
+) -> Result<Vec<usize>, NnError> {
     let bad = || {
         NnError::Shape(format!(
-            "{}: input of shape {x:?} does not fit {:?}",
-            layer.name, layer.kind
+            "{name}: input of shape {x:?} does not fit {kind:?}"
         ))
     };
-    Ok(match (layer.kind, x) {
+    Ok(match (kind, x) {
         (LayerKind::Dense { inputs, outputs }, &[w]) if w == inputs => vec![outputs],
         (LayerKind::Conv { .. }, &[c, h, w]) => {
-            let s = conv_shape(layer.kind, &[1, c, h, w]).ok_or_else(bad)?;
+            let s = conv_shape(kind, &[1, c, h, w]).ok_or_else(bad)?;
             let (oh, ow) = s.output()?;
             vec![s.out_ch, oh, ow]
         }
@@ -444,6 +452,14 @@ impl Model {
                 (LayerKind::MaxPool(k), _) => {
                     let (planes, h, wd) = (a.shape[0] * a.shape[1], a.shape[2], a.shape[3]);
                     let (y, sel) = max_pool(&a.data, planes, h, wd, k)?;
+                    let gap = max_pool_gap(&a.data, &y, planes, h, wd, k)?;
+                    record(
+                        "gap",
+                        Tensor {
+                            shape: a.shape.clone(),
+                            data: gap,
+                        },
+                    );
                     let out = Tensor {
                         shape: out_shape,
                         data: y,

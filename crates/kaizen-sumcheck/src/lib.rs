@@ -16,6 +16,8 @@
 //! * [`ProductSum`] — the prover's instance: in-place folding, rayon above a threshold, and fused
 //!   fast kernels for `Σ a·b` (degree 2) and `Σ w·a·b` (degree 3).
 //! * [`matmul`] — Thaler's matrix-multiplication sumcheck: `C̃(r_i, r_j)` to `Ã(r_i, r_k)`, `B̃(r_k, r_j)`.
+//! * [`conv`] — convolutions (forward, input and kernel gradients) and pooling window sums by
+//!   sparse selectors: two degree-2 sumchecks per claim, the verifier evaluates the selectors.
 //! * [`multipoint`] — claims on one polynomial at several points reduced to one point.
 //!
 //! Round polynomials travel as their evaluations at `0, 1, …, d`; the verifier checks
@@ -25,6 +27,7 @@
 //! evaluations.
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod conv;
 mod error;
 pub mod matmul;
 pub mod multipoint;

@@ -11,9 +11,7 @@
 //! high-order variables its row bits: `M̃(col, row)`. The prover folds `A`'s row variables and
 //! `B`'s column variables with `eq` tables (`O(mk + kn)` multiplications), then runs the
 //! sumcheck on two vectors of length `k` — linear in `|A| + |B|`, far below computing `C`.
-use rayon::prelude::*;
-
-use kaizen_field::{eq_table, KaizenField, Transcript, PAR_MIN_LEN};
+use kaizen_field::{fix_block, KaizenField, Transcript};
 
 use crate::{
     protocol::{prove_single, verify_single},
@@ -75,32 +73,6 @@ fn check_len(name: &str, got: usize, expected: usize) -> Result<(), SumcheckErro
     })
 }
 
-/// `Ã(·, r_i)`: the row-weighted sum `Σ_i eq(r_i, i)·A[i, ·]`.
-fn fold_rows<F: KaizenField>(a: &[F], inner: usize, r_i: &[F]) -> Vec<F> {
-    let eq_i = eq_table(r_i);
-    let mut out = vec![F::ZERO; inner];
-    out.par_chunks_mut(PAR_MIN_LEN.min(inner))
-        .enumerate()
-        .for_each(|(c, chunk)| {
-            let start = c * chunk.len();
-            for (row, &w) in a.chunks_exact(inner).zip(&eq_i) {
-                for (o, &x) in chunk.iter_mut().zip(&row[start..]) {
-                    *o += w * x;
-                }
-            }
-        });
-    out
-}
-
-/// `B̃(r_j, ·)`: each row of `B` dotted with `eq(r_j, ·)`.
-fn fold_cols<F: KaizenField>(b: &[F], cols: usize, r_j: &[F]) -> Vec<F> {
-    let eq_j = eq_table(r_j);
-    b.par_chunks_exact(cols)
-        .with_min_len((PAR_MIN_LEN / cols).max(1))
-        .map(|row| row.iter().zip(&eq_j).map(|(&x, &w)| x * w).sum())
-        .collect()
-}
-
 /// Proves `C̃(point) = value` for `C = A·B` given `A` and `B` row-major.
 pub fn prove_matmul<F: KaizenField, T: Transcript<F>>(
     dims: MatmulDims,
@@ -114,10 +86,9 @@ pub fn prove_matmul<F: KaizenField, T: Transcript<F>>(
     check_len("A", a.len(), dims.rows * dims.inner)?;
     check_len("B", b.len(), dims.inner * dims.cols)?;
     let (r_j, r_i) = dims.split(point)?;
-    let (a_row, b_col) = rayon::join(
-        || fold_rows(a, dims.inner, r_i),
-        || fold_cols(b, dims.cols, r_j),
-    );
+    // Ã(·, r_i) binds A's row variables, B̃(r_j, ·) B's column variables.
+    let (a_row, b_col) = rayon::join(|| fix_block(a, dims.inner, r_i), || fix_block(b, 1, r_j));
+    let (a_row, b_col) = (a_row?, b_col?);
     let instance = ProductSum::new(SumcheckShape::product(log_k, 2), vec![a_row, b_col])?;
     let (proof, claims) = prove_single(instance, value, transcript)?;
     Ok((proof, output_claims(&claims, r_i, r_j)?))

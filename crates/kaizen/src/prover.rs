@@ -55,7 +55,7 @@ impl<F: KaizenField, S: MultilinearPcs<F>> Prover<F, S> {
     /// Commits to the training set (`N` a power of two, at least the batch size) and returns
     /// `C_D`.
     pub fn commit_dataset(&mut self, data: Dataset) -> Result<S::Commitment, Error> {
-        let committed = commit_dataset(&self.pcs, &data, &self.hyper, self.plan.classes)?;
+        let committed = commit_dataset(&self.pcs, &data, &self.plan)?;
         let c = committed.commitment();
         self.data = Some((data, committed));
         Ok(c)
@@ -134,11 +134,7 @@ pub fn commitment_vars(
     data: &Dataset,
 ) -> Result<usize, Error> {
     let plan = plan_of(architecture, hyper)?;
-    Ok(max_commitment_vars(
-        &plan,
-        data.len(),
-        data.rows * data.cols,
-    )?)
+    Ok(max_commitment_vars(&plan, data.len())?)
 }
 
 /// Checks step proofs.
@@ -244,8 +240,10 @@ mod tests {
 
     #[test]
     fn unsupported_configurations_are_errors() {
+        let pcs = Pcs::new(LigeroParams::new(24, MatrixShape::Square));
+        let odd_batch = Hyper::new(16, 0.1, 3, Loss::Mse).unwrap();
         assert!(matches!(
-            prover(Architecture::LeNet5 { size: 28 }),
+            Prover::new(pcs, Architecture::LeNet5 { size: 28 }, odd_batch),
             Err(Error::Prove(_))
         ));
         assert!(matches!(

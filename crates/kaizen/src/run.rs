@@ -539,7 +539,9 @@ pub fn train(
         Start::New { config, data } => (*config, data, false),
         Start::Resume => {
             let config = read_config(dir)?;
-            let data = config.data.load(Some(config.samples))?;
+            let data = config
+                .architecture
+                .fit(&config.data.load(Some(config.samples))?)?;
             (config, data, true)
         }
     };

@@ -71,11 +71,11 @@ impl<'a, F: KaizenField, S: MultilinearPcs<F>> ChainProver<'a, F, S> {
         model: &Model,
         hyper: Hyper,
     ) -> Result<Self, ProveError> {
-        let classes = Plan::new(&ModelShape::of(model), &hyper)?.classes;
+        let plan = Plan::new(&ModelShape::of(model), &hyper)?;
         Ok(Self {
             pcs,
             data,
-            dataset: commit_dataset(pcs, data, &hyper, classes)?,
+            dataset: commit_dataset(pcs, data, &plan)?,
             model: commit_model(pcs, model, &hyper)?,
             hyper,
             step: 0,

@@ -1,6 +1,8 @@
-//! The proof of one training step (PoGD, DESIGN §3) for MLPs: every relation of
-//! [`crate::model::Model::step`] — batch and labels from the committed dataset, dense forward with
-//! range-checked rescaling, ReLU with constrained sign bits, the loss gradient (MSE, or softmax
+//! The proof of one training step (PoGD, DESIGN §3) for sequential models of dense, conv, ReLU,
+//! max/avg-pool and flatten layers: every relation of [`crate::model::Model::step`] — batch and
+//! labels from the committed dataset, dense and conv forward with range-checked rescaling, ReLU with
+//! constrained sign bits, pooling (window maxima with one-hot selectors; window sums divided with
+//! remainder), the loss gradient (MSE, or softmax
 //! cross-entropy through the exp table), backward `dx`/`dW`/`db`, and the update to exactly the
 //! committed next model — reduced to claims on three commitments and one opening each.
 //!
@@ -8,12 +10,13 @@
 //!
 //! | commitment | segments ([`kaizen_pcs::segmented::SegmentLayout`]) |
 //! |---|---|
-//! | `C_D` (statement) | `images` `[N, F]` quantized at scale `s`, `labels` one-hot `[N, C]` |
-//! | `C_W_i`, `C_W_{i+1}` (statement) | `{layer}.weight` `[out, in]`, `{layer}.bias` `[out]` |
+//! | `C_D` (statement) | `images` `[N, …input]` (e.g. `[N, 1, 28, 28]`) quantized at scale `s`, `labels` one-hot `[N, C]` |
+//! | `C_W_i`, `C_W_{i+1}` (statement) | `{layer}.weight` (`[out, in]`, `[out, c, h, w]` after a flatten, `[O, C, K, K]`), `{layer}.bias` `[out]` |
 //! | `C_step` (proof) | every other tensor of the [`plan::Plan`], each range check's limbs (`range{g}.{v}.limb{j}`) and multiplicities (`range{g}.mult`), the exp lookup's multiplicities |
 //!
-//! Every dimension is zero-padded to a power of two (`F = 1024` for 28×28 images, `C = 16` for 10
-//! classes; ReLU bits pad with 1 and `loss.exp` with `EXP[0]`, so every relation also holds on the
+//! Every dimension is zero-padded to a power of two (`28 → 32` per image side, `C = 16` for 10
+//! classes; a flatten keeps the padded `(c, h, w)` layout, so it is the identity on committed
+//! tensors; the padding of every weight and bias is proven zero; ReLU bits pad with 1 and `loss.exp` with `EXP[0]`, so every relation also holds on the
 //! padding). Batch `i` is the sub-cube of `C_D` with the sample bits' high part fixed to
 //! `i mod (N/B)`: a claim on `input` at `(r_f, r_n)` is a claim on `images` at
 //! `(r_f, r_n, bits(i mod N/B))` — `B` and `N` powers of two.
@@ -25,7 +28,8 @@
 //! claimed values at one point; element-wise and row-wise identities (`out = bit·z`,
 //! `bit(1−bit) = 0`, `dx = bit·dy`, argmax one-hot, `max = Σ sel·z`, the exp clamp,
 //! `sum = Σ exp`, `exp·2^s = prob·sum + prob_rem`) in one batched sumcheck; products
-//! (`a·Wᵀ`, `dyᵀ·a`, `dy·W`) by Thaler's matmul sumcheck; `exp = EXP[exp_idx]` by a logUp lookup;
+//! (`a·Wᵀ`, `dyᵀ·a`, `dy·W`) by Thaler's matmul sumcheck; convolutions and pooling window sums by
+//! the sparse-selector sumchecks of [`kaizen_sumcheck::conv`]; `exp = EXP[exp_idx]` by a logUp lookup;
 //! every bound of [`plan::Bounds`] by batched limb range checks. The claims then go to
 //! their commitment and are opened with one multi-point opening per commitment.
 //!
@@ -51,7 +55,7 @@ use kaizen_pcs::{
     segmented::{open_segments, verify_segments, SegmentLayout},
     MultilinearPcs, PcsError,
 };
-use kaizen_sumcheck::{Claim, SumcheckError, SumcheckProof};
+use kaizen_sumcheck::{conv::ConvProof, Claim, SumcheckError, SumcheckProof};
 use rayon::prelude::*;
 use thiserror::Error;
 
@@ -120,11 +124,14 @@ pub struct ProofParts<F: KaizenField> {
     pub sumchecks: Vec<SumcheckProof<F>>,
     /// Range checks and the exp lookup.
     pub lookups: Vec<LookupProof<F>>,
+    /// Convolution reductions (forward, input and kernel gradients).
+    pub convs: Vec<ConvProof<F>>,
 }
 kaizen_field::impl_bounded_deserialize!(impl[F: KaizenField] ProofParts<F> {
     evals: vec,
     sumchecks: vec,
     lookups: vec,
+    convs: vec,
 });
 
 /// A proof of one training step.
@@ -196,34 +203,48 @@ impl<F: KaizenField, S: MultilinearPcs<F>> CommittedDataset<F, S> {
     }
 }
 
-fn dataset_layout(len: usize, features: usize, classes: usize) -> Result<SegmentLayout, PcsError> {
+/// The dataset commitment's layout for `plan`: each image padded as the model's input shape
+/// (`[C, H, W]` dimension by dimension), then the one-hot labels.
+fn dataset_layout(len: usize, plan: &Plan) -> Result<SegmentLayout, PcsError> {
+    let features: usize = plan
+        .model
+        .input
+        .iter()
+        .map(|d| d.next_power_of_two())
+        .product();
     SegmentLayout::new(&[
-        ("images", len * features.next_power_of_two()),
-        ("labels", len * classes.next_power_of_two()),
+        ("images", len * features),
+        ("labels", len * plan.classes.next_power_of_two()),
     ])
 }
 
-/// Commits to `data` for steps under `hyper` with `classes` output classes (`N` must be a power
-/// of two, a multiple of the batch size).
+/// Commits to `data` for the steps of `plan` (`N` must be a power of two, a multiple of the batch
+/// size, and the images must have the model's input size).
 pub fn commit_dataset<F: KaizenField, S: MultilinearPcs<F>>(
     pcs: &S,
     data: &Dataset,
-    hyper: &Hyper,
-    classes: usize,
+    plan: &Plan,
 ) -> Result<CommittedDataset<F, S>, ProveError> {
     let n = data.len();
+    let hyper = &plan.hyper;
     if !n.is_power_of_two() || n < hyper.batch {
         return Err(ProveError::Config(format!(
             "dataset of {n} samples: need a power of two ≥ B = {}",
             hyper.batch
         )));
     }
-    let features = data.rows * data.cols;
+    let input = &plan.model.input;
+    if data.rows * data.cols != input.iter().product::<usize>() {
+        return Err(ProveError::Config(format!(
+            "{}×{} images for a model input of shape {input:?}",
+            data.rows, data.cols
+        )));
+    }
     let all: Vec<usize> = (0..n).collect();
     let x = images(data, &all, hyper)?;
-    let images = pad(&[n, features], 0, &x.data)?;
-    let onehot = one_hot::<F>(&data.labels, classes)?;
-    let layout = dataset_layout(n, features, classes)?;
+    let images = pad(&[&[n], input.as_slice()].concat(), 0, &x.data)?;
+    let onehot = one_hot::<F>(&data.labels, plan.classes)?;
+    let layout = dataset_layout(n, plan)?;
     let (_, prover_data) = pcs.commit(&layout.assemble(&[&images, &onehot])?)?;
     Ok(CommittedDataset {
         len: n,
@@ -288,8 +309,12 @@ pub fn commit_model<F: KaizenField, S: MultilinearPcs<F>>(
     })
 }
 
+/// A witness tensor fits its plan entry if it has the same leading dimension and number of
+/// entries (a flattened tensor is laid out as the plan's shape: `[B, 784]` as `[B, 1, 28, 28]`).
 fn check_dims(name: &str, got: &[usize], want: &[usize]) -> Result<(), ProveError> {
-    (got == want).then_some(()).ok_or_else(|| {
+    let fits = got.first() == want.first()
+        && got.iter().product::<usize>() == want.iter().product::<usize>();
+    fits.then_some(()).ok_or_else(|| {
         ProveError::Witness(format!("{name} has shape {got:?}, the plan says {want:?}"))
     })
 }
@@ -685,8 +710,7 @@ pub fn verify_step<F: KaizenField, S: MultilinearPcs<F>, T: Transcript<F>>(
     relations::run(&plan, &mut session, &exp)?;
     let (_, claims) = session.finish()?;
     let model_layout = model_layout(&plan)?;
-    let features = statement.model.input.iter().product::<usize>();
-    let data_layout = dataset_layout(statement.dataset_len, features, plan.classes)?;
+    let data_layout = dataset_layout(statement.dataset_len, &plan)?;
     let routed = route_claims(&plan, statement.dataset_len, statement.step, claims);
     for ((place, claims), opening) in routed.into_iter().zip(&proof.openings) {
         let (commitment, layout) = match place {
@@ -705,13 +729,9 @@ pub fn verify_step<F: KaizenField, S: MultilinearPcs<F>, T: Transcript<F>>(
 }
 
 /// The most variables any commitment of a step of `plan` has, on a dataset of `dataset_len`
-/// samples of `features` values: what a PCS must be set up for.
-pub fn max_commitment_vars(
-    plan: &Plan,
-    dataset_len: usize,
-    features: usize,
-) -> Result<usize, ProveError> {
-    let data = dataset_layout(dataset_len, features, plan.classes)?.num_vars();
+/// samples: what a PCS must be set up for.
+pub fn max_commitment_vars(plan: &Plan, dataset_len: usize) -> Result<usize, ProveError> {
+    let data = dataset_layout(dataset_len, plan)?.num_vars();
     let model = model_layout(plan)?.num_vars();
     let step = step_layout(plan)?.0.num_vars();
     Ok(data.max(model).max(step))

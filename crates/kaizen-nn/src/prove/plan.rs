@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use crate::{
-    model::{Hyper, LayerKind, Loss, Model, EXP_FRAC_BITS, EXP_TABLE_LEN},
+    model::{layer_output, Hyper, LayerKind, Loss, Model, EXP_FRAC_BITS, EXP_TABLE_LEN},
     prove::ProveError,
 };
 
@@ -172,6 +172,9 @@ pub struct Plan {
     pub classes: usize,
     /// Bounds.
     pub bounds: Bounds,
+    /// Per-sample shape of each layer's input, then of the logits (`layers + 1` shapes); a
+    /// flatten keeps its input's shape (the next dense layer reads it in that layout).
+    pub shapes: Vec<Vec<usize>>,
     /// Every committed tensor, by name.
     pub tensors: BTreeMap<String, TensorSpec>,
     /// Every range check.
@@ -182,7 +185,7 @@ pub struct Plan {
 pub const EXP_MULT: &str = "loss.exp_mult";
 
 impl Plan {
-    /// The plan for one step of `model` (dense, ReLU and flatten layers) under `hyper`.
+    /// The plan for one step of `model` under `hyper`.
     pub fn new(model: &ModelShape, hyper: &Hyper) -> Result<Self, ProveError> {
         let b = hyper.batch;
         if !b.is_power_of_two() {
@@ -195,69 +198,95 @@ impl Plan {
             hyper: hyper.clone(),
             classes: 0,
             bounds: Bounds::new(hyper, 1)?,
+            shapes: vec![model.input.clone()],
             tensors: BTreeMap::new(),
             ranges: Vec::new(),
         };
-        let mut width: usize = model.input.iter().product();
-        let mut max_inner = 1;
-        plan.add("input", &[b, width], 0, Place::Data);
+        let with_batch = |shape: &[usize]| -> Vec<usize> { [&[b], shape].concat() };
+        let mut max_inner = b;
+        plan.add("input", &with_batch(&model.input), 0, Place::Data);
         for (l, (name, kind)) in model.layers.iter().enumerate() {
-            match *kind {
-                LayerKind::Dense { inputs, outputs } if inputs == width => {
+            let shape = plan.shapes[l].clone();
+            // A flatten keeps the cube: the dense layer after it reads the padded (c, h, w) layout.
+            let out = match kind {
+                LayerKind::Flatten => shape.clone(),
+                LayerKind::Dense { .. } => layer_output(name, *kind, &[shape.iter().product()])?,
+                _ => layer_output(name, *kind, &shape)?,
+            };
+            let (x, y) = (with_batch(&shape), with_batch(&out));
+            let n = |t: &str| format!("{name}.{t}");
+            let padded = |d: &[usize]| d.iter().map(|v| v.next_power_of_two()).product::<usize>();
+            let params = match *kind {
+                LayerKind::Dense { outputs, .. } => {
                     max_inner = max_inner
-                        .max(inputs.next_power_of_two())
-                        .max(outputs.next_power_of_two())
-                        .max(b);
-                    plan.add(
-                        &format!("{name}.weight"),
-                        &[outputs, inputs],
-                        0,
-                        Place::Weights,
-                    );
-                    plan.add(&format!("{name}.bias"), &[outputs], 0, Place::Weights);
-                    let new = Place::NewWeights;
-                    plan.add(&format!("{name}.weight_new"), &[outputs, inputs], 0, new);
-                    plan.add(&format!("{name}.bias_new"), &[outputs], 0, new);
-                    for t in ["z", "z_rem"] {
-                        plan.add(&format!("{name}.{t}"), &[b, outputs], 0, Place::Step);
-                    }
-                    if l > 0 {
-                        for t in ["dx", "dx_rem"] {
-                            plan.add(&format!("{name}.{t}"), &[b, inputs], 0, Place::Step);
-                        }
-                    }
-                    plan.add(&format!("{name}.dW"), &[outputs, inputs], 0, Place::Step);
-                    plan.add(&format!("{name}.db"), &[outputs], 0, Place::Step);
-                    for p in ["weight", "bias"] {
-                        let dims: &[usize] = if p == "weight" {
-                            &[outputs, inputs]
-                        } else {
-                            &[outputs]
-                        };
-                        for t in ["step", "step_rem"] {
-                            plan.add(&format!("{name}.{p}.{t}"), dims, 0, Place::Step);
-                        }
-                    }
-                    width = outputs;
+                        .max(padded(&shape))
+                        .max(outputs.next_power_of_two());
+                    Some([&[outputs], shape.as_slice()].concat())
                 }
-                LayerKind::Relu => {
-                    plan.add(&format!("{name}.bit"), &[b, width], 1, Place::Step);
-                    plan.add(&format!("{name}.out"), &[b, width], 0, Place::Step);
-                    plan.add(&format!("{name}.dx"), &[b, width], 0, Place::Step);
+                LayerKind::Conv {
+                    out_ch,
+                    in_ch,
+                    kernel,
+                    ..
+                } => {
+                    let k2 = padded(&[kernel, kernel]);
+                    max_inner = max_inner
+                        .max(in_ch.next_power_of_two() * k2)
+                        .max(out_ch.next_power_of_two() * k2)
+                        .max(padded(&y) / out_ch.next_power_of_two());
+                    Some(vec![out_ch, in_ch, kernel, kernel])
                 }
-                LayerKind::Flatten => {}
-                other => {
-                    return Err(ProveError::Config(format!(
-                        "{name}: {other:?} layers are not proven yet (dense, ReLU and flatten are)"
-                    )))
+                _ => None,
+            };
+            if let Some(w) = params {
+                let bias = [w[0]];
+                plan.add(&n("weight"), &w, 0, Place::Weights);
+                plan.add(&n("bias"), &bias, 0, Place::Weights);
+                plan.add(&n("weight_new"), &w, 0, Place::NewWeights);
+                plan.add(&n("bias_new"), &bias, 0, Place::NewWeights);
+                for t in ["z", "z_rem"] {
+                    plan.add(&n(t), &y, 0, Place::Step);
+                }
+                if l > 0 {
+                    for t in ["dx", "dx_rem"] {
+                        plan.add(&n(t), &x, 0, Place::Step);
+                    }
+                }
+                plan.add(&n("dW"), &w, 0, Place::Step);
+                plan.add(&n("db"), &bias, 0, Place::Step);
+                for t in ["step", "step_rem"] {
+                    plan.add(&n(&format!("weight.{t}")), &w, 0, Place::Step);
+                    plan.add(&n(&format!("bias.{t}")), &bias, 0, Place::Step);
                 }
             }
+            match kind {
+                LayerKind::Relu => {
+                    plan.add(&n("bit"), &x, 1, Place::Step);
+                    plan.add(&n("out"), &x, 0, Place::Step);
+                    plan.add(&n("dx"), &x, 0, Place::Step);
+                }
+                LayerKind::MaxPool(_) => {
+                    for t in ["select", "gap", "dx"] {
+                        plan.add(&n(t), &x, 0, Place::Step);
+                    }
+                    plan.add(&n("out"), &y, 0, Place::Step);
+                }
+                LayerKind::AvgPool(_) => {
+                    for t in ["out", "rem", "dx_rem"] {
+                        plan.add(&n(t), &y, 0, Place::Step);
+                    }
+                    plan.add(&n("dx"), &x, 0, Place::Step);
+                }
+                _ => {}
+            }
+            plan.shapes.push(out);
         }
         if !matches!(model.layers.last(), Some((_, LayerKind::Dense { .. }))) {
             return Err(ProveError::Config(
                 "the last layer must be dense (its z are the logits)".into(),
             ));
         }
+        let width = plan.shapes.last().map_or(0, |s| s.iter().product());
         plan.classes = width;
         plan.add("labels", &[b, width], 0, Place::Data);
         if hyper.loss == Loss::SoftmaxCrossEntropy {
@@ -330,14 +359,21 @@ impl Plan {
         });
     }
 
+    /// `0 ≤ T < bound` for a small `bound` (below `2^16`): two 16-bit checks, `T` and
+    /// `bound − 1 − T`.
+    fn less_than(&mut self, name: &str, bound: i64) {
+        let limb = kaizen_gkr::range::LIMB_BITS;
+        self.range(name, &[(name, 1, 0)], 0, limb);
+        let label = format!("{} − {name}", bound - 1);
+        self.range(&label, &[(name, -1, 0)], bound - 1, limb);
+    }
+
     /// `0 ≤ T < 2^bits`; below 16 bits as two 16-bit checks, `T` and `2^bits − 1 − T` (so it
     /// shares the 16-bit group's multiplicity table instead of adding one).
     fn below(&mut self, name: &str, bits: u32) {
         let limb = kaizen_gkr::range::LIMB_BITS;
         if bits < limb {
-            self.range(name, &[(name, 1, 0)], 0, limb);
-            let label = format!("2^{bits} − 1 − {name}");
-            self.range(&label, &[(name, -1, 0)], (1i64 << bits) - 1, limb);
+            self.less_than(name, 1i64 << bits);
         } else {
             self.range(name, &[(name, 1, 0)], 0, bits);
         }
@@ -354,7 +390,7 @@ impl Plan {
         for (l, (name, kind)) in layers.iter().enumerate() {
             let n = |t: &str| format!("{name}.{t}");
             match kind {
-                LayerKind::Dense { .. } => {
+                LayerKind::Dense { .. } | LayerKind::Conv { .. } => {
                     self.signed(&n("weight"), bd.value);
                     self.signed(&n("bias"), bd.value);
                     self.signed(&n("z"), bd.value);
@@ -373,7 +409,7 @@ impl Plan {
                     self.range(&rem, &[(&rem, 1, 0)], 0, bd.div_b);
                 }
                 LayerKind::Relu => {
-                    let z = self.input_of(l)?;
+                    let z = self.input_of(l);
                     self.range(&n("out"), &[(&n("out"), 1, 0)], 0, bd.value + 1);
                     self.range(
                         &format!("{name}.sign (out − z − 1 + bit ≥ 0)"),
@@ -381,6 +417,16 @@ impl Plan {
                         -1,
                         bd.value + 1,
                     );
+                }
+                LayerKind::MaxPool(_) => {
+                    self.range(&n("gap"), &[(&n("gap"), 1, 0)], 0, bd.value + 1);
+                }
+                LayerKind::AvgPool(k) => {
+                    let window = i64::try_from(k * k).unwrap_or(i64::MAX);
+                    self.signed(&n("out"), bd.value);
+                    self.signed(&n("dx"), bd.value);
+                    self.less_than(&n("rem"), window);
+                    self.less_than(&n("dx_rem"), window);
                 }
                 _ => {}
             }
@@ -415,35 +461,26 @@ impl Plan {
     }
 
     /// The name of the tensor layer `l` reads (`input`, or the previous layer's output).
-    pub fn input_of(&self, l: usize) -> Result<String, ProveError> {
+    pub fn input_of(&self, l: usize) -> String {
         let mut k = l;
         while k > 0 {
             k -= 1;
             let (name, kind) = &self.model.layers[k];
             match kind {
-                LayerKind::Dense { .. } => return Ok(format!("{name}.z")),
-                LayerKind::Relu => return Ok(format!("{name}.out")),
+                LayerKind::Dense { .. } | LayerKind::Conv { .. } => return format!("{name}.z"),
                 LayerKind::Flatten => {}
-                other => {
-                    return Err(ProveError::Config(format!("{name}: {other:?} not proven")));
-                }
+                _ => return format!("{name}.out"),
             }
         }
-        Ok("input".into())
+        "input".into()
     }
 
     /// The gradient flowing into layer `l` from above (`loss.grad`, or the next layer's `dx`).
-    pub fn grad_of(&self, l: usize) -> Result<String, ProveError> {
-        for (name, kind) in &self.model.layers[l + 1..] {
-            match kind {
-                LayerKind::Dense { .. } | LayerKind::Relu => return Ok(format!("{name}.dx")),
-                LayerKind::Flatten => {}
-                other => {
-                    return Err(ProveError::Config(format!("{name}: {other:?} not proven")));
-                }
-            }
-        }
-        Ok("loss.grad".into())
+    pub fn grad_of(&self, l: usize) -> String {
+        self.model.layers[l + 1..]
+            .iter()
+            .find(|(_, kind)| *kind != LayerKind::Flatten)
+            .map_or_else(|| "loss.grad".into(), |(name, _)| format!("{name}.dx"))
     }
 
     /// Names of the tensors in one commitment, in layout order.

@@ -3,13 +3,16 @@
 //! tensors, opened at the end. Element-wise identities and row reductions go into one batched
 //! sumcheck; products of matrices are Thaler matmul sumchecks; range checks and the exp table are
 //! logUp lookups.
-use kaizen_field::{eq_table, KaizenField, Transcript};
+use kaizen_field::{KaizenField, Transcript};
 use kaizen_gkr::{lookup::Table, range::RangeShape};
-use kaizen_sumcheck::matmul::MatmulDims;
+use kaizen_sumcheck::{
+    conv::{ConvAxis, ConvDims, Sparse},
+    matmul::MatmulDims,
+};
 
 use super::{
     plan::{self, Plan, EXP_MULT},
-    session::{Factor, Instance, Operand, Session},
+    session::{mask_at, Bound, Factor, Instance, Operand, Session},
     ProveError,
 };
 use crate::model::{LayerKind, Loss, EXP_FRAC_BITS, EXP_TABLE_LEN};
@@ -20,11 +23,6 @@ fn log2(x: usize) -> usize {
 
 fn pow2<F: KaizenField>(bits: u32) -> F {
     F::from(2u64).pow([u64::from(bits)])
-}
-
-/// The value of the column mask `[j < cols]`'s MLE at `r`.
-fn mask_at<F: KaizenField>(cols: usize, r: &[F]) -> F {
-    eq_table(r).iter().take(cols).copied().sum()
 }
 
 /// `n` coordinates `½`: at them a tensor's MLE is the average over those variables.
@@ -56,9 +54,21 @@ pub(crate) fn run<F: KaizenField, T: Transcript<F>>(
     let mut batch = Vec::new();
     for (l, (name, kind)) in plan.model.layers.iter().enumerate() {
         match *kind {
-            LayerKind::Dense { inputs, outputs } => dense(plan, s, l, name, (inputs, outputs))?,
+            LayerKind::Dense { outputs, .. } => dense(plan, s, l, name, outputs)?,
+            LayerKind::Conv {
+                kernel,
+                stride,
+                padding,
+                ..
+            } => conv(plan, s, l, name, (kernel, stride, padding))?,
             LayerKind::Relu => relu(plan, s, l, name, &mut batch)?,
-            _ => {}
+            LayerKind::MaxPool(k) => max_pool(plan, s, l, name, k, &mut batch)?,
+            LayerKind::AvgPool(k) => avg_pool(plan, s, l, name, k)?,
+            LayerKind::Flatten => {}
+        }
+        if matches!(kind, LayerKind::Dense { .. } | LayerKind::Conv { .. }) {
+            params(plan, s, name)?;
+            padding_is_zero(plan, s, name, &mut batch)?;
         }
     }
     loss(plan, s, exp_table, &mut batch)?;
@@ -66,20 +76,40 @@ pub(crate) fn run<F: KaizenField, T: Transcript<F>>(
     ranges(plan, s)
 }
 
+/// Variables of each (padded) dimension of tensor `name`.
+fn dim_vars(plan: &Plan, name: &str) -> Result<Vec<usize>, ProveError> {
+    Ok(plan.spec(name)?.dims.iter().map(|&d| log2(d)).collect())
+}
+
+/// Splits a point (lowest variables first) into the parts of dimensions with `vars` variables,
+/// outermost dimension first.
+fn split<'p, F>(point: &'p [F], vars: &[usize]) -> Vec<&'p [F]> {
+    let mut parts = Vec::with_capacity(vars.len());
+    let mut rest = point;
+    for &v in vars.iter().rev() {
+        let (low, high) = rest.split_at(v.min(rest.len()));
+        parts.push(low);
+        rest = high;
+    }
+    parts.reverse();
+    parts
+}
+
 fn dense<F: KaizenField, T: Transcript<F>>(
     plan: &Plan,
     s: &mut Session<'_, F, T>,
     l: usize,
     name: &str,
-    (inputs, outputs): (usize, usize),
+    outputs: usize,
 ) -> Result<(), ProveError> {
     let n = |t: &str| format!("{name}.{t}");
-    let (a, dy) = (plan.input_of(l)?, plan.grad_of(l)?);
-    let (b, kp, op) = (
-        plan.hyper.batch,
-        inputs.next_power_of_two(),
-        outputs.next_power_of_two(),
-    );
+    let (a, dy) = (plan.input_of(l), plan.grad_of(l));
+    let b = plan.hyper.batch;
+    let kp: usize = plan.shapes[l]
+        .iter()
+        .map(|d| d.next_power_of_two())
+        .product();
+    let op = outputs.next_power_of_two();
     let (lb, lk, lo) = (log2(b), log2(kp), log2(op));
     let scale = pow2::<F>(plan.hyper.fixed.scale());
     let weight = n("weight");
@@ -108,15 +138,6 @@ fn dense<F: KaizenField, T: Transcript<F>>(
         cols: kp,
     };
     s.matmul(dims, dy_t, a_op, &r, dw)?;
-    // db = Σ_rows dy: the row average of dy's MLE times B.
-    let r = s.point(lo);
-    let db = s.eval(&n("db"), &r)?;
-    let at: Vec<F> = r.iter().copied().chain(halves(lb)).collect();
-    let dy_avg = s.eval(&dy, &at)?;
-    s.check(
-        db == dy_avg * F::from(b as u64),
-        &format!("{name}: db ≠ Σ dy"),
-    )?;
     // dx·2^s + dx_rem = dy·W (not for the first layer).
     if l > 0 {
         let r = s.point(lk + lb);
@@ -129,14 +150,133 @@ fn dense<F: KaizenField, T: Transcript<F>>(
         };
         s.matmul(dims, dy_op, w, &r, acc)?;
     }
-    // Update: step·D + step_rem = η·grad, new = old − step.
+    Ok(())
+}
+
+/// Conv forward `z·2^s + z_rem = conv(x, W) + b·2^s` (bias on real positions only), the kernel
+/// gradient `dW = Σ dy ⋆ x` and the input gradient `dx·2^s + dx_rem = conv_input_grad(dy, W)`,
+/// each a [`kaizen_sumcheck::conv`] reduction.
+fn conv<F: KaizenField, T: Transcript<F>>(
+    plan: &Plan,
+    s: &mut Session<'_, F, T>,
+    l: usize,
+    name: &str,
+    (kernel, stride, padding): (usize, usize, usize),
+) -> Result<(), ProveError> {
+    let n = |t: &str| format!("{name}.{t}");
+    let (x, dy, weight) = (plan.input_of(l), plan.grad_of(l), n("weight"));
+    let (shape, out) = (&plan.shapes[l], &plan.shapes[l + 1]);
+    let axis = |d: usize| ConvAxis {
+        input: shape[d],
+        output: out[d],
+        kernel,
+        stride,
+        padding,
+    };
+    let (ah, aw) = (axis(1), axis(2));
+    let [vb, vc, vh, vw] = dim_vars(plan, &x)?[..] else {
+        return Err(ProveError::Config(format!(
+            "{name}: input is not [B, C, H, W]"
+        )));
+    };
+    let [_, vo, vh2, vw2] = dim_vars(plan, &n("z"))?[..] else {
+        return Err(ProveError::Config(format!(
+            "{name}: output is not [B, O, H, W]"
+        )));
+    };
+    let vk = log2(kernel);
+    let scale = pow2::<F>(plan.hyper.fixed.scale());
+    // Forward, at a point (r_b, r_o, r_i, r_j) of z.
+    let r = s.point(vw2 + vh2 + vo + vb);
+    let [r_b, r_o, r_i, r_j] = split(&r, &[vb, vo, vh2, vw2])[..] else {
+        return Err(ProveError::Config("point split".into()));
+    };
+    let bias = s.eval(&n("bias"), r_o)? * scale * mask_at(out[1], r_i) * mask_at(out[2], r_j);
+    let acc = s.eval(&n("z"), &r)? * scale + s.eval(&n("z_rem"), &r)? - bias;
+    let sel = [ah.at_output(r_i)?, aw.at_output(r_j)?];
+    let dims = ConvDims {
+        g: vc,
+        a: [vk, vk],
+        b: [vh, vw],
+    };
+    let (p, q) = (
+        Bound::new(&weight, vc + 2 * vk, r_o),
+        Bound::new(&x, vc + vh + vw, r_b),
+    );
+    s.conv(dims, &p, &q, [&sel[0], &sel[1]], acc)?;
+    // dW at (r_o, r_c, r_u, r_v).
+    let r = s.point(2 * vk + vc + vo);
+    let [r_o, r_c, r_u, r_v] = split(&r, &[vo, vc, vk, vk])[..] else {
+        return Err(ProveError::Config("point split".into()));
+    };
+    let dw = s.eval(&n("dW"), &r)?;
+    let sel = [ah.at_kernel(r_u)?, aw.at_kernel(r_v)?];
+    let dims = ConvDims {
+        g: vb,
+        a: [vh2, vw2],
+        b: [vh, vw],
+    };
+    let (p, q) = (
+        Bound::new(&dy, vh2 + vw2, r_o),
+        Bound::new(&x, vh + vw, r_c),
+    );
+    s.conv(dims, &p, &q, [&sel[0], &sel[1]], dw)?;
+    // dx at (r_b, r_c, r_x, r_y), not for the first layer.
+    if l > 0 {
+        let r = s.point(vw + vh + vc + vb);
+        let [r_b, r_c, r_x, r_y] = split(&r, &[vb, vc, vh, vw])[..] else {
+            return Err(ProveError::Config("point split".into()));
+        };
+        let acc = s.eval(&n("dx"), &r)? * scale + s.eval(&n("dx_rem"), &r)?;
+        let sel = [ah.at_input(r_x)?, aw.at_input(r_y)?];
+        let dims = ConvDims {
+            g: vo,
+            a: [vk, vk],
+            b: [vh2, vw2],
+        };
+        let (p, q) = (
+            Bound::new(&weight, 2 * vk, r_c),
+            Bound::new(&dy, vo + vh2 + vw2, r_b),
+        );
+        s.conv(dims, &p, &q, [&sel[0], &sel[1]], acc)?;
+    }
+    Ok(())
+}
+
+/// `db = Σ_{rows, positions} dy` (an average of `dy`'s MLE at `½` points) and the update
+/// `step·D + step_rem = η·grad`, `new = old − step` of a dense or conv layer's parameters.
+fn params<F: KaizenField, T: Transcript<F>>(
+    plan: &Plan,
+    s: &mut Session<'_, F, T>,
+    name: &str,
+) -> Result<(), ProveError> {
+    let n = |t: &str| format!("{name}.{t}");
+    let l = plan
+        .model
+        .layers
+        .iter()
+        .position(|(m, _)| m == name)
+        .ok_or_else(|| ProveError::Config(format!("no layer {name}")))?;
+    let dy = plan.grad_of(l);
+    let dy_vars = dim_vars(plan, &dy)?;
+    let (lb, lo) = (dy_vars[0], dy_vars[1]);
+    let spatial: usize = dy_vars[2..].iter().sum();
+    let r = s.point(lo);
+    let db = s.eval(&n("db"), &r)?;
+    let at: Vec<F> = halves(spatial)
+        .into_iter()
+        .chain(r.iter().copied())
+        .chain(halves(lb))
+        .collect();
+    let dy_avg = s.eval(&dy, &at)?;
+    s.check(
+        db == dy_avg * pow2::<F>((lb + spatial) as u32),
+        &format!("{name}: db ≠ Σ dy"),
+    )?;
     let lr = F::from_signed(i128::from(plan.hyper.lr))?;
     let bd = plan.bounds;
-    for (p, grad, vars, div) in [
-        ("weight", "dW", lk + lo, bd.div_w),
-        ("bias", "db", lo, bd.div_b),
-    ] {
-        let r = s.point(vars);
+    for (p, grad, div) in [("weight", "dW", bd.div_w), ("bias", "db", bd.div_b)] {
+        let r = s.point(plan.spec(&n(p))?.vars());
         let step = s.eval(&format!("{name}.{p}.step"), &r)?;
         let rem = s.eval(&format!("{name}.{p}.step_rem"), &r)?;
         let g = s.eval(&n(grad), &r)?;
@@ -151,6 +291,191 @@ fn dense<F: KaizenField, T: Transcript<F>>(
     Ok(())
 }
 
+/// The padding of a layer's committed parameters (old and new) is zero: `T − T·mask = 0`. The
+/// relations read padded weights (a dense layer after a flatten reads the padded `(c, h, w)`
+/// cube), so a model commitment with nonzero padding would be a different network.
+fn padding_is_zero<F: KaizenField, T: Transcript<F>>(
+    plan: &Plan,
+    s: &mut Session<'_, F, T>,
+    name: &str,
+    batch: &mut Vec<Instance<F>>,
+) -> Result<(), ProveError> {
+    for t in ["weight", "bias", "weight_new", "bias_new"] {
+        let spec = plan.spec(&format!("{name}.{t}"))?;
+        let r = s.point(spec.vars());
+        batch.push(zero_check(
+            &r,
+            vec![Factor::tensor(&spec.name), Factor::mask(&spec.dims)],
+            vec![(F::ONE, vec![0]), (-F::ONE, vec![0, 1])],
+        ));
+    }
+    Ok(())
+}
+
+/// Max pool `k×k`: `select` boolean, one per window and zero outside windows; `out` zero on
+/// its padding; `gap = bcast(out) − x` on windows (0 elsewhere, range-checked `≥ 0`) with
+/// `select·gap = 0`, so `out` is the window maximum; backward `dx = select·dx` and
+/// `Σ_window dx = dy`.
+fn max_pool<F: KaizenField, T: Transcript<F>>(
+    plan: &Plan,
+    s: &mut Session<'_, F, T>,
+    l: usize,
+    name: &str,
+    k: usize,
+    batch: &mut Vec<Instance<F>>,
+) -> Result<(), ProveError> {
+    let n = |t: &str| format!("{name}.{t}");
+    let (x, dy) = (plan.input_of(l), plan.grad_of(l));
+    let (pool, in_vars, out_vars) = pool_axes(plan, l, &x, &n("out"), k)?;
+    let (one, minus) = (F::ONE, -F::ONE);
+    let t = |name: &str| Factor::tensor(name);
+    // Element-wise, at a point of the input.
+    let r = s.point(in_vars.iter().sum());
+    let x_dims = &plan.spec(&x)?.dims;
+    let windows = Factor::Mask {
+        dims: x_dims
+            .iter()
+            .zip(&in_vars)
+            .enumerate()
+            .map(|(d, (&len, &v))| (if d >= 2 { (len / k) * k } else { len }, v))
+            .collect(),
+    };
+    batch.push(zero_check(
+        &r,
+        vec![t(&n("select"))],
+        vec![(one, vec![0, 0]), (minus, vec![0])],
+    ));
+    batch.push(zero_check(
+        &r,
+        vec![t(&n("select")), t(&n("gap"))],
+        vec![(one, vec![0, 1])],
+    ));
+    batch.push(zero_check(
+        &r,
+        vec![t(&n("dx")), t(&n("select"))],
+        vec![(one, vec![0]), (minus, vec![0, 1])],
+    ));
+    batch.push(zero_check(
+        &r,
+        vec![t(&n("select")), windows],
+        vec![(one, vec![0]), (minus, vec![0, 1])],
+    ));
+    let out_dims = plan.spec(&n("out"))?.dims.clone();
+    let r2 = s.point(out_vars.iter().sum());
+    batch.push(zero_check(
+        &r2,
+        vec![t(&n("out")), Factor::mask(&out_dims)],
+        vec![(one, vec![0]), (minus, vec![0, 1])],
+    ));
+    // Window sums, at a point (r_bc, r_i, r_j) of the output: Σ select = 1 on real windows,
+    // Σ dx = dy.
+    let (vh, vw, vh2, vw2) = (in_vars[2], in_vars[3], out_vars[2], out_vars[3]);
+    let (low, hi) = r2.split_at(vh2 + vw2);
+    let (r_j, r_i) = low.split_at(vw2);
+    let real = mask_at(out_dims[1], &hi[..out_vars[1]])
+        * mask_at(out_dims[2], r_i)
+        * mask_at(out_dims[3], r_j);
+    let axes = [(&pool[0], r_i), (&pool[1], r_j)];
+    s.spread(
+        &[(one, Bound::new(&n("select"), vh + vw, hi))],
+        axes,
+        Some(real),
+    )?;
+    let dy_r = s.eval(&dy, &r2)?;
+    s.spread(
+        &[(one, Bound::new(&n("dx"), vh + vw, hi))],
+        axes,
+        Some(dy_r),
+    )?;
+    // gap + x·[in a window] = bcast(out), at a point (r_bc, r_x, r_y) of the input.
+    let (low, hi) = r.split_at(vh + vw);
+    let (r_y, r_x) = low.split_at(vw);
+    let diag = |vars: usize, len: usize| Sparse {
+        a_vars: vars,
+        b_vars: vars,
+        entries: (0..len).map(|x| (x, x, F::ONE)).collect(),
+    };
+    let covered = [diag(vh, (x_dims[2] / k) * k), diag(vw, (x_dims[3] / k) * k)];
+    let gap = s.eval(&n("gap"), &r)?;
+    let inside = s.spread(
+        &[(one, Bound::new(&x, vh + vw, hi))],
+        [(&covered[0], r_x), (&covered[1], r_y)],
+        None,
+    )?;
+    let bcast = [pool[0].transpose(), pool[1].transpose()];
+    s.spread(
+        &[(one, Bound::new(&n("out"), vh2 + vw2, hi))],
+        [(&bcast[0], r_x), (&bcast[1], r_y)],
+        Some(gap + inside),
+    )?;
+    Ok(())
+}
+
+/// The window selectors of a `k×k` pooling layer and the dimension variables of its input and
+/// output.
+type PoolAxes<F> = ([Sparse<F>; 2], Vec<usize>, Vec<usize>);
+
+fn pool_axes<F: KaizenField>(
+    plan: &Plan,
+    l: usize,
+    x: &str,
+    out: &str,
+    k: usize,
+) -> Result<PoolAxes<F>, ProveError> {
+    let shape = &plan.shapes[l];
+    let (in_vars, out_vars) = (dim_vars(plan, x)?, dim_vars(plan, out)?);
+    if shape.len() != 3 || in_vars.len() != 4 || out_vars.len() != 4 {
+        return Err(ProveError::Config(format!(
+            "{out}: pooling needs [B, C, H, W]"
+        )));
+    }
+    let pool = [
+        ConvAxis::pool(shape[1], k).windows(),
+        ConvAxis::pool(shape[2], k).windows(),
+    ];
+    Ok((pool, in_vars, out_vars))
+}
+
+/// Average pool `k×k`: `Σ_window x = k²·out + rem` and backward `k²·dx = bcast(dy − dx_rem)`
+/// (each input of a window gets `⌊dy/k²⌋`), both spreads; the ranges bound `out`, `dx` and the
+/// remainders.
+fn avg_pool<F: KaizenField, T: Transcript<F>>(
+    plan: &Plan,
+    s: &mut Session<'_, F, T>,
+    l: usize,
+    name: &str,
+    k: usize,
+) -> Result<(), ProveError> {
+    let n = |t: &str| format!("{name}.{t}");
+    let (x, dy) = (plan.input_of(l), plan.grad_of(l));
+    let (pool, in_vars, out_vars) = pool_axes(plan, l, &x, &n("out"), k)?;
+    let (vh, vw, vh2, vw2) = (in_vars[2], in_vars[3], out_vars[2], out_vars[3]);
+    let window = F::from((k * k) as u64);
+    let r = s.point(out_vars.iter().sum());
+    let sum = s.eval(&n("out"), &r)? * window + s.eval(&n("rem"), &r)?;
+    let (low, hi) = r.split_at(vh2 + vw2);
+    let (r_j, r_i) = low.split_at(vw2);
+    s.spread(
+        &[(F::ONE, Bound::new(&x, vh + vw, hi))],
+        [(&pool[0], r_i), (&pool[1], r_j)],
+        Some(sum),
+    )?;
+    let r = s.point(in_vars.iter().sum());
+    let dx = s.eval(&n("dx"), &r)? * window;
+    let (low, hi) = r.split_at(vh + vw);
+    let (r_y, r_x) = low.split_at(vw);
+    let bcast = [pool[0].transpose(), pool[1].transpose()];
+    s.spread(
+        &[
+            (F::ONE, Bound::new(&dy, vh2 + vw2, hi)),
+            (-F::ONE, Bound::new(&n("dx_rem"), vh2 + vw2, hi)),
+        ],
+        [(&bcast[0], r_x), (&bcast[1], r_y)],
+        Some(dx),
+    )?;
+    Ok(())
+}
+
 fn relu<F: KaizenField, T: Transcript<F>>(
     plan: &Plan,
     s: &mut Session<'_, F, T>,
@@ -159,7 +484,7 @@ fn relu<F: KaizenField, T: Transcript<F>>(
     batch: &mut Vec<Instance<F>>,
 ) -> Result<(), ProveError> {
     let n = |t: &str| Factor::tensor(&format!("{name}.{t}"));
-    let (z, dy) = (plan.input_of(l)?, plan.grad_of(l)?);
+    let (z, dy) = (plan.input_of(l), plan.grad_of(l));
     let r = s.point(plan.spec(&format!("{name}.bit"))?.vars());
     let (one, minus) = (F::ONE, -F::ONE);
     // out = bit·z; bit(1 − bit) = 0; dx = bit·dy (the sign range checks are in the plan).
@@ -203,10 +528,7 @@ fn loss<F: KaizenField, T: Transcript<F>>(
     }
     let t = |name: &str| Factor::tensor(&format!("loss.{name}"));
     let (one, minus) = (F::ONE, -F::ONE);
-    let mask = Factor::Mask {
-        cols: classes,
-        low: cv,
-    };
+    let mask = Factor::mask(&[plan.hyper.batch, classes]);
     let eq_rows = Factor::EqHigh {
         point: r_n.to_vec(),
         low: cv,

@@ -4,12 +4,13 @@
 //! against it, so the two sides cannot drift apart.
 use std::collections::HashMap;
 
-use kaizen_field::{eq_eval, eq_table, KaizenField, Transcript};
+use kaizen_field::{eq_eval, eq_table, fix_block, KaizenField, Transcript};
 use kaizen_gkr::{
     lookup::{prove_lookup, verify_lookup, LookupProof, Table},
     range::{prove_range, verify_range, RangeClaims, RangeShape, RangeWitness},
 };
 use kaizen_sumcheck::{
+    conv::{prove_conv, prove_spread, verify_conv, verify_spread, ConvDims, ConvProof, Sparse},
     matmul::{prove_matmul, verify_matmul, MatmulClaims, MatmulDims},
     protocol, BatchClaims, Claim, ProductSum, SumcheckProof, SumcheckShape, Term, Weight,
 };
@@ -24,8 +25,14 @@ pub(crate) enum Factor<F> {
     Tensor { name: String, low: usize },
     /// `eq(point, x_high)`, broadcast along the `low` lowest variables (verifier-evaluated).
     EqHigh { point: Vec<F>, low: usize },
-    /// `[x_low < cols]` on the `low` lowest variables (verifier-evaluated column mask).
-    Mask { cols: usize, low: usize },
+    /// The indicator of a tensor's real (unpadded) entries: `dims` are `(length, variables)`
+    /// per dimension, outermost first (verifier-evaluated).
+    Mask { dims: Vec<(usize, usize)> },
+}
+
+/// `Σ_{j < len} eq(r, j)`: the MLE of `[j < len]` at `r`.
+pub(crate) fn mask_at<F: KaizenField>(len: usize, r: &[F]) -> F {
+    eq_table(r).iter().take(len).copied().sum()
 }
 
 impl<F: KaizenField> Factor<F> {
@@ -41,7 +48,26 @@ impl<F: KaizenField> Factor<F> {
         match self {
             Factor::Tensor { .. } => None,
             Factor::EqHigh { point, low } => eq_eval(point, x.get(*low..)?),
-            Factor::Mask { cols, low } => Some(eq_table(x.get(..*low)?).iter().take(*cols).sum()),
+            Factor::Mask { dims } => {
+                let mut rest = x;
+                let mut value = F::ONE;
+                for &(len, vars) in dims.iter().rev() {
+                    let (r, high) = rest.split_at_checked(vars)?;
+                    value *= mask_at(len, r);
+                    rest = high;
+                }
+                rest.is_empty().then_some(value)
+            }
+        }
+    }
+
+    /// The real-entry mask of a tensor of (unpadded) shape `dims`.
+    pub(crate) fn mask(dims: &[usize]) -> Self {
+        Factor::Mask {
+            dims: dims
+                .iter()
+                .map(|&d| (d, d.next_power_of_two().trailing_zeros() as usize))
+                .collect(),
         }
     }
 }
@@ -98,7 +124,7 @@ enum Side<'a, F: KaizenField> {
     },
     Verifier {
         parts: &'a ProofParts<F>,
-        next: [usize; 3],
+        next: [usize; 4],
     },
 }
 
@@ -180,6 +206,40 @@ impl<'n> Operand<'n> {
     }
 }
 
+/// A committed tensor with a block of middle variables bound to `point`: the table
+/// `[outer][2^|point|][2^inner]` becomes `[outer][2^inner]`.
+#[derive(Clone, Debug)]
+pub(crate) struct Bound<F> {
+    pub name: String,
+    pub inner: usize,
+    pub point: Vec<F>,
+}
+
+impl<F: KaizenField> Bound<F> {
+    /// `name` with the variables above its `inner` lowest bound to `point`, up to `outer` more.
+    pub(crate) fn new(name: &str, inner: usize, point: &[F]) -> Self {
+        Self {
+            name: name.to_string(),
+            inner,
+            point: point.to_vec(),
+        }
+    }
+
+    fn table(&self, tables: &ProverTables<F>) -> Result<Vec<F>, ProveError> {
+        Ok(fix_block(
+            tables.get(&self.name)?,
+            1 << self.inner,
+            &self.point,
+        )?)
+    }
+
+    /// The tensor's point for a point `rho` of the bound table.
+    fn full_point(&self, rho: &[F]) -> Vec<F> {
+        let inner = self.inner.min(rho.len());
+        [&rho[..inner], &self.point, &rho[inner..]].concat()
+    }
+}
+
 impl<'a, F: KaizenField, T: Transcript<F>> Session<'a, F, T> {
     pub(crate) fn prover(
         transcript: &'a mut T,
@@ -219,7 +279,7 @@ impl<'a, F: KaizenField, T: Transcript<F>> Session<'a, F, T> {
             claims: Vec::new(),
             side: Side::Verifier {
                 parts,
-                next: [0; 3],
+                next: [0; 4],
             },
         }
     }
@@ -233,6 +293,7 @@ impl<'a, F: KaizenField, T: Transcript<F>> Session<'a, F, T> {
                     parts.evals.len(),
                     parts.sumchecks.len(),
                     parts.lookups.len(),
+                    parts.convs.len(),
                 ];
                 if next != lens {
                     return Err(ProveError::ProofShape(format!(
@@ -258,7 +319,8 @@ impl<'a, F: KaizenField, T: Transcript<F>> Session<'a, F, T> {
     pub(crate) fn eval(&mut self, name: &str, point: &[F]) -> Result<F, ProveError> {
         let value = match &mut self.side {
             Side::Prover { tables, parts, .. } => {
-                let v = evaluate(tables.get(name)?, point)?;
+                let v = evaluate(tables.get(name)?, point)
+                    .map_err(|e| ProveError::Witness(format!("{name}: {e}")))?;
                 parts.evals.push(v);
                 v
             }
@@ -301,8 +363,17 @@ impl<'a, F: KaizenField, T: Transcript<F>> Session<'a, F, T> {
                 let eq = eq_table(point);
                 (0..n).into_par_iter().map(|x| eq[x >> low]).collect()
             }
-            Factor::Mask { cols, low } => (0..n)
-                .map(|x| F::from(u64::from((x & ((1 << low) - 1)) < *cols)))
+            Factor::Mask { dims } => (0..n)
+                .into_par_iter()
+                .map(|x| {
+                    let mut rest = x;
+                    let mut inside = true;
+                    for &(len, vars) in dims.iter().rev() {
+                        inside &= (rest & ((1 << vars) - 1)) < len;
+                        rest >>= vars;
+                    }
+                    F::from(u64::from(inside))
+                })
                 .collect(),
         })
     }
@@ -389,6 +460,125 @@ impl<'a, F: KaizenField, T: Transcript<F>> Session<'a, F, T> {
             self.record(op.name, point, claim.value);
         }
         Ok(())
+    }
+
+    fn next_conv(&mut self) -> Result<Option<&'a ConvProof<F>>, ProveError> {
+        match &mut self.side {
+            Side::Prover { .. } => Ok(None),
+            Side::Verifier { parts, next } => Ok(Some(take(&parts.convs, &mut next[3], "conv")?)),
+        }
+    }
+
+    /// `Σ P·Q·S1·S2 = value` for the bound tensors `p`, `q` (a convolution claim, see
+    /// [`kaizen_sumcheck::conv`]); records the claims on both tensors.
+    pub(crate) fn conv(
+        &mut self,
+        dims: ConvDims,
+        p: &Bound<F>,
+        q: &Bound<F>,
+        sel: [&Sparse<F>; 2],
+        value: F,
+    ) -> Result<(), ProveError> {
+        let claims = match self.next_conv()? {
+            Some(proof) => verify_conv(dims, sel, value, proof, self.transcript)?,
+            None => {
+                let Side::Prover { tables, parts, .. } = &mut self.side else {
+                    return Err(ProveError::Witness("no tables".into()));
+                };
+                let (tp, tq) = (p.table(tables)?, q.table(tables)?);
+                let (proof, claims) = prove_conv(dims, &tp, &tq, sel, value, self.transcript)?;
+                parts.convs.push(proof);
+                claims
+            }
+        };
+        self.record(&p.name, p.full_point(&claims.p.point), claims.p.value);
+        self.record(&q.name, q.full_point(&claims.q.point), claims.q.value);
+        Ok(())
+    }
+
+    /// `Σ_b Q(b)·S1(ρ1, b1)·S2(ρ2, b2) = value` for `Q = Σ c·T` over bound tensors `T` (a pooling
+    /// window sum or broadcast); with `value` `None` the prover sends the sum. Returns the sum;
+    /// records the claims on the tensors.
+    pub(crate) fn spread(
+        &mut self,
+        q: &[(F, Bound<F>)],
+        axes: [(&Sparse<F>, &[F]); 2],
+        value: Option<F>,
+    ) -> Result<F, ProveError> {
+        let prover_q = match &self.side {
+            Side::Prover { tables, .. } => {
+                let mut sum: Option<Vec<F>> = None;
+                for (c, t) in q {
+                    let table = t.table(tables)?;
+                    sum = Some(match sum {
+                        None => table.into_iter().map(|v| *c * v).collect(),
+                        Some(acc) => acc
+                            .into_iter()
+                            .zip(table)
+                            .map(|(a, v)| a + *c * v)
+                            .collect(),
+                    });
+                }
+                Some(sum.ok_or_else(|| ProveError::Witness("empty spread".into()))?)
+            }
+            Side::Verifier { .. } => None,
+        };
+        let value = match value {
+            Some(v) => v,
+            None => {
+                let computed = match &prover_q {
+                    Some(table) => {
+                        let u = [axes[0].0.fix_a(axes[0].1)?, axes[1].0.fix_a(axes[1].1)?];
+                        let b2 = u[1].len();
+                        table
+                            .par_iter()
+                            .enumerate()
+                            .map(|(i, &v)| v * u[0][i / b2] * u[1][i % b2])
+                            .sum()
+                    }
+                    None => F::ZERO,
+                };
+                self.send(computed)?
+            }
+        };
+        let claim = match self.next_sumcheck()? {
+            Some(proof) => verify_spread(axes, value, proof, self.transcript)?,
+            None => {
+                let table = prover_q.unwrap_or_default();
+                let (proof, claim) = prove_spread(&table, axes, value, self.transcript)?;
+                self.push_sumcheck(proof);
+                claim
+            }
+        };
+        match q {
+            [(c, t)] if *c == F::ONE => {
+                self.record(&t.name, t.full_point(&claim.point), claim.value)
+            }
+            _ => {
+                let mut total = F::ZERO;
+                for (c, t) in q {
+                    total += *c * self.eval(&t.name, &t.full_point(&claim.point))?;
+                }
+                self.check(
+                    total == claim.value,
+                    "a spread's combination does not match its tensors",
+                )?;
+            }
+        }
+        Ok(value)
+    }
+
+    /// A value the prover computed (sent) or the verifier reads; absorbed, not a tensor claim.
+    fn send(&mut self, computed: F) -> Result<F, ProveError> {
+        let value = match &mut self.side {
+            Side::Prover { parts, .. } => {
+                parts.evals.push(computed);
+                computed
+            }
+            Side::Verifier { parts, next } => *take(&parts.evals, &mut next[0], "value")?,
+        };
+        self.transcript.absorb_field(b"step/sent", &value);
+        Ok(value)
     }
 
     fn next_lookup(&mut self) -> Result<Option<&'a LookupProof<F>>, ProveError> {

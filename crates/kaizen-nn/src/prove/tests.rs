@@ -7,7 +7,7 @@ use kaizen_pcs::{Ligero, LigeroParams, MatrixShape};
 use super::{chain::*, *};
 use crate::{
     arch::Architecture,
-    model::{batch_indices, exp_table, images, Loss},
+    model::{batch_indices, exp_table, images, LayerKind, Loss},
     tensor::Tensor,
 };
 
@@ -37,11 +37,37 @@ fn data() -> Dataset {
 }
 
 fn honest(pcs: &Pcs, loss: Loss, widths: &[usize], step: u64) -> Honest {
-    let data = data();
-    let hyper = Hyper::new(16, 0.1, 16, loss).unwrap();
-    let model = Architecture::Mlp(widths.to_vec()).build(16, 7).unwrap();
-    let classes = *widths.last().unwrap();
-    let dataset = commit_dataset(pcs, &data, &hyper, classes).unwrap();
+    honest_with(
+        pcs,
+        loss,
+        &Architecture::Mlp(widths.to_vec()),
+        &data(),
+        16,
+        step,
+    )
+}
+
+/// The embedded images as `arch` takes them (padded to 32×32 for the authors' LeNet shape).
+fn data_for(arch: &Architecture) -> Dataset {
+    match arch.input()[..] {
+        [_, side, _] if side != 28 => data().pad_to(side).unwrap(),
+        _ => data(),
+    }
+}
+
+fn honest_with(
+    pcs: &Pcs,
+    loss: Loss,
+    arch: &Architecture,
+    data: &Dataset,
+    batch: usize,
+    step: u64,
+) -> Honest {
+    let hyper = Hyper::new(16, 0.1, batch, loss).unwrap();
+    let model = arch.build(16, 7).unwrap();
+    let data = data.clone();
+    let plan = Plan::new(&ModelShape::of(&model), &hyper).unwrap();
+    let dataset = commit_dataset(pcs, &data, &plan).unwrap();
     let idx = batch_indices(step as usize, hyper.batch, data.len());
     let x = images(&data, &idx, &hyper).unwrap();
     let labels: Vec<u8> = idx.iter().map(|&i| data.labels[i]).collect();
@@ -111,6 +137,37 @@ fn honest_steps_verify_for_both_losses() {
     }
 }
 
+/// LeNet-5 (conv, ReLU, max-pool, flatten) and the authors' LeNet shape (valid convs, avg-pool)
+/// prove and verify through the same API as MLPs; a proof of one is not a proof of the other.
+#[test]
+fn conv_models_prove_and_verify() {
+    let pcs = pcs();
+    for arch in [
+        Architecture::LeNet5 { size: 28 },
+        Architecture::PaperLeNet { channels: 1 },
+    ] {
+        let h = honest_with(
+            &pcs,
+            Loss::SoftmaxCrossEntropy,
+            &arch,
+            &data_for(&arch),
+            4,
+            2,
+        );
+        let start = std::time::Instant::now();
+        let proof = h.prove(&pcs, &h.witness, Checks::Strict).unwrap();
+        let proved = start.elapsed();
+        verify(&pcs, &h.statement, &proof).unwrap();
+        println!(
+            "{arch}: proved in {proved:?}, {} KiB",
+            to_bytes(&proof).len() / 1024
+        );
+        let mut s = h.statement.clone();
+        s.step += 1;
+        assert!(verify(&pcs, &s, &proof).is_err());
+    }
+}
+
 #[test]
 fn wrong_statements_are_rejected() {
     let pcs = pcs();
@@ -126,7 +183,8 @@ fn wrong_statements_are_rejected() {
     // Another dataset commitment (the same images, labels shifted by one).
     let mut data = data();
     data.labels.rotate_left(1);
-    let other = commit_dataset::<F, Pcs>(&pcs, &data, &h.statement.hyper, 10).unwrap();
+    let plan = Plan::new(&h.statement.model, &h.statement.hyper).unwrap();
+    let other = commit_dataset::<F, Pcs>(&pcs, &data, &plan).unwrap();
     let mut s = h.statement.clone();
     s.dataset = other.commitment();
     assert!(
@@ -219,32 +277,21 @@ fn chain_of_steps_verifies_and_links() {
     assert!(verify_chain(&pcs, &c_d, data.len(), &c_w0, &bad, transcript).is_err());
 }
 
-/// Companion edits that keep a local identity: `(value, remainder, remainder delta)`.
-const PAIRS: [(&str, &str); 5] = [
-    ("fc1.z", "fc1.z_rem"),
-    ("fc2.dx", "fc2.dx_rem"),
-    ("loss.exp_in", "loss.exp_in_rem"),
-    ("fc1.weight.step", "fc1.weight.step_rem"),
-    ("loss.prob", "loss.prob_rem"),
-];
-
 fn bump(t: &mut Tensor, index: usize, delta: i64) {
     t.data[index] += delta;
 }
 
-/// The soundness test of issue 7: every tensor of the witness, corrupted in one entry (and the
-/// value/remainder pairs together), makes the verifier reject the honest prover's proof.
-#[test]
-fn mutation_matrix() {
-    let pcs = pcs();
-    let h = honest(&pcs, Loss::SoftmaxCrossEntropy, &[784, 16, 10], 5);
-    let honest_proof = h.prove(&pcs, &h.witness, Checks::Lenient).unwrap();
-    verify(&pcs, &h.statement, &honest_proof).unwrap();
+/// Corrupts every tensor of `h`'s witness in one entry, then each `(value, remainder, divisor)`
+/// pair together so that `value·divisor + remainder` is unchanged, and returns the corruptions
+/// the verifier accepted from the honest (lenient) prover.
+fn mutations(pcs: &Pcs, h: &Honest, pairs: &[(&str, &str, i64)]) -> Vec<String> {
+    let honest_proof = h.prove(pcs, &h.witness, Checks::Lenient).unwrap();
+    verify(pcs, &h.statement, &honest_proof).unwrap();
     let mut accepted = Vec::new();
     let mut report = |label: String, w: &StepWitness| {
-        let verdict = match h.prove(&pcs, w, Checks::Lenient) {
+        let verdict = match h.prove(pcs, w, Checks::Lenient) {
             Err(e) => format!("rejected (prover: {e})"),
-            Ok(p) => match verify(&pcs, &h.statement, &p) {
+            Ok(p) => match verify(pcs, &h.statement, &p) {
                 Err(e) => format!("rejected ({e})"),
                 Ok(()) => {
                     accepted.push(label.clone());
@@ -252,29 +299,28 @@ fn mutation_matrix() {
                 }
             },
         };
-        println!("{label:32} {verdict}");
+        println!("{label:40} {verdict}");
     };
     for (name, t) in &h.witness.tensors {
         let mut w = h.witness.clone();
-        let index = t.len() / 2 + 1;
+        let index = (t.len() / 2 + 1).min(t.len() - 1);
         if let Some(t) = w.tensors.get_mut(name) {
-            bump(t, index.min(t.len() - 1), 1);
+            bump(t, index, 1);
         }
         report(name.clone(), &w);
     }
-    let s = 1i64 << 16;
-    for (value, rem) in PAIRS {
+    for &(value, rem, divisor) in pairs {
         let mut w = h.witness.clone();
         let len = w.get(value).map_or(0, Tensor::len);
         let index = len / 2 + 1;
-        let divisor = match value {
-            "loss.exp_in" => 1 << 8,
-            "fc1.weight.step" => 16 * s * s,
-            "loss.prob" => {
-                let row = index / 10;
-                w.get("loss.sum").map_or(1, |t| t.data[row])
-            }
-            _ => s,
+        let divisor = if value == "loss.prob" {
+            let classes = h.statement.model.layers.last().map_or(1, |(_, k)| match k {
+                LayerKind::Dense { outputs, .. } => *outputs,
+                _ => 1,
+            });
+            w.get("loss.sum").map_or(1, |t| t.data[index / classes])
+        } else {
+            divisor
         };
         if let Some(t) = w.tensors.get_mut(value) {
             bump(t, index, 1);
@@ -284,5 +330,52 @@ fn mutation_matrix() {
         }
         report(format!("{value} + {rem}"), &w);
     }
+    accepted
+}
+
+const S: i64 = 1 << 16;
+
+/// The soundness test of issues 7 and 8: every tensor of the witness of an MLP, LeNet-5 and the
+/// authors' LeNet shape, corrupted in one entry (and the value/remainder pairs together), makes
+/// the verifier reject the honest prover's proof.
+#[test]
+fn mutation_matrix() {
+    let pcs = pcs();
+    let loss = Loss::SoftmaxCrossEntropy;
+    let mut accepted = Vec::new();
+    let h = honest(&pcs, loss, &[784, 16, 10], 5);
+    accepted.extend(mutations(
+        &pcs,
+        &h,
+        &[
+            ("fc1.z", "fc1.z_rem", S),
+            ("fc2.dx", "fc2.dx_rem", S),
+            ("loss.exp_in", "loss.exp_in_rem", 1 << 8),
+            ("fc1.weight.step", "fc1.weight.step_rem", 16 * S * S),
+            ("loss.prob", "loss.prob_rem", 0),
+        ],
+    ));
+    let lenet = Architecture::LeNet5 { size: 28 };
+    let h = honest_with(&pcs, loss, &lenet, &data_for(&lenet), 2, 3);
+    accepted.extend(mutations(
+        &pcs,
+        &h,
+        &[
+            ("conv1.z", "conv1.z_rem", S),
+            ("conv2.dx", "conv2.dx_rem", S),
+            ("conv2.weight.step", "conv2.weight.step_rem", 2 * S * S),
+        ],
+    ));
+    let paper = Architecture::PaperLeNet { channels: 1 };
+    let h = honest_with(&pcs, loss, &paper, &data_for(&paper), 2, 1);
+    accepted.extend(mutations(
+        &pcs,
+        &h,
+        &[
+            ("conv3.z", "conv3.z_rem", S),
+            ("pool1.out", "pool1.rem", 4),
+            ("conv2.dx", "conv2.dx_rem", S),
+        ],
+    ));
     assert!(accepted.is_empty(), "accepted corruptions: {accepted:?}");
 }
