@@ -123,6 +123,8 @@ pub fn prove_fractional<F: KaizenField, T: Transcript<F>>(
     while let Some((p, q)) = layers.pop() {
         let lambda = transcript.challenge(b"fraction/lambda");
         let ((p0, p1), (q0, q1)) = (split(&p), split(&q));
+        // The layer lives on in its halves only (peak memory: one copy of the leaves, not two).
+        drop((p, q));
         let instance = ProductSum::new(layer_shape(&point, lambda), vec![p0, p1, q0, q1])?;
         let (proof, claims) = prove_single(instance, vp + lambda * vq, transcript)?;
         (point, vp, vq) = descend(&claims, transcript)?;

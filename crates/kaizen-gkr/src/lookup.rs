@@ -174,12 +174,18 @@ pub fn multiplicities<F: KaizenField + std::hash::Hash>(
     Ok(counts.into_iter().map(F::from).collect())
 }
 
-fn segment_logs<F>(segments: &[Segment<F>], width: usize) -> Result<Vec<usize>, GkrError> {
+fn segment_logs<F, C: AsRef<[F]>>(
+    segments: &[Vec<C>],
+    width: usize,
+) -> Result<Vec<usize>, GkrError> {
     segments
         .iter()
         .map(|seg| {
-            let len = seg.first().map_or(0, Vec::len);
-            if seg.len() != width || !len.is_power_of_two() || seg.iter().any(|c| c.len() != len) {
+            let len = seg.first().map_or(0, |c| c.as_ref().len());
+            if seg.len() != width
+                || !len.is_power_of_two()
+                || seg.iter().any(|c| c.as_ref().len() != len)
+            {
                 return Err(GkrError::Input(
                     "segments need one power-of-two column per table column".into(),
                 ));
@@ -189,10 +195,11 @@ fn segment_logs<F>(segments: &[Segment<F>], width: usize) -> Result<Vec<usize>, 
         .collect()
 }
 
-/// Proves that every segment row is in the table, given the multiplicities.
-pub fn prove_lookup<F: KaizenField, T: Transcript<F>>(
+/// Proves that every segment row is in the table, given the multiplicities. A segment's columns
+/// are anything that reads as a slice (owned [`Segment`]s, or borrowed `Vec<&[F]>`).
+pub fn prove_lookup<F: KaizenField, T: Transcript<F>, C: AsRef<[F]> + Sync>(
     table: &Table<F>,
-    segments: &[Segment<F>],
+    segments: &[Vec<C>],
     multiplicities: &[F],
     transcript: &mut T,
 ) -> Result<(LookupProof<F>, LookupClaims<F>), GkrError> {
@@ -219,7 +226,10 @@ pub fn prove_lookup<F: KaizenField, T: Transcript<F>>(
                     -multiplicities[i],
                     compress(&mut (0..table.width()).map(|c| table.entry(c, i))),
                 ),
-                Some(s) => (F::ONE, compress(&mut segments[s].iter().map(|c| c[i]))),
+                Some(s) => (
+                    F::ONE,
+                    compress(&mut segments[s].iter().map(|c| c.as_ref()[i])),
+                ),
             };
             p[offset + i] = num;
             q[offset + i] = x - w;
@@ -233,7 +243,7 @@ pub fn prove_lookup<F: KaizenField, T: Transcript<F>>(
         .map(|(seg, &log)| {
             let eq = eq_table(&point[..log]);
             seg.iter()
-                .map(|c| eq.iter().zip(c).map(|(&e, &v)| e * v).sum())
+                .map(|c| eq.iter().zip(c.as_ref()).map(|(&e, &v)| e * v).sum())
                 .collect()
         })
         .collect();

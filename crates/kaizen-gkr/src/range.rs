@@ -14,7 +14,7 @@ use kaizen_sumcheck::Claim;
 use rayon::prelude::*;
 
 use crate::{
-    lookup::{prove_lookup, verify_lookup, LookupProof, Segment, Table},
+    lookup::{prove_lookup, verify_lookup, LookupProof, Table},
     GkrError,
 };
 
@@ -176,10 +176,10 @@ pub fn prove_range<F: KaizenField, T: Transcript<F>>(
     witness: &RangeWitness<F>,
     transcript: &mut T,
 ) -> Result<(LookupProof<F>, RangeClaims<F>), GkrError> {
-    let segments: Vec<Segment<F>> = witness
+    let segments: Vec<Vec<&[F]>> = witness
         .segments
         .iter()
-        .flat_map(|limbs| limbs.iter().map(|l| vec![l.clone()]))
+        .flat_map(|limbs| limbs.iter().map(|l| vec![l.as_slice()]))
         .collect();
     let table = Table::range(LIMB_BITS as usize);
     absorb_shape(&witness.shape, transcript);

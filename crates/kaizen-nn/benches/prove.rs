@@ -1,7 +1,8 @@
 //! Step proofs of MLPs, LeNet-5 and the authors' LeNet / mAlexNet / VGG shapes on the embedded
 //! Fashion-MNIST data (padded to the model's input side; Ligero over M61², blake3): prover and
 //! verifier time, proof size, peak memory, and the prover / plain quantized step ratio, medians
-//! over 3 runs, each row in a fresh process. `-- --quick` runs the first three rows once.
+//! over 3 runs, each row in a fresh process. `-- --quick` runs the first three rows once,
+//! `-- --list` lists the rows, `-- --case K` runs row `K` alone (`scripts/bench-models` wraps it).
 #![allow(missing_docs, clippy::unwrap_used)]
 use std::time::{Duration, Instant};
 
@@ -63,7 +64,7 @@ fn run_case(arch: &Architecture, batch: usize, runs: usize) {
     let model = arch.build(16, 1).unwrap();
     let plan = Plan::new(&ModelShape::of(&model), &hyper).unwrap();
     let vars = max_commitment_vars(&plan, data.len()).unwrap();
-    let pcs = Ligero::<M61Ext2>::new(LigeroParams::new(vars, MatrixShape::Square));
+    let pcs = Ligero::<M61Ext2>::new(LigeroParams::new(vars, MatrixShape::Balanced));
     let dataset = commit_dataset(&pcs, &data, &plan).unwrap();
     let idx = batch_indices(0, batch, data.len());
     let x = images(&data, &idx, &hyper).unwrap();
@@ -117,13 +118,19 @@ fn main() {
     let quick = args.iter().any(|a| a == "--quick");
     let runs = if quick { 1 } else { 3 };
     let cases = cases();
+    if args.iter().any(|a| a == "--list") {
+        for (k, (arch, batch)) in cases.iter().enumerate() {
+            println!("{k:2}: {arch} B = {batch}");
+        }
+        return;
+    }
     if let Some(i) = args.iter().position(|a| a == "--case") {
         let k: usize = args[i + 1].parse().unwrap();
         let (arch, batch) = &cases[k];
         return run_case(arch, *batch, runs);
     }
     println!(
-        "step proof, softmax CE, scale 2^16, Ligero/M61² sized per model, N = 1024 embedded \
+        "step proof, softmax CE, scale 2^16, Ligero/M61² (balanced shape) sized per model, N = 1024 embedded \
          Fashion-MNIST images, {} threads, one process per row (peak RSS is the row's own)",
         rayon::current_num_threads()
     );

@@ -16,7 +16,7 @@ use kaizen_pcs::{Ligero, LigeroParams, MatrixShape};
 const STEPS: usize = 4;
 
 fn main() {
-    let pcs = Ligero::<M61Ext2>::new(LigeroParams::new(26, MatrixShape::Square));
+    let pcs = Ligero::<M61Ext2>::new(LigeroParams::new(26, MatrixShape::Balanced));
     let data = Dataset::embedded().unwrap();
     let hyper = Hyper::new(16, 0.1, 16, Loss::SoftmaxCrossEntropy).unwrap();
     let model = Architecture::Mlp(vec![784, 128, 10]).build(16, 1).unwrap();

@@ -14,7 +14,7 @@
 //!   remainders, loss-gradient intermediates, gradients, new weights); safetensors import/export.
 //! * [`arch`] — MLPs, LeNet-5, AlexNet, VGG-11 and the authors' paper shapes.
 //!
-//! * [`reference`] — an f64 forward pass: the yardstick for gradient checks and the
+//! * [`reference`](mod@reference) — an f64 forward pass: the yardstick for gradient checks and the
 //!   float-vs-fixed-point gap.
 //! * [`prove`] — the proof of one training step (PoGD) for MLPs, and a chain of proven steps.
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]

@@ -18,8 +18,8 @@
 //!   (or the conv input gradient), `dx_rem` — not computed for the first layer; ReLU:
 //!   `dx = bit·dy`; max pool: `dx = select·dy`; avg pool: `dx = ⌊dy / k²⌋` per window input,
 //!   `dx_rem` per window; flatten reshapes;
-//! * update: `weight.step = ⌊η·dW / (B·2^{2s})⌋` (η·dW at scale 3s), `weight.step_rem`,
-//!   `weight_new = W − weight.step`; bias likewise with `B·2^s`.
+//! * update: `weight_new = W − ⌊η·dW / (B·2^{2s})⌋` (η·dW at scale 3s); bias likewise with
+//!   `B·2^s` (the step and its remainder are not recorded: the proof reads them off `W`, `W'`, `dW`).
 use std::collections::BTreeMap;
 
 use kaizen_field::fixed_point::{div_rem_floor, FixedPoint};
@@ -912,7 +912,7 @@ fn update_layer(
     ))
 }
 
-/// `new = old − ⌊η·grad / divisor⌋`, recording `*.step`, `*.step_rem`, `*_new`.
+/// `new = old − ⌊η·grad / divisor⌋`, recording `*_new`.
 fn update(
     w: &mut StepWitness,
     name: &str,
@@ -938,7 +938,7 @@ fn update(
             bits: VALUE_BITS,
         });
     }
-    let (step, rem) = divide(&scaled, divisor)?;
+    let (step, _) = divide(&scaled, divisor)?;
     let new: Vec<i128> = old
         .data
         .iter()
@@ -946,14 +946,6 @@ fn update(
         .map(|(&o, &s)| i128::from(o) - s)
         .collect();
     let new = Tensor::new(&format!("{name}_new"), &old.shape, new)?;
-    w.put(
-        format!("{name}.step"),
-        Tensor::new(&format!("{name}.step"), &old.shape, step)?,
-    );
-    w.put(
-        format!("{name}.step_rem"),
-        Tensor::new(&format!("{name}.step_rem"), &old.shape, rem)?,
-    );
     w.put(format!("{name}_new"), new.clone());
     Ok(new)
 }
@@ -1116,8 +1108,6 @@ mod tests {
             "fc2.dx_rem",
             "relu1.dx",
             "fc1.dW",
-            "fc1.weight.step",
-            "fc1.weight.step_rem",
             "fc1.weight_new",
             "fc2.bias_new",
         ] {
@@ -1137,10 +1127,15 @@ mod tests {
             assert_eq!(s, t("loss.sum")[r]);
         }
         assert_eq!(weight(&new, 0).data, t("fc1.weight_new"));
-        let b = hyper.batch as i64;
-        assert!(t("fc1.weight.step_rem")
+        let d = (hyper.batch as i128) << 32;
+        for ((&g, &old), &new) in t("fc1.dW")
             .iter()
-            .all(|&r| r >= 0 && (r as i128) < (b as i128) << 32));
+            .zip(&t("fc1.weight"))
+            .zip(&t("fc1.weight_new"))
+        {
+            let rem = i128::from(hyper.lr) * i128::from(g) - d * i128::from(old - new);
+            assert!((0..d).contains(&rem));
+        }
     }
 
     #[test]

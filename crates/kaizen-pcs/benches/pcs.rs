@@ -63,6 +63,8 @@ fn main() {
     for &n in sizes {
         let square = Ligero::<M61Ext2>::new(LigeroParams::new(n, MatrixShape::Square));
         bench("ligero square", &square, n);
+        let balanced = Ligero::<M61Ext2>::new(LigeroParams::new(n, MatrixShape::Balanced));
+        bench("ligero balanced", &balanced, n);
         let rows = Ligero::<M61Ext2>::new(LigeroParams::new(n, MatrixShape::Rows(4)));
         bench("ligero 16 rows", &rows, n);
     }

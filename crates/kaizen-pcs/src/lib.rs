@@ -66,6 +66,15 @@ pub trait MultilinearPcs<F: KaizenField> {
     /// Commits to the polynomial with these evaluations (a power-of-two count).
     fn commit(&self, evals: &[F]) -> Result<(Self::Commitment, Self::ProverData), PcsError>;
 
+    /// [`Self::commit`] taking the evaluations by value, so a scheme that keeps them need not
+    /// copy them (peak memory: one table fewer).
+    fn commit_owned(
+        &self,
+        evals: Vec<F>,
+    ) -> Result<(Self::Commitment, Self::ProverData), PcsError> {
+        self.commit(&evals)
+    }
+
     /// The commitment a prover's data belongs to.
     fn commitment(data: &Self::ProverData) -> Self::Commitment;
 

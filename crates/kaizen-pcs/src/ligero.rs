@@ -22,9 +22,11 @@
 //! `2^-90` for every size we commit to over M61² (`|F| ≈ 2^122`); blake3 gives 128-bit collision
 //! resistance. Choose larger `λ` with [`LigeroParams::with_security`].
 //!
-//! **Shape.** [`MatrixShape::Square`] (`a = ⌊n/2⌋`) or [`MatrixShape::Rows`] (few long rows, for the
-//! recursion to come: every query hashes one column of `2^a` entries). Proof size is about
-//! `2·2^b + t·k·2^a` field elements plus `t·k` Merkle paths.
+//! **Shape.** [`MatrixShape::Square`] (`a = ⌊n/2⌋`), [`MatrixShape::Balanced`] (the `a` minimising
+//! the proof: `t·2^a ≈ 2·2^b`, so `a ≈ (n + 1 − log2 t)/2`, 3–4 rows fewer bits than square at
+//! `t = 148`) or [`MatrixShape::Rows`] (few long rows, for the recursion to come: every query hashes
+//! one column of `2^a` entries). Proof size is about `2·2^b + t·k·2^a` field elements plus `t·k`
+//! Merkle paths.
 use std::marker::PhantomData;
 
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
@@ -45,6 +47,9 @@ pub enum MatrixShape {
     Square,
     /// `2^log_rows` rows (fewer if the polynomial is smaller).
     Rows(u32),
+    /// The row count that minimises the opening proof of one polynomial, `t·2^a + 2·2^b` field
+    /// elements (with `t` queries: about `2^a ≈ √(2·2^n/t)`, a few times smaller than square).
+    Balanced,
 }
 
 /// Parameters of the Ligero scheme.
@@ -84,6 +89,9 @@ impl LigeroParams {
         let a = match self.shape {
             MatrixShape::Square => num_vars / 2,
             MatrixShape::Rows(r) => (r as usize).min(num_vars),
+            MatrixShape::Balanced => (0..=num_vars)
+                .min_by_key(|&a| self.queries.saturating_mul(1 << a) + (2 << (num_vars - a)))
+                .unwrap_or(0),
         };
         (a, num_vars - a)
     }
@@ -270,6 +278,10 @@ impl<F: KaizenField> MultilinearPcs<F> for Ligero<F> {
     }
 
     fn commit(&self, evals: &[F]) -> Result<(LigeroCommitment, LigeroData<F>), PcsError> {
+        self.commit_owned(evals.to_vec())
+    }
+
+    fn commit_owned(&self, evals: Vec<F>) -> Result<(LigeroCommitment, LigeroData<F>), PcsError> {
         if !evals.len().is_power_of_two() {
             return Err(PcsError::NotPowerOfTwo(evals.len()));
         }
@@ -281,7 +293,7 @@ impl<F: KaizenField> MultilinearPcs<F> for Ligero<F> {
             });
         }
         let (log_rows, log_cols) = self.params.split(num_vars);
-        let encoded = self.encode_matrix(evals, log_rows, log_cols)?;
+        let encoded = self.encode_matrix(&evals, log_rows, log_cols)?;
         let len = 1 << (log_cols + self.params.log_inv_rate as usize);
         let tree = Self::tree(&encoded, 1 << log_rows, len);
         let commitment = LigeroCommitment {
@@ -291,7 +303,7 @@ impl<F: KaizenField> MultilinearPcs<F> for Ligero<F> {
         Ok((
             commitment,
             LigeroData {
-                evals: evals.to_vec(),
+                evals,
                 encoded,
                 tree,
                 num_vars,
@@ -469,6 +481,21 @@ mod tests {
         assert_eq!(LigeroParams::new(20, MatrixShape::Square).queries, 148);
         assert!(queries_for(128, 2) > 148);
         assert!(queries_for(100, 1) > 148);
+    }
+
+    /// The balanced shape minimises `t·2^a + 2·2^b` and is smaller than square at large sizes.
+    #[test]
+    fn balanced_shape_minimises_the_proof() {
+        let p = LigeroParams::new(30, MatrixShape::Balanced);
+        let size = |(a, b): (usize, usize)| 148 * (1usize << a) + (2 << b);
+        for n in [0, 1, 8, 16, 20, 24, 27] {
+            let best = p.split(n);
+            assert_eq!(best.0 + best.1, n);
+            assert!((0..=n).all(|a| size(best) <= size((a, n - a))));
+        }
+        assert_eq!(p.split(24), (9, 15));
+        let square = LigeroParams::new(30, MatrixShape::Square);
+        assert!(4 * size(p.split(24)) < size(square.split(24)));
     }
 
     /// A committed word that is not a codeword (10% of one row's positions changed before

@@ -208,6 +208,12 @@ pcs_suite!(
     Ligero::<M61Ext2>::new(LigeroParams::new(12, MatrixShape::Rows(3))),
     [2, 9]
 );
+pcs_suite!(
+    ligero_balanced,
+    M61Ext2,
+    Ligero::<M61Ext2>::new(LigeroParams::new(16, MatrixShape::Balanced)),
+    [0, 3, 16]
+);
 pcs_suite!(kzg_bls12_381, Fr, Bls12Kzg::insecure_setup(8, 7), [0, 1, 5]);
 
 /// Ligero-specific tampering: every part of an opening matters.

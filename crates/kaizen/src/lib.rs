@@ -9,7 +9,7 @@
 //! use kaizen::{Prover, Verifier};
 //!
 //! # fn main() -> Result<(), kaizen::Error> {
-//! let pcs = Ligero::<M61Ext2>::new(LigeroParams::new(24, MatrixShape::Square));
+//! let pcs = Ligero::<M61Ext2>::new(LigeroParams::new(24, MatrixShape::Balanced));
 //! let hyper = Hyper::new(16, 0.1, 4, Loss::SoftmaxCrossEntropy)?;
 //! let mut prover = Prover::new(pcs.clone(), Architecture::Mlp(vec![784, 8, 10]), hyper)?;
 //! let data = Dataset::embedded()?.split_at(64).0;

@@ -193,7 +193,7 @@ mod tests {
     type Pcs = Ligero<M61Ext2>;
 
     fn prover(arch: Architecture) -> Result<Prover<M61Ext2, Pcs>, Error> {
-        let pcs = Pcs::new(LigeroParams::new(24, MatrixShape::Square));
+        let pcs = Pcs::new(LigeroParams::new(24, MatrixShape::Balanced));
         let hyper = Hyper::new(16, 0.1, 4, Loss::Mse)?;
         Prover::new(pcs, arch, hyper)
     }
@@ -209,7 +209,7 @@ mod tests {
         let c_w0 = p.init_model(5).unwrap();
         let steps = vec![p.step().unwrap(), p.step().unwrap()];
         assert_eq!(p.next_step(), 2);
-        let v = Verifier::new(Pcs::new(LigeroParams::new(24, MatrixShape::Square)));
+        let v = Verifier::new(Pcs::new(LigeroParams::new(24, MatrixShape::Balanced)));
         v.verify(&steps[0]).unwrap();
         assert_eq!(
             v.verify_chain(&c_d, 32, &c_w0, &steps).unwrap(),
@@ -240,7 +240,7 @@ mod tests {
 
     #[test]
     fn unsupported_configurations_are_errors() {
-        let pcs = Pcs::new(LigeroParams::new(24, MatrixShape::Square));
+        let pcs = Pcs::new(LigeroParams::new(24, MatrixShape::Balanced));
         let odd_batch = Hyper::new(16, 0.1, 3, Loss::Mse).unwrap();
         assert!(matches!(
             Prover::new(pcs, Architecture::LeNet5 { size: 28 }, odd_batch),

@@ -293,7 +293,7 @@ fn with_pcs<B: Body>(choice: PcsChoice, vars: usize, body: B) -> Result<B::Out, 
     let start = Instant::now();
     match choice {
         PcsChoice::Ligero => {
-            let pcs = Ligero::<M61Ext2>::new(LigeroParams::new(vars, MatrixShape::Square));
+            let pcs = Ligero::<M61Ext2>::new(LigeroParams::new(vars, MatrixShape::Balanced));
             body.run::<M61Ext2, _>(pcs, choice.id(), start.elapsed().as_secs_f64())
         }
         PcsChoice::Kzg => {

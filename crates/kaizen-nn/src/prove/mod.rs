@@ -12,7 +12,7 @@
 //! |---|---|
 //! | `C_D` (statement) | `images` `[N, …input]` (e.g. `[N, 1, 28, 28]`) quantized at scale `s`, `labels` one-hot `[N, C]` |
 //! | `C_W_i`, `C_W_{i+1}` (statement) | `{layer}.weight` (`[out, in]`, `[out, c, h, w]` after a flatten, `[O, C, K, K]`), `{layer}.bias` `[out]` |
-//! | `C_step` (proof) | every other tensor of the [`plan::Plan`], each range check's limbs (`range{g}.{v}.limb{j}`) and multiplicities (`range{g}.mult`), the exp lookup's multiplicities |
+//! | `C_step` (proof) | every other tensor of the [`plan::Plan`] but the weight gradients `dW` ([`plan::Place::Virtual`]), each range check's limbs (`range{g}.{v}.limb{j}`) and multiplicities (`range{g}.mult`), the exp lookup's multiplicities |
 //!
 //! Every dimension is zero-padded to a power of two (`28 → 32` per image side, `C = 16` for 10
 //! classes; a flatten keeps the padded `(c, h, w)` layout, so it is the identity on committed
@@ -24,13 +24,18 @@
 //! # Relations ([`relations`])
 //!
 //! Each relation is checked at its own transcript point, independently of the others (every
-//! tensor is committed, so no claim has to flow through the network): linear identities by the
+//! tensor but `dW` is committed, so no claim has to flow through the network; the claims the
+//! range checks leave on a `dW` are reduced last, each by its matmul or conv reduction to `dy` and
+//! the layer input): linear identities by the
 //! claimed values at one point; element-wise and row-wise identities (`out = bit·z`,
 //! `bit(1−bit) = 0`, `dx = bit·dy`, argmax one-hot, `max = Σ sel·z`, the exp clamp,
 //! `sum = Σ exp`, `exp·2^s = prob·sum + prob_rem`) in one batched sumcheck; products
 //! (`a·Wᵀ`, `dyᵀ·a`, `dy·W`) by Thaler's matmul sumcheck; convolutions and pooling window sums by
 //! the sparse-selector sumchecks of [`kaizen_sumcheck::conv`]; `exp = EXP[exp_idx]` by a logUp lookup;
-//! every bound of [`plan::Bounds`] by batched limb range checks. The claims then go to
+//! every bound of [`plan::Bounds`] by batched limb range checks — the update
+//! `W' = W − ⌊η·dW / D⌋` too: `W − W'` is range-checked small and `η·dW − D·(W − W')` into
+//! `[0, D)` (combinations of committed tensors, so neither the step nor its remainder is
+//! committed). The claims then go to
 //! their commitment and are opened with one multi-point opening per commitment.
 //!
 //! The transcript absorbs the statement (architecture, hyper-parameters, `N`, `i`, the three
@@ -245,7 +250,7 @@ pub fn commit_dataset<F: KaizenField, S: MultilinearPcs<F>>(
     let images = pad(&[&[n], input.as_slice()].concat(), 0, &x.data)?;
     let onehot = one_hot::<F>(&data.labels, plan.classes)?;
     let layout = dataset_layout(n, plan)?;
-    let (_, prover_data) = pcs.commit(&layout.assemble(&[&images, &onehot])?)?;
+    let (_, prover_data) = pcs.commit_owned(layout.assemble(&[&images, &onehot])?)?;
     Ok(CommittedDataset {
         len: n,
         layout,
@@ -302,7 +307,7 @@ pub fn commit_model<F: KaizenField, S: MultilinearPcs<F>>(
         .map(|n| tensors.get(n).map(Vec::as_slice))
         .collect::<Option<Vec<_>>>()
         .ok_or_else(|| ProveError::Witness("model lacks a parameter tensor".into()))?;
-    let (_, data) = pcs.commit(&layout.assemble(&values)?)?;
+    let (_, data) = pcs.commit_owned(layout.assemble(&values)?)?;
     Ok(CommittedModel {
         model: model.clone(),
         data,
@@ -427,7 +432,7 @@ fn prover_tables<F: KaizenField>(
         let mult = exp_multiplicities(&tables, exp, checks)?;
         tables.insert(plan::EXP_MULT.to_string(), mult);
     }
-    let mut ranges = Vec::new();
+    let (mut ranges, mut range_tables) = (Vec::new(), HashMap::new());
     for (g, (bits, specs)) in plan.range_groups().into_iter().enumerate() {
         let vectors = specs
             .iter()
@@ -449,14 +454,18 @@ fn prover_tables<F: KaizenField>(
             e => e.into(),
         })?;
         for v in 0..specs.len() {
-            for (j, limb) in witness.limbs(v).iter().enumerate() {
-                tables.insert(limb_name(g, v, j), limb.clone());
+            for j in 0..witness.limbs(v).len() {
+                range_tables.insert(limb_name(g, v, j), (g, Some((v, j))));
             }
         }
-        tables.insert(mult_name(g), witness.multiplicities().to_vec());
+        range_tables.insert(mult_name(g), (g, None));
         ranges.push(witness);
     }
-    Ok(ProverTables { tables, ranges })
+    Ok(ProverTables {
+        tables,
+        ranges,
+        range_tables,
+    })
 }
 
 /// The checked combination `constant + Σ coeff·T` of a range check, entrywise. Under
@@ -581,7 +590,7 @@ fn route_claims<F: KaizenField>(
     statement_len: usize,
     step: u64,
     claims: Vec<(String, Claim<F>)>,
-) -> Routed<F> {
+) -> Result<Routed<F>, ProveError> {
     let mut out: Routed<F> = [Place::Data, Place::Weights, Place::NewWeights, Place::Step]
         .into_iter()
         .map(|p| (p, Vec::new()))
@@ -589,11 +598,14 @@ fn route_claims<F: KaizenField>(
     for (name, mut claim) in claims {
         let (place, segment, extra) = route::<F>(plan, statement_len, step, &name);
         claim.point.extend(extra);
-        if let Some(slot) = out.iter_mut().find(|(p, _)| *p == place) {
-            slot.1.push((segment, claim));
-        }
+        let slot = out.iter_mut().find(|(p, _)| *p == place).ok_or_else(|| {
+            ProveError::Config(format!(
+                "a claim on {name}, which is not committed, is left"
+            ))
+        })?;
+        slot.1.push((segment, claim));
     }
-    out
+    Ok(out)
 }
 
 fn check_statement<C>(plan: &Plan, statement: &StepStatement<C>) -> Result<(), ProveError> {
@@ -658,7 +670,7 @@ fn prove_with<F: KaizenField, S: MultilinearPcs<F>, T: Transcript<F>>(
         .iter()
         .map(|n| tables.get(n))
         .collect::<Result<Vec<_>, _>>()?;
-    let (step_commitment, step_data) = pcs.commit(&layout.assemble(&values)?)?;
+    let (step_commitment, step_data) = pcs.commit_owned(layout.assemble(&values)?)?;
     statement.absorb::<F, S, T>(transcript);
     S::absorb_commitment(&step_commitment, transcript);
     let exp = exp_lookup_table(&exp)?;
@@ -667,12 +679,12 @@ fn prove_with<F: KaizenField, S: MultilinearPcs<F>, T: Transcript<F>>(
     let (parts, claims) = session.finish()?;
     let model_layout = model_layout(&plan)?;
     let mut openings = Vec::with_capacity(4);
-    for (place, claims) in route_claims(&plan, statement.dataset_len, statement.step, claims) {
+    for (place, claims) in route_claims(&plan, statement.dataset_len, statement.step, claims)? {
         let (data, layout) = match place {
             Place::Data => (&inputs.dataset.data, &inputs.dataset.layout),
             Place::Weights => (&inputs.weights.data, &model_layout),
             Place::NewWeights => (&inputs.new_weights.data, &model_layout),
-            Place::Step => (&step_data, &layout),
+            Place::Step | Place::Virtual => (&step_data, &layout),
         };
         let refs: Vec<(&str, Claim<F>)> = claims
             .iter()
@@ -711,13 +723,13 @@ pub fn verify_step<F: KaizenField, S: MultilinearPcs<F>, T: Transcript<F>>(
     let (_, claims) = session.finish()?;
     let model_layout = model_layout(&plan)?;
     let data_layout = dataset_layout(statement.dataset_len, &plan)?;
-    let routed = route_claims(&plan, statement.dataset_len, statement.step, claims);
+    let routed = route_claims(&plan, statement.dataset_len, statement.step, claims)?;
     for ((place, claims), opening) in routed.into_iter().zip(&proof.openings) {
         let (commitment, layout) = match place {
             Place::Data => (&statement.dataset, &data_layout),
             Place::Weights => (&statement.weights, &model_layout),
             Place::NewWeights => (&statement.new_weights, &model_layout),
-            Place::Step => (&proof.step_commitment, &layout),
+            Place::Step | Place::Virtual => (&proof.step_commitment, &layout),
         };
         let refs: Vec<(&str, Claim<F>)> = claims
             .iter()

@@ -43,6 +43,9 @@ pub enum Place {
     NewWeights,
     /// The step commitment.
     Step,
+    /// Not committed: every claim on it is reduced by its defining relation to claims on
+    /// committed tensors (the weight gradients `dW = dyᵀ·x`, `Σ dy ⋆ x`).
+    Virtual,
 }
 
 /// A committed tensor: row-major, each dimension zero-padded to a power of two (padding value
@@ -252,12 +255,8 @@ impl Plan {
                         plan.add(&n(t), &x, 0, Place::Step);
                     }
                 }
-                plan.add(&n("dW"), &w, 0, Place::Step);
+                plan.add(&n("dW"), &w, 0, Place::Virtual);
                 plan.add(&n("db"), &bias, 0, Place::Step);
-                for t in ["step", "step_rem"] {
-                    plan.add(&n(&format!("weight.{t}")), &w, 0, Place::Step);
-                    plan.add(&n(&format!("bias.{t}")), &bias, 0, Place::Step);
-                }
             }
             match kind {
                 LayerKind::Relu => {
@@ -401,12 +400,32 @@ impl Plan {
                     }
                     self.signed(&n("dW"), bd.grad_acc);
                     self.signed(&n("db"), bd.grad_acc);
-                    self.signed(&n("weight.step"), bd.step_w);
-                    self.signed(&n("bias.step"), bd.step_b);
-                    let rem = n("weight.step_rem");
-                    self.range(&rem, &[(&rem, 1, 0)], 0, bd.div_w);
-                    let rem = n("bias.step_rem");
-                    self.range(&rem, &[(&rem, 1, 0)], 0, bd.div_b);
+                    let lr = self.hyper.lr;
+                    for (p, grad, step, div) in [
+                        ("weight", "dW", bd.step_w, bd.div_w),
+                        ("bias", "db", bd.step_b, bd.div_b),
+                    ] {
+                        // The update `new = old − ⌊η·grad / 2^div⌋`, as two range checks on
+                        // combinations: the step `old − new` is small, and the remainder
+                        // `η·grad − 2^div·(old − new)` lies in `[0, 2^div)`.
+                        let (old, new, grad) = (n(p), n(&format!("{p}_new")), n(grad));
+                        self.range(
+                            &format!("{old} − {new} (the step)"),
+                            &[(&old, 1, 0), (&new, -1, 0)],
+                            1i64 << step,
+                            step + 1,
+                        );
+                        self.range(
+                            &format!("η·{grad} − 2^{div}·({old} − {new}) (the step's remainder)"),
+                            &[
+                                (&grad, lr, 0),
+                                (&old, -(1i64 << div), 0),
+                                (&new, 1i64 << div, 0),
+                            ],
+                            0,
+                            div,
+                        );
+                    }
                 }
                 LayerKind::Relu => {
                     let z = self.input_of(l);

@@ -8,6 +8,7 @@ use kaizen_gkr::{lookup::Table, range::RangeShape};
 use kaizen_sumcheck::{
     conv::{ConvAxis, ConvDims, Sparse},
     matmul::MatmulDims,
+    Claim,
 };
 
 use super::{
@@ -67,13 +68,32 @@ pub(crate) fn run<F: KaizenField, T: Transcript<F>>(
             LayerKind::Flatten => {}
         }
         if matches!(kind, LayerKind::Dense { .. } | LayerKind::Conv { .. }) {
-            params(plan, s, name)?;
+            bias_gradient(plan, s, name)?;
             padding_is_zero(plan, s, name, &mut batch)?;
         }
     }
     loss(plan, s, exp_table, &mut batch)?;
     s.sumcheck(&batch)?;
-    ranges(plan, s)
+    ranges(plan, s)?;
+    // The weight gradients are not committed: each claim on one (from the update's and its own
+    // range checks) is reduced to claims on the layer's input and output gradient.
+    for (l, (name, kind)) in plan.model.layers.iter().enumerate() {
+        for claim in s.take_claims(&format!("{name}.dW")) {
+            match *kind {
+                LayerKind::Dense { outputs, .. } => {
+                    dense_weight_gradient(plan, s, l, outputs, claim)?
+                }
+                LayerKind::Conv {
+                    kernel,
+                    stride,
+                    padding,
+                    ..
+                } => conv_weight_gradient(plan, s, l, (kernel, stride, padding), claim)?,
+                _ => return Err(ProveError::Config(format!("{name} has no weight gradient"))),
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Variables of each (padded) dimension of tensor `name`.
@@ -105,11 +125,7 @@ fn dense<F: KaizenField, T: Transcript<F>>(
     let n = |t: &str| format!("{name}.{t}");
     let (a, dy) = (plan.input_of(l), plan.grad_of(l));
     let b = plan.hyper.batch;
-    let kp: usize = plan.shapes[l]
-        .iter()
-        .map(|d| d.next_power_of_two())
-        .product();
-    let op = outputs.next_power_of_two();
+    let (kp, op) = dense_widths(plan, l, outputs);
     let (lb, lk, lo) = (log2(b), log2(kp), log2(op));
     let scale = pow2::<F>(plan.hyper.fixed.scale());
     let weight = n("weight");
@@ -128,16 +144,6 @@ fn dense<F: KaizenField, T: Transcript<F>>(
         cols: op,
     };
     s.matmul(dims, a_op, wt, &r, acc)?;
-    // dW = dyᵀ·a.
-    let r = s.point(lk + lo);
-    let dw = s.eval(&n("dW"), &r)?;
-    let dy_t = Operand::transposed(&dy, op);
-    let dims = MatmulDims {
-        rows: op,
-        inner: b,
-        cols: kp,
-    };
-    s.matmul(dims, dy_t, a_op, &r, dw)?;
     // dx·2^s + dx_rem = dy·W (not for the first layer).
     if l > 0 {
         let r = s.point(lk + lb);
@@ -153,6 +159,34 @@ fn dense<F: KaizenField, T: Transcript<F>>(
     Ok(())
 }
 
+/// The padded input and output widths of dense layer `l`.
+fn dense_widths(plan: &Plan, l: usize, outputs: usize) -> (usize, usize) {
+    let kp: usize = plan.shapes[l]
+        .iter()
+        .map(|d| d.next_power_of_two())
+        .product();
+    (kp, outputs.next_power_of_two())
+}
+
+/// A claim on dense layer `l`'s weight gradient `dW = dyᵀ·a`, reduced by a matmul sumcheck.
+fn dense_weight_gradient<F: KaizenField, T: Transcript<F>>(
+    plan: &Plan,
+    s: &mut Session<'_, F, T>,
+    l: usize,
+    outputs: usize,
+    claim: Claim<F>,
+) -> Result<(), ProveError> {
+    let (a, dy) = (plan.input_of(l), plan.grad_of(l));
+    let (kp, op) = dense_widths(plan, l, outputs);
+    let dims = MatmulDims {
+        rows: op,
+        inner: plan.hyper.batch,
+        cols: kp,
+    };
+    let (dy_t, a_op) = (Operand::transposed(&dy, op), Operand::plain(&a, kp));
+    s.matmul(dims, dy_t, a_op, &claim.point, claim.value)
+}
+
 /// Conv forward `z·2^s + z_rem = conv(x, W) + b·2^s` (bias on real positions only), the kernel
 /// gradient `dW = Σ dy ⋆ x` and the input gradient `dx·2^s + dx_rem = conv_input_grad(dy, W)`,
 /// each a [`kaizen_sumcheck::conv`] reduction.
@@ -165,26 +199,13 @@ fn conv<F: KaizenField, T: Transcript<F>>(
 ) -> Result<(), ProveError> {
     let n = |t: &str| format!("{name}.{t}");
     let (x, dy, weight) = (plan.input_of(l), plan.grad_of(l), n("weight"));
-    let (shape, out) = (&plan.shapes[l], &plan.shapes[l + 1]);
-    let axis = |d: usize| ConvAxis {
-        input: shape[d],
-        output: out[d],
-        kernel,
-        stride,
-        padding,
-    };
-    let (ah, aw) = (axis(1), axis(2));
-    let [vb, vc, vh, vw] = dim_vars(plan, &x)?[..] else {
-        return Err(ProveError::Config(format!(
-            "{name}: input is not [B, C, H, W]"
-        )));
-    };
-    let [_, vo, vh2, vw2] = dim_vars(plan, &n("z"))?[..] else {
-        return Err(ProveError::Config(format!(
-            "{name}: output is not [B, O, H, W]"
-        )));
-    };
-    let vk = log2(kernel);
+    let out = &plan.shapes[l + 1];
+    let ConvGeometry {
+        axes: [ah, aw],
+        x: [vb, vc, vh, vw],
+        z: [vo, vh2, vw2],
+        vk,
+    } = ConvGeometry::of(plan, l, (kernel, stride, padding))?;
     let scale = pow2::<F>(plan.hyper.fixed.scale());
     // Forward, at a point (r_b, r_o, r_i, r_j) of z.
     let r = s.point(vw2 + vh2 + vo + vb);
@@ -204,23 +225,6 @@ fn conv<F: KaizenField, T: Transcript<F>>(
         Bound::new(&x, vc + vh + vw, r_b),
     );
     s.conv(dims, &p, &q, [&sel[0], &sel[1]], acc)?;
-    // dW at (r_o, r_c, r_u, r_v).
-    let r = s.point(2 * vk + vc + vo);
-    let [r_o, r_c, r_u, r_v] = split(&r, &[vo, vc, vk, vk])[..] else {
-        return Err(ProveError::Config("point split".into()));
-    };
-    let dw = s.eval(&n("dW"), &r)?;
-    let sel = [ah.at_kernel(r_u)?, aw.at_kernel(r_v)?];
-    let dims = ConvDims {
-        g: vb,
-        a: [vh2, vw2],
-        b: [vh, vw],
-    };
-    let (p, q) = (
-        Bound::new(&dy, vh2 + vw2, r_o),
-        Bound::new(&x, vh + vw, r_c),
-    );
-    s.conv(dims, &p, &q, [&sel[0], &sel[1]], dw)?;
     // dx at (r_b, r_c, r_x, r_y), not for the first layer.
     if l > 0 {
         let r = s.point(vw + vh + vc + vb);
@@ -243,9 +247,85 @@ fn conv<F: KaizenField, T: Transcript<F>>(
     Ok(())
 }
 
-/// `db = Σ_{rows, positions} dy` (an average of `dy`'s MLE at `½` points) and the update
-/// `step·D + step_rem = η·grad`, `new = old − step` of a dense or conv layer's parameters.
-fn params<F: KaizenField, T: Transcript<F>>(
+/// The axes and variable counts of conv layer `l`: input `x` `[B, C, H, W]`, output `z`
+/// `[·, O, H', W']`, kernel side `2^vk`.
+struct ConvGeometry {
+    axes: [ConvAxis; 2],
+    x: [usize; 4],
+    z: [usize; 3],
+    vk: usize,
+}
+
+impl ConvGeometry {
+    fn of(
+        plan: &Plan,
+        l: usize,
+        (kernel, stride, padding): (usize, usize, usize),
+    ) -> Result<Self, ProveError> {
+        let name = &plan.model.layers[l].0;
+        let (shape, out) = (&plan.shapes[l], &plan.shapes[l + 1]);
+        let axis = |d: usize| ConvAxis {
+            input: shape[d],
+            output: out[d],
+            kernel,
+            stride,
+            padding,
+        };
+        let [vb, vc, vh, vw] = dim_vars(plan, &plan.input_of(l))?[..] else {
+            return Err(ProveError::Config(format!(
+                "{name}: input is not [B, C, H, W]"
+            )));
+        };
+        let [_, vo, vh2, vw2] = dim_vars(plan, &format!("{name}.z"))?[..] else {
+            return Err(ProveError::Config(format!(
+                "{name}: output is not [B, O, H, W]"
+            )));
+        };
+        Ok(Self {
+            axes: [axis(1), axis(2)],
+            x: [vb, vc, vh, vw],
+            z: [vo, vh2, vw2],
+            vk: log2(kernel),
+        })
+    }
+}
+
+/// A claim on conv layer `l`'s kernel gradient `dW = Σ dy ⋆ x` at `(r_o, r_c, r_u, r_v)`, reduced
+/// by a [`kaizen_sumcheck::conv`] reduction.
+fn conv_weight_gradient<F: KaizenField, T: Transcript<F>>(
+    plan: &Plan,
+    s: &mut Session<'_, F, T>,
+    l: usize,
+    conv: (usize, usize, usize),
+    claim: Claim<F>,
+) -> Result<(), ProveError> {
+    let (x, dy) = (plan.input_of(l), plan.grad_of(l));
+    let ConvGeometry {
+        axes: [ah, aw],
+        x: [vb, vc, vh, vw],
+        z: [vo, vh2, vw2],
+        vk,
+    } = ConvGeometry::of(plan, l, conv)?;
+    let [r_o, r_c, r_u, r_v] = split(&claim.point, &[vo, vc, vk, vk])[..] else {
+        return Err(ProveError::Config("point split".into()));
+    };
+    let sel = [ah.at_kernel(r_u)?, aw.at_kernel(r_v)?];
+    let dims = ConvDims {
+        g: vb,
+        a: [vh2, vw2],
+        b: [vh, vw],
+    };
+    let (p, q) = (
+        Bound::new(&dy, vh2 + vw2, r_o),
+        Bound::new(&x, vh + vw, r_c),
+    );
+    s.conv(dims, &p, &q, [&sel[0], &sel[1]], claim.value)
+}
+
+/// `db = Σ_{rows, positions} dy` (an average of `dy`'s MLE at `½` points) of a dense or conv
+/// layer. (The update `new = old − ⌊η·grad / D⌋` is two range checks of the plan: `old − new`
+/// small and `η·grad − D·(old − new) ∈ [0, D)`.)
+fn bias_gradient<F: KaizenField, T: Transcript<F>>(
     plan: &Plan,
     s: &mut Session<'_, F, T>,
     name: &str,
@@ -273,21 +353,6 @@ fn params<F: KaizenField, T: Transcript<F>>(
         db == dy_avg * pow2::<F>((lb + spatial) as u32),
         &format!("{name}: db ≠ Σ dy"),
     )?;
-    let lr = F::from_signed(i128::from(plan.hyper.lr))?;
-    let bd = plan.bounds;
-    for (p, grad, div) in [("weight", "dW", bd.div_w), ("bias", "db", bd.div_b)] {
-        let r = s.point(plan.spec(&n(p))?.vars());
-        let step = s.eval(&format!("{name}.{p}.step"), &r)?;
-        let rem = s.eval(&format!("{name}.{p}.step_rem"), &r)?;
-        let g = s.eval(&n(grad), &r)?;
-        s.check(
-            step * pow2::<F>(div) + rem == lr * g,
-            &format!("{name}.{p}: step·D + rem ≠ η·{grad}"),
-        )?;
-        let old = s.eval(&n(p), &r)?;
-        let new = s.eval(&format!("{name}.{p}_new"), &r)?;
-        s.check(new == old - step, &format!("{name}.{p}_new ≠ old − step"))?;
-    }
     Ok(())
 }
 

@@ -105,14 +105,25 @@ impl<F: KaizenField> Instance<F> {
 pub(crate) struct ProverTables<F> {
     pub tables: HashMap<String, Vec<F>>,
     pub ranges: Vec<RangeWitness<F>>,
+    /// Where the range checks' committed tables live in `ranges` (kept there, not copied):
+    /// `(group, Some((vector, limb)))` for a limb, `(group, None)` for the multiplicities.
+    pub range_tables: HashMap<String, (usize, Option<(usize, usize)>)>,
 }
 
 impl<F: KaizenField> ProverTables<F> {
     pub(crate) fn get(&self, name: &str) -> Result<&[F], ProveError> {
-        self.tables
+        if let Some(t) = self.tables.get(name) {
+            return Ok(t);
+        }
+        let (g, part) = self
+            .range_tables
             .get(name)
-            .map(Vec::as_slice)
-            .ok_or_else(|| ProveError::Witness(format!("missing tensor {name}")))
+            .ok_or_else(|| ProveError::Witness(format!("missing tensor {name}")))?;
+        let witness = &self.ranges[*g];
+        Ok(match part {
+            Some((v, j)) => &witness.limbs(*v)[*j],
+            None => witness.multiplicities(),
+        })
     }
 }
 
@@ -312,6 +323,16 @@ impl<'a, F: KaizenField, T: Transcript<F>> Session<'a, F, T> {
 
     fn record(&mut self, name: &str, point: Vec<F>, value: F) {
         self.claims.push((name.to_string(), Claim { point, value }));
+    }
+
+    /// Removes and returns the claims recorded so far on tensor `name` (for a tensor that is not
+    /// committed: its relation reduces them instead of an opening).
+    pub(crate) fn take_claims(&mut self, name: &str) -> Vec<Claim<F>> {
+        let (taken, kept) = std::mem::take(&mut self.claims)
+            .into_iter()
+            .partition(|(n, _)| n == name);
+        self.claims = kept;
+        taken.into_iter().map(|(_, c)| c).collect()
     }
 
     /// The value of tensor `name` at `point`: computed and sent by the prover, read by the
@@ -638,7 +659,7 @@ impl<'a, F: KaizenField, T: Transcript<F>> Session<'a, F, T> {
                 };
                 let segment = columns
                     .iter()
-                    .map(|c| tables.get(c).map(<[F]>::to_vec))
+                    .map(|c| tables.get(c))
                     .collect::<Result<Vec<_>, _>>()?;
                 let (proof, claims) =
                     prove_lookup(table, &[segment], tables.get(mult)?, self.transcript)?;

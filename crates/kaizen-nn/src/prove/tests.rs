@@ -19,7 +19,7 @@ fn transcript() -> Blake3Transcript {
 }
 
 fn pcs() -> Pcs {
-    Ligero::new(LigeroParams::new(24, MatrixShape::Square))
+    Ligero::new(LigeroParams::new(24, MatrixShape::Balanced))
 }
 
 /// A committed setting: dataset, model, one honest step's statement, witness and prover data.
@@ -322,11 +322,13 @@ fn mutations(pcs: &Pcs, h: &Honest, pairs: &[(&str, &str, i64)]) -> Vec<String> 
         } else {
             divisor
         };
-        if let Some(t) = w.tensors.get_mut(value) {
-            bump(t, index, 1);
-        }
-        if let Some(t) = w.tensors.get_mut(rem) {
-            bump(t, index, -divisor);
+        for (name, delta) in [(value, 1), (rem, -divisor)] {
+            let t = w.tensors.get_mut(name);
+            bump(
+                t.unwrap_or_else(|| panic!("no tensor {name}")),
+                index,
+                delta,
+            );
         }
         report(format!("{value} + {rem}"), &w);
     }
@@ -351,7 +353,6 @@ fn mutation_matrix() {
             ("fc1.z", "fc1.z_rem", S),
             ("fc2.dx", "fc2.dx_rem", S),
             ("loss.exp_in", "loss.exp_in_rem", 1 << 8),
-            ("fc1.weight.step", "fc1.weight.step_rem", 16 * S * S),
             ("loss.prob", "loss.prob_rem", 0),
         ],
     ));
@@ -363,7 +364,6 @@ fn mutation_matrix() {
         &[
             ("conv1.z", "conv1.z_rem", S),
             ("conv2.dx", "conv2.dx_rem", S),
-            ("conv2.weight.step", "conv2.weight.step_rem", 2 * S * S),
         ],
     ));
     let paper = Architecture::PaperLeNet { channels: 1 };
@@ -378,4 +378,38 @@ fn mutation_matrix() {
         ],
     ));
     assert!(accepted.is_empty(), "accepted corruptions: {accepted:?}");
+}
+
+/// [`mutation_matrix`] over one of the authors' larger shapes at B = 1: one full proof of a
+/// multi-million-parameter model per corruption, so hours on 2 cores.
+fn mutation_matrix_large(arch: Architecture) {
+    let pcs = Ligero::new(LigeroParams::new(27, MatrixShape::Balanced));
+    let h = honest_with(
+        &pcs,
+        Loss::SoftmaxCrossEntropy,
+        &arch,
+        &data_for(&arch),
+        1,
+        0,
+    );
+    let accepted = mutations(
+        &pcs,
+        &h,
+        &[("conv1.z", "conv1.z_rem", S), ("fc1.dx", "fc1.dx_rem", S)],
+    );
+    assert!(accepted.is_empty(), "accepted corruptions: {accepted:?}");
+}
+
+/// `cargo test --release -p kaizen-nn mutation_matrix_malexnet -- --ignored --nocapture`
+#[test]
+#[ignore = "hours on 2 cores (about a minute per corruption)"]
+fn mutation_matrix_malexnet() {
+    mutation_matrix_large(Architecture::PaperMAlexNet { channels: 1 });
+}
+
+/// `cargo test --release -p kaizen-nn mutation_matrix_vgg -- --ignored --nocapture` (about 20 GiB)
+#[test]
+#[ignore = "hours on 2 cores (about two minutes per corruption)"]
+fn mutation_matrix_vgg() {
+    mutation_matrix_large(Architecture::PaperVgg { channels: 1 });
 }
