@@ -582,6 +582,11 @@ fn route<F: KaizenField>(
     }
 }
 
+/// The error for a claim on a [`Place::Virtual`] tensor that no relation reduced.
+fn uncommitted() -> ProveError {
+    ProveError::Config("claims on uncommitted tensors must be reduced, not opened".into())
+}
+
 type Routed<F> = Vec<(Place, Vec<(String, Claim<F>)>)>;
 
 /// Groups claims by commitment (in the order `C_D`, `C_W_i`, `C_W_{i+1}`, `C_step`).
@@ -684,7 +689,8 @@ fn prove_with<F: KaizenField, S: MultilinearPcs<F>, T: Transcript<F>>(
             Place::Data => (&inputs.dataset.data, &inputs.dataset.layout),
             Place::Weights => (&inputs.weights.data, &model_layout),
             Place::NewWeights => (&inputs.new_weights.data, &model_layout),
-            Place::Step | Place::Virtual => (&step_data, &layout),
+            Place::Step => (&step_data, &layout),
+            Place::Virtual => return Err(uncommitted()),
         };
         let refs: Vec<(&str, Claim<F>)> = claims
             .iter()
@@ -729,7 +735,8 @@ pub fn verify_step<F: KaizenField, S: MultilinearPcs<F>, T: Transcript<F>>(
             Place::Data => (&statement.dataset, &data_layout),
             Place::Weights => (&statement.weights, &model_layout),
             Place::NewWeights => (&statement.new_weights, &model_layout),
-            Place::Step | Place::Virtual => (&proof.step_commitment, &layout),
+            Place::Step => (&proof.step_commitment, &layout),
+            Place::Virtual => return Err(uncommitted()),
         };
         let refs: Vec<(&str, Claim<F>)> = claims
             .iter()
