@@ -175,7 +175,7 @@ fn train(args: &TrainArgs, json: bool) -> Result<(), Error> {
             };
             let source = DataSource::parse(&args.data)?;
             let architecture = args.model.parse::<Architecture>()?;
-            let data = architecture.fit(&source.load(args.samples)?)?;
+            let data = source.load_for(&architecture, args.samples)?;
             let config = Box::new(run::configure(
                 architecture,
                 Hyper::new(args.scale, args.lr, args.batch, loss)?,

@@ -221,6 +221,24 @@ pub fn max_pool(
     Ok((y, sel))
 }
 
+/// For each input of a `k×k` pooling over `planes × h × w` values (checked against `y_len`
+/// outputs), the index of its window's output; `None` for inputs outside every window (floor mode).
+fn window_outputs(
+    x_len: usize,
+    y_len: usize,
+    (planes, h, w, k): (usize, usize, usize, usize),
+    what: &str,
+) -> Result<impl Iterator<Item = Option<usize>>, NnError> {
+    let (oh, ow) = pool_shape(x_len, planes, h, w, k)?;
+    if y_len != planes * oh * ow {
+        return Err(NnError::Shape(format!("{what} of the wrong size")));
+    }
+    Ok((0..x_len).map(move |at| {
+        let (p, r, c) = (at / (h * w), (at / w) % h, at % w);
+        (r / k < oh && c / k < ow).then(|| p * oh * ow + (r / k) * ow + c / k)
+    }))
+}
+
 /// `out[window] − x` for every input inside a window (non-negative: the window's maximum minus the
 /// element), 0 for inputs outside every window (floor mode).
 pub fn max_pool_gap(
@@ -231,21 +249,10 @@ pub fn max_pool_gap(
     w: usize,
     k: usize,
 ) -> Result<Vec<i64>, NnError> {
-    let (oh, ow) = pool_shape(x.len(), planes, h, w, k)?;
-    if y.len() != planes * oh * ow {
-        return Err(NnError::Shape(
-            "max-pool gap: output of the wrong size".into(),
-        ));
-    }
-    Ok((0..x.len())
-        .map(|at| {
-            let (p, r, c) = (at / (h * w), (at / w) % h, at % w);
-            if r / k < oh && c / k < ow {
-                y[p * oh * ow + (r / k) * ow + c / k] - x[at]
-            } else {
-                0
-            }
-        })
+    let windows = window_outputs(x.len(), y.len(), (planes, h, w, k), "max-pool gap: output")?;
+    Ok(windows
+        .zip(x)
+        .map(|(o, &v)| o.map_or(0, |o| y[o] - v))
         .collect())
 }
 
@@ -258,19 +265,10 @@ pub fn max_pool_grad(
     w: usize,
     k: usize,
 ) -> Result<Vec<i64>, NnError> {
-    let (oh, ow) = pool_shape(sel.len(), planes, h, w, k)?;
-    if dy.len() != planes * oh * ow {
-        return Err(NnError::Shape("max-pool grad: dy of the wrong size".into()));
-    }
-    Ok((0..sel.len())
-        .map(|at| {
-            let (p, r, c) = (at / (h * w), (at / w) % h, at % w);
-            if r / k < oh && c / k < ow {
-                sel[at] * dy[p * oh * ow + (r / k) * ow + c / k]
-            } else {
-                0
-            }
-        })
+    let windows = window_outputs(sel.len(), dy.len(), (planes, h, w, k), "max-pool grad: dy")?;
+    Ok(windows
+        .zip(sel)
+        .map(|(o, &s)| o.map_or(0, |o| s * dy[o]))
         .collect())
 }
 
@@ -283,25 +281,18 @@ pub fn avg_pool_grad(
     w: usize,
     k: usize,
 ) -> Result<(Vec<i128>, Vec<i128>), NnError> {
-    let (oh, ow) = pool_shape(planes * h * w, planes, h, w, k)?;
-    if dy.len() != planes * oh * ow {
-        return Err(NnError::Shape("avg-pool grad: dy of the wrong size".into()));
-    }
+    let windows = window_outputs(
+        planes * h * w,
+        dy.len(),
+        (planes, h, w, k),
+        "avg-pool grad: dy",
+    )?;
     let d = (k * k) as i128;
     let (q, r): (Vec<i128>, Vec<i128>) = dy
         .iter()
         .map(|&g| (i128::from(g).div_euclid(d), i128::from(g).rem_euclid(d)))
         .unzip();
-    let dx = (0..planes * h * w)
-        .map(|at| {
-            let (p, row, c) = (at / (h * w), (at / w) % h, at % w);
-            if row / k < oh && c / k < ow {
-                q[p * oh * ow + (row / k) * ow + c / k]
-            } else {
-                0
-            }
-        })
-        .collect();
+    let dx = windows.map(|o| o.map_or(0, |o| q[o])).collect();
     Ok((dx, r))
 }
 

@@ -28,6 +28,7 @@ use kaizen_field::{eq_table, fix_block, KaizenField, Transcript};
 use rayon::prelude::*;
 
 use crate::{
+    error::{check_len, check_point, final_pair},
     protocol::{prove_single, verify_single},
     Claim, ProductSum, SumcheckError, SumcheckProof, SumcheckShape,
 };
@@ -44,20 +45,11 @@ pub struct Sparse<F> {
     pub entries: Vec<(usize, usize, F)>,
 }
 
-fn point_len<F>(point: &[F], expected: usize) -> Result<(), SumcheckError> {
-    (point.len() == expected)
-        .then_some(())
-        .ok_or(SumcheckError::PointDimension {
-            expected,
-            got: point.len(),
-        })
-}
-
 impl<F: KaizenField> Sparse<F> {
     /// `S̃(r_a, r_b)`.
     pub fn evaluate(&self, r_a: &[F], r_b: &[F]) -> Result<F, SumcheckError> {
-        point_len(r_a, self.a_vars)?;
-        point_len(r_b, self.b_vars)?;
+        check_point(r_a, self.a_vars)?;
+        check_point(r_b, self.b_vars)?;
         let (ea, eb) = (eq_table(r_a), eq_table(r_b));
         Ok(self
             .entries
@@ -68,7 +60,7 @@ impl<F: KaizenField> Sparse<F> {
 
     /// `S̃(r_a, ·)` as a table over `b`.
     pub fn fix_a(&self, r_a: &[F]) -> Result<Vec<F>, SumcheckError> {
-        point_len(r_a, self.a_vars)?;
+        check_point(r_a, self.a_vars)?;
         let ea = eq_table(r_a);
         let mut out = vec![F::ZERO; 1 << self.b_vars];
         for &(a, b, w) in &self.entries {
@@ -147,38 +139,43 @@ impl ConvAxis {
     /// `Σ_i eq(r_i, i)·sel(i, u, x)` over `(a, b) = (u, x)`: the selector of a claim on the output.
     pub fn at_output<F: KaizenField>(&self, r_i: &[F]) -> Result<Sparse<F>, SumcheckError> {
         let (vi, vu, vx) = self.vars();
-        point_len(r_i, vi)?;
-        let e = eq_table(r_i);
-        Ok(Sparse {
-            a_vars: vu,
-            b_vars: vx,
-            entries: self.taps().map(|(i, u, x)| (u, x, e[i])).collect(),
-        })
+        self.bind(r_i, [vi, vu, vx], |(i, u, x)| (i, u, x))
     }
 
     /// `Σ_x eq(r_x, x)·sel(i, u, x)` over `(a, b) = (u, i)`: the selector of a claim on the
     /// input gradient.
     pub fn at_input<F: KaizenField>(&self, r_x: &[F]) -> Result<Sparse<F>, SumcheckError> {
         let (vi, vu, vx) = self.vars();
-        point_len(r_x, vx)?;
-        let e = eq_table(r_x);
-        Ok(Sparse {
-            a_vars: vu,
-            b_vars: vi,
-            entries: self.taps().map(|(i, u, x)| (u, i, e[x])).collect(),
-        })
+        self.bind(r_x, [vx, vu, vi], |(i, u, x)| (x, u, i))
     }
 
     /// `Σ_u eq(r_u, u)·sel(i, u, x)` over `(a, b) = (i, x)`: the selector of a claim on the
     /// kernel gradient.
     pub fn at_kernel<F: KaizenField>(&self, r_u: &[F]) -> Result<Sparse<F>, SumcheckError> {
         let (vi, vu, vx) = self.vars();
-        point_len(r_u, vu)?;
-        let e = eq_table(r_u);
+        self.bind(r_u, [vu, vi, vx], |(i, u, x)| (u, i, x))
+    }
+
+    /// `Σ_t eq(r, t)·sel(i, u, x)` as a matrix over `(a, b)`, where `pick` orders a tap
+    /// `(i, u, x)` as `(t, a, b)` and `vars` gives their variable counts.
+    fn bind<F: KaizenField>(
+        &self,
+        r: &[F],
+        [vt, va, vb]: [usize; 3],
+        pick: impl Fn((usize, usize, usize)) -> (usize, usize, usize),
+    ) -> Result<Sparse<F>, SumcheckError> {
+        check_point(r, vt)?;
+        let e = eq_table(r);
         Ok(Sparse {
-            a_vars: vi,
-            b_vars: vx,
-            entries: self.taps().map(|(i, u, x)| (i, x, e[u])).collect(),
+            a_vars: va,
+            b_vars: vb,
+            entries: self
+                .taps()
+                .map(|tap| {
+                    let (t, a, b) = pick(tap);
+                    (a, b, e[t])
+                })
+                .collect(),
         })
     }
 
@@ -244,12 +241,6 @@ pub struct ConvClaims<F> {
     pub q: Claim<F>,
 }
 
-fn check_len(name: &str, got: usize, vars: usize) -> Result<(), SumcheckError> {
-    (got == 1 << vars).then_some(()).ok_or_else(|| {
-        SumcheckError::MatrixShape(format!("{name} has {got} entries, expected 2^{vars}"))
-    })
-}
-
 /// `Z(g, a1, a2) = Σ_{b1,b2} Q(g, b1, b2)·S1(a1, b1)·S2(a2, b2)`, axis by axis.
 fn spread_back<F: KaizenField>(dims: ConvDims, q: &[F], s: [&Sparse<F>; 2]) -> Vec<F> {
     let ([a1, a2], [b1, b2]) = (dims.a.map(|v| 1usize << v), dims.b.map(|v| 1usize << v));
@@ -285,8 +276,8 @@ pub fn prove_conv<F: KaizenField, T: Transcript<F>>(
 ) -> Result<(ConvProof<F>, ConvClaims<F>), SumcheckError> {
     dims.check(s)?;
     let (va, vb) = (dims.a[0] + dims.a[1], dims.b[0] + dims.b[1]);
-    check_len("P", p.len(), dims.g + va)?;
-    check_len("Q", q.len(), dims.g + vb)?;
+    check_len("P", p.len(), 1 << (dims.g + va))?;
+    check_len("Q", q.len(), 1 << (dims.g + vb))?;
     let z = spread_back(dims, q, s);
     let instance = ProductSum::new(SumcheckShape::product(dims.g + va, 2), vec![p.to_vec(), z])?;
     let (fold, claims) = prove_single(instance, claim, transcript)?;
@@ -331,15 +322,6 @@ fn with_high<F: Copy>(mut claim: Claim<F>, high: &[F]) -> Claim<F> {
     claim
 }
 
-fn final_pair<F>(claims: &[Claim<F>]) -> Result<&[Claim<F>; 2], SumcheckError> {
-    claims
-        .try_into()
-        .map_err(|_| SumcheckError::FinalEvalCount {
-            expected: 2,
-            got: claims.len(),
-        })
-}
-
 /// One axis of a spread: the selector and the point its row index is bound to.
 pub type SpreadAxis<'a, F> = (&'a Sparse<F>, &'a [F]);
 
@@ -352,6 +334,17 @@ fn spread_table<F: KaizenField>(axes: [SpreadAxis<'_, F>; 2]) -> Result<Vec<F>, 
         .collect())
 }
 
+/// `Σ_{b1,b2} Q(b1, b2)·S1(ρ1, b1)·S2(ρ2, b2)` for `Q` `[b1][b2]` row-major: the value a spread
+/// proves (for a caller that sends it rather than knowing it).
+pub fn spread_sum<F: KaizenField>(
+    q: &[F],
+    axes: [SpreadAxis<'_, F>; 2],
+) -> Result<F, SumcheckError> {
+    check_len("Q", q.len(), 1 << (axes[0].0.b_vars + axes[1].0.b_vars))?;
+    let u = spread_table(axes)?;
+    Ok(q.par_iter().zip(&u).map(|(&a, &b)| a * b).sum())
+}
+
 /// Proves `Σ_{b1,b2} Q(b1, b2)·S1(ρ1, b1)·S2(ρ2, b2) = claim` for `Q` `[b1][b2]` row-major
 /// (a degree-2 sumcheck); returns the claim on `Q̃` at `(σ_b2, σ_b1)`.
 pub fn prove_spread<F: KaizenField, T: Transcript<F>>(
@@ -361,7 +354,7 @@ pub fn prove_spread<F: KaizenField, T: Transcript<F>>(
     transcript: &mut T,
 ) -> Result<(SumcheckProof<F>, Claim<F>), SumcheckError> {
     let vb = axes[0].0.b_vars + axes[1].0.b_vars;
-    check_len("Q", q.len(), vb)?;
+    check_len("Q", q.len(), 1 << vb)?;
     axes[0].0.check()?;
     axes[1].0.check()?;
     let u = spread_table(axes)?;

@@ -2,6 +2,8 @@ use ark_serialize::SerializationError;
 use kaizen_field::FieldError;
 use thiserror::Error;
 
+use crate::Claim;
+
 /// Why a sumcheck proof or instance was rejected.
 #[derive(Debug, Error)]
 pub enum SumcheckError {
@@ -83,4 +85,31 @@ pub enum SumcheckError {
     /// Malformed proof bytes.
     #[error("malformed proof bytes: {0}")]
     Serialization(#[from] SerializationError),
+}
+
+/// `Ok` if table `name` has `expected` entries, else [`SumcheckError::MatrixShape`] naming it.
+pub(crate) fn check_len(name: &str, got: usize, expected: usize) -> Result<(), SumcheckError> {
+    (got == expected).then_some(()).ok_or_else(|| {
+        SumcheckError::MatrixShape(format!("{name} has {got} entries, expected {expected}"))
+    })
+}
+
+/// `Ok` if `point` has `expected` coordinates.
+pub(crate) fn check_point<F>(point: &[F], expected: usize) -> Result<(), SumcheckError> {
+    (point.len() == expected)
+        .then_some(())
+        .ok_or(SumcheckError::PointDimension {
+            expected,
+            got: point.len(),
+        })
+}
+
+/// The two final claims of a sumcheck of a product of two tables.
+pub(crate) fn final_pair<F>(claims: &[Claim<F>]) -> Result<&[Claim<F>; 2], SumcheckError> {
+    claims
+        .try_into()
+        .map_err(|_| SumcheckError::FinalEvalCount {
+            expected: 2,
+            got: claims.len(),
+        })
 }

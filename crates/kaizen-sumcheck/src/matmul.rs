@@ -14,6 +14,7 @@
 use kaizen_field::{fix_block, KaizenField, Transcript};
 
 use crate::{
+    error::{check_len, check_point, final_pair},
     protocol::{prove_single, verify_single},
     Claim, ProductSum, SumcheckError, SumcheckProof, SumcheckShape,
 };
@@ -48,12 +49,7 @@ impl MatmulDims {
     /// Splits a point on `C̃` into `(r_j, r_i)` (column part first).
     fn split<'a, F>(&self, point: &'a [F]) -> Result<(&'a [F], &'a [F]), SumcheckError> {
         let (lr, _, lc) = self.check()?;
-        if point.len() != lr + lc {
-            return Err(SumcheckError::PointDimension {
-                expected: lr + lc,
-                got: point.len(),
-            });
-        }
+        check_point(point, lr + lc)?;
         Ok(point.split_at(lc))
     }
 }
@@ -65,12 +61,6 @@ pub struct MatmulClaims<F> {
     pub a: Claim<F>,
     /// Claim on `B`.
     pub b: Claim<F>,
-}
-
-fn check_len(name: &str, got: usize, expected: usize) -> Result<(), SumcheckError> {
-    (got == expected).then_some(()).ok_or_else(|| {
-        SumcheckError::MatrixShape(format!("{name} has {got} entries, expected {expected}"))
-    })
 }
 
 /// Proves `C̃(point) = value` for `C = A·B` given `A` and `B` row-major.
@@ -113,12 +103,7 @@ fn output_claims<F: KaizenField>(
     r_i: &[F],
     r_j: &[F],
 ) -> Result<MatmulClaims<F>, SumcheckError> {
-    let [ca, cb] = claims else {
-        return Err(SumcheckError::FinalEvalCount {
-            expected: 2,
-            got: claims.len(),
-        });
-    };
+    let [ca, cb] = final_pair(claims)?;
     let r_k = &ca.point;
     Ok(MatmulClaims {
         a: Claim {

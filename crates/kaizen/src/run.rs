@@ -155,6 +155,15 @@ impl DataSource {
         }
         Ok(data.split_at(n).0)
     }
+
+    /// [`Self::load`] as `architecture` reads the images ([`Architecture::fit`]).
+    pub fn load_for(
+        &self,
+        architecture: &Architecture,
+        samples: Option<usize>,
+    ) -> Result<Dataset, Error> {
+        Ok(architecture.fit(&self.load(samples)?)?)
+    }
 }
 
 /// Everything needed to reproduce (and verify) a run.
@@ -540,8 +549,8 @@ pub fn train(
         Start::Resume => {
             let config = read_config(dir)?;
             let data = config
-                .architecture
-                .fit(&config.data.load(Some(config.samples))?)?;
+                .data
+                .load_for(&config.architecture, Some(config.samples))?;
             (config, data, true)
         }
     };

@@ -582,33 +582,33 @@ fn route<F: KaizenField>(
     }
 }
 
-/// The error for a claim on a [`Place::Virtual`] tensor that no relation reduced.
-fn uncommitted() -> ProveError {
-    ProveError::Config("claims on uncommitted tensors must be reduced, not opened".into())
-}
+/// Claims by commitment, in the order `C_D`, `C_W_i`, `C_W_{i+1}`, `C_step`.
+type Routed<F> = [Vec<(String, Claim<F>)>; 4];
 
-type Routed<F> = Vec<(Place, Vec<(String, Claim<F>)>)>;
-
-/// Groups claims by commitment (in the order `C_D`, `C_W_i`, `C_W_{i+1}`, `C_step`).
+/// Groups claims by commitment; a claim left on a [`Place::Virtual`] tensor (one no relation
+/// reduced) is an error.
 fn route_claims<F: KaizenField>(
     plan: &Plan,
     statement_len: usize,
     step: u64,
     claims: Vec<(String, Claim<F>)>,
 ) -> Result<Routed<F>, ProveError> {
-    let mut out: Routed<F> = [Place::Data, Place::Weights, Place::NewWeights, Place::Step]
-        .into_iter()
-        .map(|p| (p, Vec::new()))
-        .collect();
+    let mut out: Routed<F> = Default::default();
     for (name, mut claim) in claims {
         let (place, segment, extra) = route::<F>(plan, statement_len, step, &name);
+        let slot = match place {
+            Place::Data => 0,
+            Place::Weights => 1,
+            Place::NewWeights => 2,
+            Place::Step => 3,
+            Place::Virtual => {
+                return Err(ProveError::Config(format!(
+                    "a claim on {name}, which is not committed, is left"
+                )))
+            }
+        };
         claim.point.extend(extra);
-        let slot = out.iter_mut().find(|(p, _)| *p == place).ok_or_else(|| {
-            ProveError::Config(format!(
-                "a claim on {name}, which is not committed, is left"
-            ))
-        })?;
-        slot.1.push((segment, claim));
+        out[slot].push((segment, claim));
     }
     Ok(out)
 }
@@ -683,15 +683,15 @@ fn prove_with<F: KaizenField, S: MultilinearPcs<F>, T: Transcript<F>>(
     relations::run(&plan, &mut session, &exp)?;
     let (parts, claims) = session.finish()?;
     let model_layout = model_layout(&plan)?;
+    let routed = route_claims(&plan, statement.dataset_len, statement.step, claims)?;
+    let committed = [
+        (&inputs.dataset.data, &inputs.dataset.layout),
+        (&inputs.weights.data, &model_layout),
+        (&inputs.new_weights.data, &model_layout),
+        (&step_data, &layout),
+    ];
     let mut openings = Vec::with_capacity(4);
-    for (place, claims) in route_claims(&plan, statement.dataset_len, statement.step, claims)? {
-        let (data, layout) = match place {
-            Place::Data => (&inputs.dataset.data, &inputs.dataset.layout),
-            Place::Weights => (&inputs.weights.data, &model_layout),
-            Place::NewWeights => (&inputs.new_weights.data, &model_layout),
-            Place::Step => (&step_data, &layout),
-            Place::Virtual => return Err(uncommitted()),
-        };
+    for (claims, (data, layout)) in routed.iter().zip(committed) {
         let refs: Vec<(&str, Claim<F>)> = claims
             .iter()
             .map(|(n, c)| (n.as_str(), c.clone()))
@@ -730,14 +730,15 @@ pub fn verify_step<F: KaizenField, S: MultilinearPcs<F>, T: Transcript<F>>(
     let model_layout = model_layout(&plan)?;
     let data_layout = dataset_layout(statement.dataset_len, &plan)?;
     let routed = route_claims(&plan, statement.dataset_len, statement.step, claims)?;
-    for ((place, claims), opening) in routed.into_iter().zip(&proof.openings) {
-        let (commitment, layout) = match place {
-            Place::Data => (&statement.dataset, &data_layout),
-            Place::Weights => (&statement.weights, &model_layout),
-            Place::NewWeights => (&statement.new_weights, &model_layout),
-            Place::Step => (&proof.step_commitment, &layout),
-            Place::Virtual => return Err(uncommitted()),
-        };
+    let committed = [
+        (&statement.dataset, &data_layout),
+        (&statement.weights, &model_layout),
+        (&statement.new_weights, &model_layout),
+        (&proof.step_commitment, &layout),
+    ];
+    for ((claims, (commitment, layout)), opening) in
+        routed.iter().zip(committed).zip(&proof.openings)
+    {
         let refs: Vec<(&str, Claim<F>)> = claims
             .iter()
             .map(|(n, c)| (n.as_str(), c.clone()))

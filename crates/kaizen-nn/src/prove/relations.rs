@@ -68,7 +68,7 @@ pub(crate) fn run<F: KaizenField, T: Transcript<F>>(
             LayerKind::Flatten => {}
         }
         if matches!(kind, LayerKind::Dense { .. } | LayerKind::Conv { .. }) {
-            bias_gradient(plan, s, name)?;
+            bias_gradient(plan, s, l, name)?;
             padding_is_zero(plan, s, name, &mut batch)?;
         }
     }
@@ -78,19 +78,24 @@ pub(crate) fn run<F: KaizenField, T: Transcript<F>>(
     // The weight gradients are not committed: each claim on one (from the update's and its own
     // range checks) is reduced to claims on the layer's input and output gradient.
     for (l, (name, kind)) in plan.model.layers.iter().enumerate() {
-        for claim in s.take_claims(&format!("{name}.dW")) {
-            match *kind {
-                LayerKind::Dense { outputs, .. } => {
-                    dense_weight_gradient(plan, s, l, outputs, claim)?
+        let dw = format!("{name}.dW");
+        match *kind {
+            LayerKind::Dense { outputs, .. } => {
+                for claim in s.take_claims(&dw) {
+                    dense_weight_gradient(plan, s, l, outputs, claim)?;
                 }
-                LayerKind::Conv {
-                    kernel,
-                    stride,
-                    padding,
-                    ..
-                } => conv_weight_gradient(plan, s, l, (kernel, stride, padding), claim)?,
-                _ => return Err(ProveError::Config(format!("{name} has no weight gradient"))),
             }
+            LayerKind::Conv {
+                kernel,
+                stride,
+                padding,
+                ..
+            } => {
+                for claim in s.take_claims(&dw) {
+                    conv_weight_gradient(plan, s, l, (kernel, stride, padding), claim)?;
+                }
+            }
+            _ => {}
         }
     }
     Ok(())
@@ -328,15 +333,10 @@ fn conv_weight_gradient<F: KaizenField, T: Transcript<F>>(
 fn bias_gradient<F: KaizenField, T: Transcript<F>>(
     plan: &Plan,
     s: &mut Session<'_, F, T>,
+    l: usize,
     name: &str,
 ) -> Result<(), ProveError> {
     let n = |t: &str| format!("{name}.{t}");
-    let l = plan
-        .model
-        .layers
-        .iter()
-        .position(|(m, _)| m == name)
-        .ok_or_else(|| ProveError::Config(format!("no layer {name}")))?;
     let dy = plan.grad_of(l);
     let dy_vars = dim_vars(plan, &dy)?;
     let (lb, lo) = (dy_vars[0], dy_vars[1]);
@@ -435,8 +435,7 @@ fn max_pool<F: KaizenField, T: Transcript<F>>(
     // Window sums, at a point (r_bc, r_i, r_j) of the output: Σ select = 1 on real windows,
     // Σ dx = dy.
     let (vh, vw, vh2, vw2) = (in_vars[2], in_vars[3], out_vars[2], out_vars[3]);
-    let (low, hi) = r2.split_at(vh2 + vw2);
-    let (r_j, r_i) = low.split_at(vw2);
+    let (hi, r_i, r_j) = spatial(&r2, vh2, vw2);
     let real = mask_at(out_dims[1], &hi[..out_vars[1]])
         * mask_at(out_dims[2], r_i)
         * mask_at(out_dims[3], r_j);
@@ -453,8 +452,7 @@ fn max_pool<F: KaizenField, T: Transcript<F>>(
         Some(dy_r),
     )?;
     // gap + x·[in a window] = bcast(out), at a point (r_bc, r_x, r_y) of the input.
-    let (low, hi) = r.split_at(vh + vw);
-    let (r_y, r_x) = low.split_at(vw);
+    let (hi, r_x, r_y) = spatial(&r, vh, vw);
     let diag = |vars: usize, len: usize| Sparse {
         a_vars: vars,
         b_vars: vars,
@@ -474,6 +472,14 @@ fn max_pool<F: KaizenField, T: Transcript<F>>(
         Some(gap + inside),
     )?;
     Ok(())
+}
+
+/// A point of a `[B, C, H, W]` tensor (lowest variables first) as `(r_bc, r_h, r_w)`: the
+/// batch-and-channel part and the two spatial parts, of `vh` and `vw` variables.
+fn spatial<F>(point: &[F], vh: usize, vw: usize) -> (&[F], &[F], &[F]) {
+    let (low, bc) = point.split_at(vh + vw);
+    let (r_w, r_h) = low.split_at(vw);
+    (bc, r_h, r_w)
 }
 
 /// The window selectors of a `k×k` pooling layer and the dimension variables of its input and
@@ -518,8 +524,7 @@ fn avg_pool<F: KaizenField, T: Transcript<F>>(
     let window = F::from((k * k) as u64);
     let r = s.point(out_vars.iter().sum());
     let sum = s.eval(&n("out"), &r)? * window + s.eval(&n("rem"), &r)?;
-    let (low, hi) = r.split_at(vh2 + vw2);
-    let (r_j, r_i) = low.split_at(vw2);
+    let (hi, r_i, r_j) = spatial(&r, vh2, vw2);
     s.spread(
         &[(F::ONE, Bound::new(&x, vh + vw, hi))],
         [(&pool[0], r_i), (&pool[1], r_j)],
@@ -527,8 +532,7 @@ fn avg_pool<F: KaizenField, T: Transcript<F>>(
     )?;
     let r = s.point(in_vars.iter().sum());
     let dx = s.eval(&n("dx"), &r)? * window;
-    let (low, hi) = r.split_at(vh + vw);
-    let (r_y, r_x) = low.split_at(vw);
+    let (hi, r_x, r_y) = spatial(&r, vh, vw);
     let bcast = [pool[0].transpose(), pool[1].transpose()];
     s.spread(
         &[

@@ -10,13 +10,16 @@ use kaizen_gkr::{
     range::{prove_range, verify_range, RangeClaims, RangeShape, RangeWitness},
 };
 use kaizen_sumcheck::{
-    conv::{prove_conv, prove_spread, verify_conv, verify_spread, ConvDims, ConvProof, Sparse},
+    conv::{
+        prove_conv, prove_spread, spread_sum, verify_conv, verify_spread, ConvDims, ConvProof,
+        Sparse,
+    },
     matmul::{prove_matmul, verify_matmul, MatmulClaims, MatmulDims},
     protocol, BatchClaims, Claim, ProductSum, SumcheckProof, SumcheckShape, Term, Weight,
 };
 use rayon::prelude::*;
 
-use super::{Checks, ProofParts, ProveError};
+use super::{plan::log2, Checks, ProofParts, ProveError};
 
 /// A factor of a sumcheck term.
 #[derive(Clone, Debug)]
@@ -64,10 +67,7 @@ impl<F: KaizenField> Factor<F> {
     /// The real-entry mask of a tensor of (unpadded) shape `dims`.
     pub(crate) fn mask(dims: &[usize]) -> Self {
         Factor::Mask {
-            dims: dims
-                .iter()
-                .map(|&d| (d, d.next_power_of_two().trailing_zeros() as usize))
-                .collect(),
+            dims: dims.iter().map(|&d| (d, log2(d) as usize)).collect(),
         }
     }
 }
@@ -227,7 +227,7 @@ pub(crate) struct Bound<F> {
 }
 
 impl<F: KaizenField> Bound<F> {
-    /// `name` with the variables above its `inner` lowest bound to `point`, up to `outer` more.
+    /// `name` with the block of variables just above its `inner` lowest bound to `point`.
     pub(crate) fn new(name: &str, inner: usize, point: &[F]) -> Self {
         Self {
             name: name.to_string(),
@@ -338,16 +338,12 @@ impl<'a, F: KaizenField, T: Transcript<F>> Session<'a, F, T> {
     /// The value of tensor `name` at `point`: computed and sent by the prover, read by the
     /// verifier; absorbed and recorded as a claim to open.
     pub(crate) fn eval(&mut self, name: &str, point: &[F]) -> Result<F, ProveError> {
-        let value = match &mut self.side {
-            Side::Prover { tables, parts, .. } => {
-                let v = evaluate(tables.get(name)?, point)
-                    .map_err(|e| ProveError::Witness(format!("{name}: {e}")))?;
-                parts.evals.push(v);
-                v
-            }
-            Side::Verifier { parts, next } => *take(&parts.evals, &mut next[0], "value")?,
+        let computed = match &self.side {
+            Side::Prover { tables, .. } => evaluate(tables.get(name)?, point)
+                .map_err(|e| ProveError::Witness(format!("{name}: {e}")))?,
+            Side::Verifier { .. } => F::ZERO,
         };
-        self.transcript.absorb_field(b"step/eval", &value);
+        let value = self.send(b"step/eval", computed)?;
         self.record(name, point.to_vec(), value);
         Ok(value)
     }
@@ -548,18 +544,10 @@ impl<'a, F: KaizenField, T: Transcript<F>> Session<'a, F, T> {
             Some(v) => v,
             None => {
                 let computed = match &prover_q {
-                    Some(table) => {
-                        let u = [axes[0].0.fix_a(axes[0].1)?, axes[1].0.fix_a(axes[1].1)?];
-                        let b2 = u[1].len();
-                        table
-                            .par_iter()
-                            .enumerate()
-                            .map(|(i, &v)| v * u[0][i / b2] * u[1][i % b2])
-                            .sum()
-                    }
+                    Some(table) => spread_sum(table, axes)?,
                     None => F::ZERO,
                 };
-                self.send(computed)?
+                self.send(b"step/sent", computed)?
             }
         };
         let claim = match self.next_sumcheck()? {
@@ -589,8 +577,8 @@ impl<'a, F: KaizenField, T: Transcript<F>> Session<'a, F, T> {
         Ok(value)
     }
 
-    /// A value the prover computed (sent) or the verifier reads; absorbed, not a tensor claim.
-    fn send(&mut self, computed: F) -> Result<F, ProveError> {
+    /// A value the prover computed (and sends) or the verifier reads, absorbed under `label`.
+    fn send(&mut self, label: &'static [u8], computed: F) -> Result<F, ProveError> {
         let value = match &mut self.side {
             Side::Prover { parts, .. } => {
                 parts.evals.push(computed);
@@ -598,7 +586,7 @@ impl<'a, F: KaizenField, T: Transcript<F>> Session<'a, F, T> {
             }
             Side::Verifier { parts, next } => *take(&parts.evals, &mut next[0], "value")?,
         };
-        self.transcript.absorb_field(b"step/sent", &value);
+        self.transcript.absorb_field(label, &value);
         Ok(value)
     }
 
