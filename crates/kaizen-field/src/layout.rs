@@ -5,7 +5,9 @@
 //! `n − l_i` variables equal the bits of `offset_i / 2^{l_i}`: a claim `P_i(r) = v` is the claim
 //! `P(r, bits) = v` on the whole vector, and the block's indicator MLE is `eq(x_high, bits)`. Used for
 //! segmented commitments (many tensors, one commitment) and for the leaves of lookup arguments.
-use crate::{eq_eval, mle::index_bits, KaizenField};
+use rayon::prelude::*;
+
+use crate::{eq_eval, mle::index_bits, KaizenField, PAR_MIN_LEN};
 
 /// One block: where it starts and its log-length.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -85,10 +87,18 @@ impl BlockLayout {
     /// The whole vector: each block's values (zero-padded to its length) at its offset, zeros
     /// elsewhere. `values[i]` must not exceed block `i`'s length.
     pub fn assemble<F: KaizenField>(&self, values: &[&[F]]) -> Vec<F> {
-        let mut out = vec![F::ZERO; 1 << self.num_vars];
+        let mut out: Vec<F> = (0..1usize << self.num_vars)
+            .into_par_iter()
+            .with_min_len(PAR_MIN_LEN)
+            .map(|_| F::ZERO)
+            .collect();
         for (b, v) in self.blocks.iter().zip(values) {
             let n = v.len().min(1 << b.log_len);
-            out[b.offset..b.offset + n].copy_from_slice(&v[..n]);
+            out[b.offset..b.offset + n]
+                .par_iter_mut()
+                .zip(&v[..n])
+                .with_min_len(PAR_MIN_LEN)
+                .for_each(|(o, &x)| *o = x);
         }
         out
     }

@@ -39,7 +39,7 @@ pub use error::FieldError;
 pub use fixed_point::FixedPoint;
 pub use layout::{Block, BlockLayout};
 pub use m61::{M61Config, M61Ext2, M61Ext2Config, M61};
-pub use mle::{eq_eval, eq_table, fix_block, MultilinearPoly};
+pub use mle::{eq_eval, eq_table, fix_block, inner_product, MultilinearPoly};
 pub use transcript::{Blake3Transcript, Poseidon2Transcript, Transcript};
 
 /// Minimum number of items a rayon task handles; below it a loop runs on one thread. Every parallel
@@ -81,6 +81,20 @@ pub trait KaizenField:
     /// The centred signed integer this element represents, if it lies in the prime subfield and its
     /// absolute value is below `2^SIGNED_BITS`.
     fn to_signed(&self) -> Option<i128>;
+
+    /// `Some(i)` if this field is `B[i]/(i² + 1)` over a prime field `B` whose `2^k`-th roots of
+    /// unity for `k < TWO_ADICITY` all have norm one, so that [`KaizenField::conjugate`] inverts
+    /// them: one FFT then transforms two vectors over `B` at once (kaizen-pcs's Reed–Solomon
+    /// encoder does). `None` for other fields.
+    fn imaginary_unit() -> Option<Self> {
+        None
+    }
+
+    /// The conjugate `a − b·i` of `a + b·i` in a field with an [`KaizenField::imaginary_unit`];
+    /// the element itself in other fields.
+    fn conjugate(&self) -> Self {
+        *self
+    }
 
     /// Embeds `x` as `x mod p`, failing if `|x| ≥ 2^SIGNED_BITS`.
     fn from_signed(x: i128) -> Result<Self, FieldError> {

@@ -113,4 +113,14 @@ impl KaizenField for M61Ext2 {
             None
         }
     }
+
+    /// `i` with `i² = −1`; the `2^k`-th roots of unity for `k ≤ 61` lie in the norm-one subgroup
+    /// of order `p + 1 = 2^61`.
+    fn imaginary_unit() -> Option<Self> {
+        Some(Self::new(M61::zero(), M61::ONE))
+    }
+
+    fn conjugate(&self) -> Self {
+        Self::new(self.c0, -self.c1)
+    }
 }

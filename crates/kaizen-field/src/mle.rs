@@ -136,14 +136,36 @@ pub fn fold<F: KaizenField>(evals: &[F], r: F) -> Vec<F> {
         .collect()
 }
 
+/// `Σ_i a_i·b_i` over the common length (parallel above [`PAR_MIN_LEN`]): an MLE's value at `r`
+/// is `inner_product(evals, eq_table(r))`.
+pub fn inner_product<F: KaizenField>(a: &[F], b: &[F]) -> F {
+    a.par_iter()
+        .zip(b)
+        .with_min_len(PAR_MIN_LEN)
+        .map(|(&x, &y)| x * y)
+        .sum()
+}
+
 /// The table of `eq(r, x) = Π_i (r_i·x_i + (1 − r_i)(1 − x_i))` over `x ∈ {0,1}^n`, in `2^n` multiplications.
 pub fn eq_table<F: KaizenField>(r: &[F]) -> Vec<F> {
-    let mut table = Vec::with_capacity(1 << r.len());
-    table.push(F::ONE);
+    let mut table = vec![F::ZERO; 1 << r.len()];
+    eq_table_into(r, F::ONE, &mut table);
+    table
+}
+
+/// Writes `scale · eq(r, x)` into `out[..2^n]` without allocating (the scale costs no extra
+/// multiplication; callers reuse one buffer across many points).
+pub fn eq_table_into<F: KaizenField>(r: &[F], scale: F, out: &mut [F]) {
+    let Some(first) = out.first_mut() else {
+        return;
+    };
+    *first = scale;
+    let mut half = 1;
     for &ri in r {
-        let half = table.len();
-        table.resize(2 * half, F::ZERO);
-        let (lo, hi) = table.split_at_mut(half);
+        if 2 * half > out.len() {
+            return;
+        }
+        let (lo, hi) = out[..2 * half].split_at_mut(half);
         lo.par_iter_mut()
             .zip(hi.par_iter_mut())
             .with_min_len(PAR_MIN_LEN)
@@ -151,8 +173,8 @@ pub fn eq_table<F: KaizenField>(r: &[F]) -> Vec<F> {
                 *h = *l * ri;
                 *l -= *h;
             });
+        half *= 2;
     }
-    table
 }
 
 /// Binds a block of middle variables: `table` is `[outer][2^|point|][inner]` (row-major, `inner` a

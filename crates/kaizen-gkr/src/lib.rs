@@ -6,13 +6,15 @@
 //!   GKR and Libra's linear-time two-phase sumcheck; outputs are part of the statement, and the
 //!   input layer ends in two claims for the caller.
 //! * [`fractional`] — the GKR fractional-sum tree of Papini–Haböck ("Improving logarithmic
-//!   derivative lookups using GKR", 2023): proves `Σ_i p_i/q_i = P/Q` layer by layer with one
-//!   sumcheck per layer, ending in claims on the leaf MLEs `p`, `q`.
+//!   derivative lookups using GKR", 2023): proves `Σ_i p_i/q_i = P/Q` for several trees of any
+//!   power-of-two sizes at once, layer by layer with one batched sumcheck per depth, ending in
+//!   claims on each tree's leaf MLEs; unit trees (all numerators one) store and claim no numerators.
 //! * [`lookup`] — logUp lookups: every row of some committed witness columns lies in a public table
 //!   (single column, or input → output pairs compressed with a random `α`), with committed
-//!   multiplicities: `Σ_i 1/(X − w_i) = Σ_t m_t/(X − t_t)` as one fractional sum that must be 0.
-//! * [`range`] — range checks `0 ≤ x < 2^k` (k ≤ 64) by 16-bit limbs against the table
-//!   `[0, 2^16)`, batched across many vectors in one lookup.
+//!   multiplicities: `Σ_i 1/(X − w_i) = Σ_t m_t/(X − t_t)`, one tree per block (no padding), whose
+//!   roots must sum to 0.
+//! * [`range`] — range checks `0 ≤ x < 2^k` (k ≤ 64) by limbs against the table `[0, 2^w)`, the
+//!   width `w ≤ 22` chosen from the batch's size, batched across many vectors in one lookup.
 //!
 //! Every protocol ends in [`Claim`]s on committed vectors (witness columns, limbs, multiplicities)
 //! that the caller checks with a PCS opening; public tables are evaluated by the verifier itself.

@@ -9,21 +9,25 @@
 //!     Σ_segments Σ_i 1/(X − w_i)  −  Σ_t m_t/(X − T_t)  =  0
 //! ```
 //!
-//! One fractional sum over `2^n` leaves holds everything: the table block (`p = −m`,
-//! `q = X − T`), each segment block (`p = 1`, `q = X − w`), and padding (`p = 0`, `q = 1`). Blocks
-//! are placed largest first, so each sits at an offset that is a multiple of its size and its
-//! indicator is `eq` on the high variables. The verifier checks that the root numerator is 0 and the
-//! denominator non-zero, then rebuilds the leaf MLEs at the GKR point from: the table (evaluated
-//! itself), and the segment columns' and multiplicities' values at the point's low coordinates,
-//! which the proof states and which become the returned [`Claim`]s.
+//! One batched fractional sum proves it, one tree per block: the table (`p = −m`, `q = X − T`) and
+//! each segment (`p = 1`, a unit tree, `q = X − w`); a block of one row is padded to two with the
+//! leaf `0/1`. The verifier checks that the roots sum to zero (numerator 0, denominator non-zero),
+//! then rebuilds each tree's leaf MLEs at its GKR point from: the table (evaluated itself), and the
+//! segment columns' and multiplicities' values at that point, which the proof states and which
+//! become the returned [`Claim`]s.
 use std::collections::HashMap;
 
 use ark_serialize::CanonicalSerialize;
-use kaizen_field::{eq_table, BlockLayout, KaizenField, MultilinearPoly, Transcript};
+use kaizen_field::{
+    eq_table, inner_product, mle::lerp, KaizenField, MultilinearPoly, Transcript, PAR_MIN_LEN,
+};
 use kaizen_sumcheck::Claim;
+use rayon::prelude::*;
 
 use crate::{
-    fractional::{prove_fractional, verify_fractional, FractionalProof},
+    fractional::{
+        prove_fractional, verify_fractional, FractionalClaims, FractionalProof, Leaves, TreeShape,
+    },
     GkrError,
 };
 
@@ -125,12 +129,40 @@ pub struct LookupClaims<F> {
     pub multiplicities: Claim<F>,
 }
 
-/// The leaves' layout: block 0 is the table, block `i + 1` segment `i` (at least one variable).
-fn layout(table_log: usize, segment_logs: &[usize]) -> BlockLayout {
-    let logs: Vec<usize> = std::iter::once(table_log)
-        .chain(segment_logs.iter().copied())
-        .collect();
-    BlockLayout::new(&logs, 1)
+/// The trees: the table's, then one unit tree per segment (a one-row block becomes a general tree
+/// of two leaves).
+fn tree_shapes(table_log: usize, segment_logs: &[usize]) -> Vec<TreeShape> {
+    let table = TreeShape {
+        num_vars: table_log.max(1),
+        unit: false,
+    };
+    std::iter::once(table)
+        .chain(segment_logs.iter().map(|&log| TreeShape {
+            num_vars: log.max(1),
+            unit: log > 0,
+        }))
+        .collect()
+}
+
+/// The leaves of a block of `p/q` fractions (`p = None`: all one), padded with `0/1` to two.
+fn leaves<F: KaizenField>(p: Option<Vec<F>>, q: Vec<F>) -> Leaves<F> {
+    match (p, q.len()) {
+        (None, n) if n > 1 => Leaves::unit(q),
+        (p, 1) => Leaves::new(
+            vec![p.map_or(F::ONE, |p| p[0]), F::ZERO],
+            vec![q[0], F::ONE],
+        ),
+        (p, n) => Leaves::new(p.unwrap_or_else(|| vec![F::ONE; n]), q),
+    }
+}
+
+/// A padded block's leaf MLE at `point` from its value `v` at `point` (with one row, `point` has
+/// one coordinate more than the block: the padding bit, whose leaf is `pad`).
+fn padded_leaf<F: KaizenField>(log: usize, point: &[F], v: F, pad: F) -> F {
+    match (log, point.first()) {
+        (0, Some(&r)) => lerp(v, pad, r),
+        _ => v,
+    }
 }
 
 /// Absorbs the statement's shape and draws `(α, X)`.
@@ -208,47 +240,45 @@ pub fn prove_lookup<F: KaizenField, T: Transcript<F>, C: AsRef<[F]> + Sync>(
         return Err(GkrError::Input("one multiplicity per table row".into()));
     }
     let (alpha, x) = challenges(table, &logs, transcript);
-    let layout = layout(table.log_len, &logs);
-    let n = layout.num_vars();
-    let mut p = vec![F::ZERO; 1 << n];
-    let mut q = vec![F::ONE; 1 << n];
     let compress = |row: &mut dyn Iterator<Item = F>| {
         row.fold((F::ZERO, F::ONE), |(acc, pow), v| {
             (acc + pow * v, pow * alpha)
         })
         .0
     };
-    for (block, b) in layout.blocks().iter().enumerate() {
-        let (offset, log) = (b.offset, b.log_len);
-        for i in 0..1usize << log {
-            let (num, w) = match block.checked_sub(1) {
-                None => (
-                    -multiplicities[i],
-                    compress(&mut (0..table.width()).map(|c| table.entry(c, i))),
-                ),
-                Some(s) => (
-                    F::ONE,
-                    compress(&mut segments[s].iter().map(|c| c.as_ref()[i])),
-                ),
-            };
-            p[offset + i] = num;
-            q[offset + i] = x - w;
-        }
-    }
-    let (fraction, claims) = prove_fractional(p, q, transcript)?;
-    let point = &claims.p.point;
+    let table_q = (0..1usize << table.log_len)
+        .into_par_iter()
+        .with_min_len(PAR_MIN_LEN)
+        .map(|i| x - compress(&mut (0..table.width()).map(|c| table.entry(c, i))))
+        .collect();
+    let table_p = multiplicities.par_iter().map(|&m| -m).collect();
+    let trees = std::iter::once(leaves(Some(table_p), table_q))
+        .chain(segments.iter().map(|seg| {
+            let len = seg.first().map_or(0, |c| c.as_ref().len());
+            let q = (0..len)
+                .into_par_iter()
+                .with_min_len(PAR_MIN_LEN)
+                .map(|i| x - compress(&mut seg.iter().map(|c| c.as_ref()[i])))
+                .collect();
+            leaves(None, q)
+        }))
+        .collect();
+    let (fraction, claims) = prove_fractional(trees, transcript)?;
+    // Each block's values at its tree's point (without a one-row block's padding bit).
+    let at = |t: usize, log: usize| {
+        let point = &claims[t].q.point;
+        eq_table(&point[point.len() - log..])
+    };
     let segment_evals: Vec<Vec<F>> = segments
         .iter()
         .zip(&logs)
-        .map(|(seg, &log)| {
-            let eq = eq_table(&point[..log]);
-            seg.iter()
-                .map(|c| eq.iter().zip(c.as_ref()).map(|(&e, &v)| e * v).sum())
-                .collect()
+        .enumerate()
+        .map(|(s, (seg, &log))| {
+            let eq = at(s + 1, log);
+            seg.iter().map(|c| inner_product(&eq, c.as_ref())).collect()
         })
         .collect();
-    let eq = eq_table(&point[..table.log_len]);
-    let multiplicity_eval = eq.iter().zip(multiplicities).map(|(&e, &m)| e * m).sum();
+    let multiplicity_eval = inner_product(&at(0, table.log_len), multiplicities);
     let proof = LookupProof {
         fraction,
         segment_evals,
@@ -266,18 +296,22 @@ pub fn verify_lookup<F: KaizenField, T: Transcript<F>>(
     transcript: &mut T,
 ) -> Result<LookupClaims<F>, GkrError> {
     let (alpha, x) = challenges(table, segment_logs, transcript);
-    let n = layout(table.log_len, segment_logs).num_vars();
-    let claims = verify_fractional(n, &proof.fraction, transcript)?;
-    if !claims.numerator.is_zero() {
+    let shapes = tree_shapes(table.log_len, segment_logs);
+    let claims = verify_fractional(&shapes, &proof.fraction, transcript)?;
+    // Σ_t P_t/Q_t = 0, without inverses.
+    let (num, den) = claims.iter().fold((F::ZERO, F::ONE), |(p, q), c| {
+        (p * c.denominator + c.numerator * q, q * c.denominator)
+    });
+    if !num.is_zero() {
         return Err(GkrError::RootNumerator);
     }
-    if claims.denominator.is_zero() {
+    if den.is_zero() {
         return Err(GkrError::ZeroDenominator);
     }
     finish(table, segment_logs, proof, transcript, alpha, x, claims)
 }
 
-/// Rebuilds the leaves at the GKR point from the stated evaluations and compares them with the
+/// Rebuilds each tree's leaves at its point from the stated evaluations and compares them with the
 /// fractional sum's leaf claims (shared by prover and verifier, so both absorb the same values).
 /// The root check is the verifier's alone, so that a prover can be run on a false statement.
 fn finish<F: KaizenField, T: Transcript<F>>(
@@ -287,10 +321,11 @@ fn finish<F: KaizenField, T: Transcript<F>>(
     transcript: &mut T,
     alpha: F,
     x: F,
-    claims: crate::fractional::FractionalClaims<F>,
+    claims: Vec<FractionalClaims<F>>,
 ) -> Result<LookupClaims<F>, GkrError> {
     if proof.segment_evals.len() != logs.len()
         || proof.segment_evals.iter().any(|e| e.len() != table.width())
+        || claims.len() != logs.len() + 1
     {
         return Err(GkrError::ProofShape("one value per segment column".into()));
     }
@@ -298,46 +333,46 @@ fn finish<F: KaizenField, T: Transcript<F>>(
         transcript.absorb_fields(b"lookup/segment", e);
     }
     transcript.absorb_field(b"lookup/multiplicity", &proof.multiplicity_eval);
-    let point = &claims.p.point;
-    let layout = layout(table.log_len, logs);
     let compress = |vals: &[F]| vals.iter().rev().fold(F::ZERO, |acc, &v| acc * alpha + v);
-    let (mut p, mut q, mut covered) = (F::ZERO, F::ZERO, F::ZERO);
-    for (block, b) in layout.blocks().iter().enumerate() {
-        let log = b.log_len;
-        let select = layout.selector(block, point);
-        let (num, w) = match block.checked_sub(1) {
-            None => {
-                let cols: Vec<F> = (0..table.width())
-                    .map(|c| table.evaluate(c, &point[..log]))
-                    .collect::<Result<_, _>>()?;
-                (-proof.multiplicity_eval, compress(&cols))
-            }
-            Some(s) => (F::ONE, compress(&proof.segment_evals[s])),
+    // The block's own point: a one-row block's padding bit is the point's first coordinate.
+    let own = |c: &FractionalClaims<F>, log: usize| c.q.point[c.q.point.len() - log..].to_vec();
+    let check = |c: &FractionalClaims<F>, log: usize, p: F, w: F| {
+        let q = c.q.point.as_slice();
+        let p_ok = match &c.p {
+            Some(claim) => padded_leaf(log, q, p, F::ZERO) == claim.value,
+            None => p.is_one(),
         };
-        p += select * num;
-        q += select * (x - w);
-        covered += select;
-    }
-    q += F::ONE - covered;
-    if p != claims.p.value || q != claims.q.value {
-        return Err(GkrError::LeafMismatch);
+        let q_ok = padded_leaf(log, q, x - w, F::ONE) == c.q.value;
+        (p_ok && q_ok).then_some(()).ok_or(GkrError::LeafMismatch)
+    };
+    let table_point = own(&claims[0], table.log_len);
+    let cols: Vec<F> = (0..table.width())
+        .map(|c| table.evaluate(c, &table_point))
+        .collect::<Result<_, _>>()?;
+    check(
+        &claims[0],
+        table.log_len,
+        -proof.multiplicity_eval,
+        compress(&cols),
+    )?;
+    let mut segments = Vec::with_capacity(logs.len());
+    for ((&log, evals), c) in logs.iter().zip(&proof.segment_evals).zip(&claims[1..]) {
+        check(c, log, F::ONE, compress(evals))?;
+        let point = own(c, log);
+        segments.push(
+            evals
+                .iter()
+                .map(|&value| Claim {
+                    point: point.clone(),
+                    value,
+                })
+                .collect(),
+        );
     }
     Ok(LookupClaims {
-        segments: logs
-            .iter()
-            .zip(&proof.segment_evals)
-            .map(|(&log, evals)| {
-                evals
-                    .iter()
-                    .map(|&value| Claim {
-                        point: point[..log].to_vec(),
-                        value,
-                    })
-                    .collect()
-            })
-            .collect(),
+        segments,
         multiplicities: Claim {
-            point: point[..table.log_len].to_vec(),
+            point: table_point,
             value: proof.multiplicity_eval,
         },
     })

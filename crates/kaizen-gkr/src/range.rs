@@ -1,12 +1,15 @@
 //! Range checks `0 ≤ x < 2^k` by limb decomposition, batched over many vectors in one lookup.
 //!
-//! Each vector `v` (power-of-two length) is split into `L = ⌈k/16⌉` committed limb vectors with
-//! `v = Σ_j 2^{16j}·limb_j`, each limb looked up in the table `[0, 2^16)`. If `k` is not a multiple
-//! of 16, the top limb `y` (which must be `< 2^{k − 16(L−1)}`) is also looked up shifted, as
-//! `y·2^{16L − k}`: both `y` and the shifted value lie in `[0, 2^16)` only if `y` is small enough
-//! (no wrap-around, as `2^32 < p`). Limbs are **committed witness** (the caller commits them and the
-//! multiplicities before proving); the verifier derives the claim on `v` from the limb claims, all at
-//! the same point, and checks the shifted limb's claim against the top limb's.
+//! Each vector `v` (power-of-two length) is split into `L` committed limb vectors of `w` bits with
+//! `v = Σ_j 2^{wj}·limb_j`, each limb looked up in the table `[0, 2^w)`. The width `w` is a
+//! function of the public shape ([`RangeShape::limb_bits`]): it balances the limbs' cost (each is
+//! committed and looked up) against the table's (`2^w` committed multiplicities and leaves), so a
+//! large batch gets a wide table and few limbs. If `k` is not a multiple of `w`, the top limb `y`
+//! (which must be `< 2^{k − w(L−1)}`) is also looked up shifted, as `y·2^{wL − k}`: both `y` and the
+//! shifted value lie in `[0, 2^w)` only if `y` is small enough (no wrap-around, as
+//! `2^{2w} < p`). Limbs are **committed witness** (the caller commits them and the multiplicities
+//! before proving); the verifier derives the claim on `v` from the limb claims, all at the same
+//! point, and checks the shifted limb's claim against the top limb's.
 //!
 //! `k ≤ 64` and `k ≤ F::SIGNED_BITS`, so the limb sum never wraps modulo `p`.
 use kaizen_field::{KaizenField, Transcript, PAR_MIN_LEN};
@@ -18,8 +21,8 @@ use crate::{
     GkrError,
 };
 
-/// Bits per limb (the table has `2^LIMB_BITS` rows).
-pub const LIMB_BITS: u32 = 16;
+/// Widest limb (the largest table has `2^MAX_LIMB_BITS` rows).
+pub const MAX_LIMB_BITS: u32 = 22;
 
 /// The public shape of a batched range check: the bound and each vector's log-length.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -31,14 +34,33 @@ pub struct RangeShape {
 }
 
 impl RangeShape {
-    fn limbs(&self) -> usize {
-        self.bits.div_ceil(LIMB_BITS) as usize
+    /// Bits per limb: the width `w ≤ MAX_LIMB_BITS` minimising
+    /// `N·(2L + s) + 3·2^w + 2^10·V·(L + s)` — `N` checked values in `V` vectors, `L = ⌈k/w⌉`
+    /// limbs (each committed and looked up), `s` one if the top limb needs its shifted lookup, the
+    /// table's `2^w` multiplicities (committed) and leaves, and a fixed cost per limb vector (its
+    /// own tree, claims and opening). Ties go to the narrower limb.
+    pub fn limb_bits(&self) -> u32 {
+        let n: u128 = self.log_lens.iter().map(|&l| 1u128 << l.min(100)).sum();
+        let v = self.log_lens.len() as u128;
+        (1..=self.bits.clamp(1, MAX_LIMB_BITS))
+            .min_by_key(|&w| {
+                let limbs = u128::from(self.bits.div_ceil(w));
+                let shift = u128::from(self.bits % w != 0);
+                n * (2 * limbs + shift) + 3 * (1u128 << w) + (v << 10) * (limbs + shift)
+            })
+            .unwrap_or(1)
     }
 
-    /// The shift applied to the top limb's second lookup, if `k` is not a multiple of 16.
+    /// Committed limbs per vector.
+    pub fn limbs(&self) -> usize {
+        self.bits.div_ceil(self.limb_bits()) as usize
+    }
+
+    /// The shift applied to the top limb's second lookup, if `k` is not a multiple of the width.
     fn top_shift(&self) -> Option<u32> {
-        let rem = self.bits % LIMB_BITS;
-        (rem != 0).then_some(LIMB_BITS - rem)
+        let w = self.limb_bits();
+        let rem = self.bits % w;
+        (rem != 0).then_some(w - rem)
     }
 
     /// Lookup segments per vector: the limbs, plus the shifted top limb if any.
@@ -55,6 +77,10 @@ impl RangeShape {
             )));
         }
         Ok(())
+    }
+
+    fn table<F: KaizenField>(&self) -> Table<F> {
+        Table::range(self.limb_bits() as usize)
     }
 }
 
@@ -75,7 +101,7 @@ pub struct RangeClaims<F> {
     pub values: Vec<Claim<F>>,
     /// Claims on each vector's limbs (low limb first).
     pub limbs: Vec<Vec<Claim<F>>>,
-    /// Claim on the multiplicities of `[0, 2^16)`.
+    /// Claim on the multiplicities of the limb table `[0, 2^w)`.
     pub multiplicities: Claim<F>,
 }
 
@@ -95,8 +121,9 @@ impl<F: KaizenField> RangeWitness<F> {
             .collect::<Result<Vec<_>, _>>()?;
         let shape = RangeShape { bits, log_lens };
         shape.check::<F>()?;
-        let mask = (1u64 << LIMB_BITS) - 1;
-        let mut counts = vec![0u64; 1 << LIMB_BITS];
+        let w = shape.limb_bits();
+        let mask = (1u64 << w) - 1;
+        let mut counts = vec![0u64; 1 << w];
         let mut segments = Vec::with_capacity(vectors.len());
         for (vector, v) in vectors.iter().enumerate() {
             let ints: Vec<u64> = v
@@ -113,11 +140,7 @@ impl<F: KaizenField> RangeWitness<F> {
                 })
                 .collect::<Result<_, _>>()?;
             let mut limbs: Vec<Vec<u64>> = (0..shape.limbs())
-                .map(|j| {
-                    ints.iter()
-                        .map(|&x| (x >> (LIMB_BITS * j as u32)) & mask)
-                        .collect()
-                })
+                .map(|j| ints.iter().map(|&x| (x >> (w * j as u32)) & mask).collect())
                 .collect();
             if let (Some(shift), Some(top)) = (shape.top_shift(), limbs.last()) {
                 let shifted = top.iter().map(|&y| y << shift).collect();
@@ -157,7 +180,7 @@ impl<F: KaizenField> RangeWitness<F> {
         &self.segments[vector][..self.shape.limbs()]
     }
 
-    /// Multiplicities of each value of `[0, 2^16)` — to be committed by the caller.
+    /// Multiplicities of each value of the limb table `[0, 2^w)` — to be committed by the caller.
     pub fn multiplicities(&self) -> &[F] {
         &self.multiplicities
     }
@@ -181,7 +204,7 @@ pub fn prove_range<F: KaizenField, T: Transcript<F>>(
         .iter()
         .flat_map(|limbs| limbs.iter().map(|l| vec![l.as_slice()]))
         .collect();
-    let table = Table::range(LIMB_BITS as usize);
+    let table = witness.shape.table();
     absorb_shape(&witness.shape, transcript);
     let (proof, claims) = prove_lookup(&table, &segments, &witness.multiplicities, transcript)?;
     let claims = range_claims(&witness.shape, claims)?;
@@ -196,7 +219,7 @@ pub fn verify_range<F: KaizenField, T: Transcript<F>>(
 ) -> Result<RangeClaims<F>, GkrError> {
     shape.check::<F>()?;
     absorb_shape(shape, transcript);
-    let table = Table::range(LIMB_BITS as usize);
+    let table = shape.table();
     let claims = verify_lookup(&table, &lookup_logs(shape), proof, transcript)?;
     range_claims(shape, claims)
 }
@@ -212,6 +235,7 @@ fn range_claims<F: KaizenField>(
 ) -> Result<RangeClaims<F>, GkrError> {
     let per = shape.per_vector();
     let limbs = shape.limbs();
+    let w = shape.limb_bits();
     let mut values = Vec::new();
     let mut limb_claims = Vec::new();
     for (vector, group) in claims.segments.chunks(per).enumerate() {
@@ -228,7 +252,7 @@ fn range_claims<F: KaizenField>(
         let value = group[..limbs]
             .iter()
             .enumerate()
-            .map(|(j, c)| c.value * F::from(2u64).pow([u64::from(LIMB_BITS) * j as u64]))
+            .map(|(j, c)| c.value * F::from(2u64).pow([u64::from(w) * j as u64]))
             .sum();
         values.push(Claim {
             point: group[0].point.clone(),
@@ -250,18 +274,25 @@ mod tests {
 
     type F = M61Ext2;
 
+    /// A 33-bit check of one two-entry vector: five 7-bit limbs, the top one below 2^5 and also
+    /// looked up shifted by 2.
+    fn shape() -> RangeShape {
+        RangeShape {
+            bits: 33,
+            log_lens: vec![1],
+        }
+    }
+
     fn cheat(segments: Vec<Vec<u64>>) -> RangeWitness<F> {
-        let mut m = vec![F::ZERO; 1 << LIMB_BITS];
+        let w = shape().limb_bits();
+        let mut m = vec![F::ZERO; 1 << w];
         for &y in segments.iter().flatten() {
-            if y < 1 << LIMB_BITS {
+            if y < 1 << w {
                 m[y as usize] += F::ONE;
             }
         }
         RangeWitness {
-            shape: RangeShape {
-                bits: 20,
-                log_lens: vec![1],
-            },
+            shape: shape(),
             segments: vec![segments
                 .into_iter()
                 .map(|s| s.into_iter().map(F::from).collect())
@@ -276,19 +307,46 @@ mod tests {
     }
 
     #[test]
+    fn limb_width_follows_the_batch_size() {
+        assert_eq!((shape().limb_bits(), shape().limbs()), (7, 5));
+        assert_eq!(shape().top_shift(), Some(2));
+        // A large batch gets one wide limb or two exact ones, a small one narrow limbs.
+        let big = |bits| RangeShape {
+            bits,
+            log_lens: vec![22],
+        };
+        assert_eq!((big(21).limb_bits(), big(21).per_vector()), (21, 1));
+        assert_eq!((big(34).limb_bits(), big(34).per_vector()), (17, 2));
+        assert_eq!(
+            (big(44).limb_bits(), big(44).per_vector()),
+            (MAX_LIMB_BITS, 2)
+        );
+    }
+
+    #[test]
     fn top_limb_too_large_is_caught_by_the_shifted_lookup() {
-        // 2^20 = 16·2^16: limbs (0, 16) are 16-bit, but 16·2^12 = 2^16 is not.
-        let w = cheat(vec![vec![0, 0], vec![16, 0], vec![16 << 12, 0]]);
-        assert!(matches!(verdict(&w), Err(GkrError::RootNumerator)));
-        let honest = cheat(vec![vec![0, 0], vec![15, 0], vec![15 << 12, 0]]);
-        assert!(verdict(&honest).is_ok());
+        // 2^33 = 32·2^28: limbs (0, 0, 0, 0, 32) are 7-bit, but 32·2^2 = 2^7 is not.
+        let zeros = || vec![vec![0, 0]; 4];
+        let with_top = |top: u64, shifted: u64| {
+            let mut s = zeros();
+            s.push(vec![top, 0]);
+            s.push(vec![shifted, 0]);
+            s
+        };
+        assert!(matches!(
+            verdict(&cheat(with_top(32, 32 << 2))),
+            Err(GkrError::RootNumerator)
+        ));
+        assert!(verdict(&cheat(with_top(31, 31 << 2))).is_ok());
     }
 
     #[test]
     fn shifted_limb_must_match_the_top_limb() {
-        let w = cheat(vec![vec![0, 0], vec![16, 0], vec![0, 0]]);
+        let mut s = vec![vec![0, 0]; 4];
+        s.push(vec![16, 0]);
+        s.push(vec![0, 0]);
         assert!(matches!(
-            verdict(&w),
+            verdict(&cheat(s)),
             Err(GkrError::LimbRelation { vector: 0 })
         ));
     }

@@ -199,3 +199,40 @@ fn input_output_tables_and_tampering() {
     // Wrong public shape.
     assert!(verify_lookup(&table, &[4], &proof, &mut tr()).is_err());
 }
+
+/// Segments of different sizes (one row, two, sixteen) each end at their own point; a wrong row in
+/// the one-row segment is caught like any other.
+#[test]
+fn segments_of_mixed_sizes_including_one_row() {
+    let table = Table::<F>::range(4);
+    let segments = vec![
+        vec![ints(&[9])],
+        vec![ints(&[3, 15])],
+        vec![ints(&(0..16).map(|i| (i * 5) % 16).collect::<Vec<_>>())],
+    ];
+    let logs = [0usize, 1, 4];
+    let m = multiplicities(&table, &segments).unwrap();
+    let (proof, claims) = prove_lookup(&table, &segments, &m, &mut tr()).unwrap();
+    let v = verify_lookup(&table, &logs, &proof, &mut tr()).unwrap();
+    assert_eq!(v, claims);
+    for (seg, c) in segments.iter().zip(&v.segments) {
+        assert!(holds(&c[0], &seg[0]));
+    }
+    assert!(v.segments[0][0].point.is_empty());
+    assert!(holds(&v.multiplicities, &m));
+
+    let mut bad = segments.clone();
+    bad[0][0][0] = F::from(16u64);
+    let (p2, _) = prove_lookup(&table, &bad, &m, &mut tr()).unwrap();
+    assert!(matches!(
+        verify_lookup(&table, &logs, &p2, &mut tr()),
+        Err(GkrError::RootNumerator)
+    ));
+    let mut bad = proof.clone();
+    bad.segment_evals[0][0] += F::ONE;
+    assert!(matches!(
+        verify_lookup(&table, &logs, &bad, &mut tr()),
+        Err(GkrError::LeafMismatch)
+    ));
+    assert!(verify_lookup(&table, &[1, 1, 4], &proof, &mut tr()).is_err());
+}

@@ -6,20 +6,11 @@
 #![allow(missing_docs, clippy::unwrap_used)]
 use std::time::{Duration, Instant};
 
-use kaizen_field::{serialize::to_bytes, Blake3Transcript, M61Ext2};
-use kaizen_nn::{
-    arch::Architecture,
-    data::Dataset,
-    model::{batch_indices, exp_table, images, Hyper, Loss},
-    prove::{
-        commit_dataset, commit_model, max_commitment_vars, prove_step, verify_step, ModelShape,
-        Plan, StepInputs, StepStatement,
-    },
-};
-use kaizen_pcs::{Ligero, LigeroParams, MatrixShape};
+use kaizen_field::serialize::to_bytes;
+use kaizen_nn::arch::Architecture;
 
 mod common;
-use common::peak_rss_mib;
+use common::{peak_rss_mib, StepCase};
 
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
@@ -57,53 +48,23 @@ fn cases() -> Vec<(Architecture, usize)> {
 
 /// Runs one case in this process and prints its table row.
 fn run_case(arch: &Architecture, batch: usize, runs: usize) {
-    let data = arch.fit(&Dataset::embedded().unwrap()).unwrap();
-    let exp = exp_table(16);
-    let t = || Blake3Transcript::new(b"kaizen-nn/bench");
-    let hyper = Hyper::new(16, 0.1, batch, Loss::SoftmaxCrossEntropy).unwrap();
-    let model = arch.build(16, 1).unwrap();
-    let plan = Plan::new(&ModelShape::of(&model), &hyper).unwrap();
-    let vars = max_commitment_vars(&plan, data.len()).unwrap();
-    let pcs = Ligero::<M61Ext2>::new(LigeroParams::new(vars, MatrixShape::Balanced));
-    let dataset = commit_dataset(&pcs, &data, &plan).unwrap();
-    let idx = batch_indices(0, batch, data.len());
-    let x = images(&data, &idx, &hyper).unwrap();
-    let labels: Vec<u8> = idx.iter().map(|&i| data.labels[i]).collect();
+    let case = StepCase::new(arch, batch);
     let (mut plain, mut prove, mut verify) = (Vec::new(), Vec::new(), Vec::new());
     let mut size = 0;
     for _ in 0..runs {
-        let start = Instant::now();
-        let (new_model, witness) = model.step(&x, &labels, &hyper, &exp).unwrap();
-        plain.push(start.elapsed());
-        let start = Instant::now();
-        let weights = commit_model(&pcs, &model, &hyper).unwrap();
-        let new_weights = commit_model(&pcs, &new_model, &hyper).unwrap();
-        let statement = StepStatement {
-            model: ModelShape::of(&model),
-            hyper: hyper.clone(),
-            dataset: dataset.commitment(),
-            dataset_len: data.len(),
-            weights: weights.commitment(),
-            new_weights: new_weights.commitment(),
-            step: 0,
-        };
-        let inputs = StepInputs {
-            dataset: &dataset,
-            weights: &weights,
-            new_weights: &new_weights,
-        };
-        let proof = prove_step(&pcs, &statement, &inputs, &witness, &mut t()).unwrap();
-        prove.push(plain[plain.len() - 1] + start.elapsed());
+        let (p, q, statement, proof) = case.prove();
+        plain.push(p);
+        prove.push(q);
         size = to_bytes(&proof).len();
         let start = Instant::now();
-        verify_step(&pcs, &statement, &proof, &mut t()).unwrap();
+        case.verify(&statement, &proof);
         verify.push(start.elapsed());
     }
     let (p, q) = (median(plain), median(prove));
     println!(
         "| {:18} | {batch:2} | {:>9} | {:8.1} | {:8.0} | {:5.0} | {:9.1} | {:9} | {:8.0} |",
         arch.to_string(),
-        model.parameters(),
+        case.model.parameters(),
         ms(p),
         ms(q),
         q.as_secs_f64() / p.as_secs_f64(),

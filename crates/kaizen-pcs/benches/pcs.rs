@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use ark_std::UniformRand;
 use kaizen_field::{serialize::to_bytes, Blake3Transcript, Fr, KaizenField, M61Ext2};
 use kaizen_pcs::{Bls12Kzg, Ligero, LigeroParams, MatrixShape, MultilinearPcs};
-use rand::SeedableRng;
+use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 
 fn median<R>(runs: usize, mut f: impl FnMut() -> R) -> (Duration, R) {
@@ -24,9 +24,21 @@ fn median<R>(runs: usize, mut f: impl FnMut() -> R) -> (Duration, R) {
     (times[runs / 2], out.unwrap())
 }
 
-fn bench<F: KaizenField + UniformRand, S: MultilinearPcs<F>>(name: &str, pcs: &S, n: usize) {
+/// One row: random values, or (`small`) integers below 2^32 as the step witnesses are — in M61²
+/// those lie in the base field, and Ligero encodes two such rows with one FFT.
+fn bench<F: KaizenField + UniformRand, S: MultilinearPcs<F>>(
+    name: &str,
+    pcs: &S,
+    n: usize,
+    small: bool,
+) {
     let mut rng = ChaCha20Rng::seed_from_u64(n as u64);
-    let evals: Vec<F> = (0..1usize << n).map(|_| F::rand(&mut rng)).collect();
+    let evals: Vec<F> = (0..1usize << n)
+        .map(|_| match small {
+            true => F::from(rng.gen::<u32>()),
+            false => F::rand(&mut rng),
+        })
+        .collect();
     let point: Vec<F> = (0..n).map(|_| F::rand(&mut rng)).collect();
     let runs = if n >= 24 { 1 } else { 3 };
     let (t_commit, (commitment, data)) = median(runs, || pcs.commit(&evals).unwrap());
@@ -62,11 +74,12 @@ fn main() {
     );
     for &n in sizes {
         let square = Ligero::<M61Ext2>::new(LigeroParams::new(n, MatrixShape::Square));
-        bench("ligero square", &square, n);
+        bench("ligero square", &square, n, false);
         let balanced = Ligero::<M61Ext2>::new(LigeroParams::new(n, MatrixShape::Balanced));
-        bench("ligero balanced", &balanced, n);
+        bench("ligero balanced", &balanced, n, false);
+        bench("ligero balanced, ints", &balanced, n, true);
         let rows = Ligero::<M61Ext2>::new(LigeroParams::new(n, MatrixShape::Rows(4)));
-        bench("ligero 16 rows", &rows, n);
+        bench("ligero 16 rows", &rows, n, false);
     }
     // Multilinear KZG over BLS12-381 (ark-poly-commit); its setup (G2 powers) dominates, so it
     // runs at smaller sizes.
@@ -74,6 +87,6 @@ fn main() {
         let t = Instant::now();
         let kzg = Bls12Kzg::insecure_setup(n, 1);
         println!("(kzg setup for 2^{n}: {:.1} s)", t.elapsed().as_secs_f64());
-        bench::<Fr, _>("kzg bls12-381", &kzg, n);
+        bench::<Fr, _>("kzg bls12-381", &kzg, n, false);
     }
 }

@@ -82,6 +82,40 @@ impl<F: KaizenField> Radix2Domain<F> {
         self.butterflies(out, block);
     }
 
+    /// Encodes two messages with one FFT when `F = B[i]` ([`KaizenField::imaginary_unit`]) and
+    /// both messages lie in `B`; returns `false`, writing nothing, otherwise.
+    ///
+    /// With `Z = FFT((x + i·y)/2)` and conjugation `σ` (which inverts the domain's roots of unity),
+    /// `σ(Z[−k]) = (X[k] − i·Y[k])/2`, so `X[k] = Z[k] + σ(Z[−k])` and
+    /// `Y[k] = −i·(Z[k] − σ(Z[−k]))`: the encodings of `x` and `y` exactly.
+    pub fn encode_pair_into(&self, x: &[F], y: &[F], out_x: &mut [F], out_y: &mut [F]) -> bool {
+        let (Some(i), Some(half)) = (F::imaginary_unit(), F::from(2u64).inverse()) else {
+            return false;
+        };
+        let real = |v: &F| v.conjugate() == *v;
+        if self.log_size >= F::TWO_ADICITY
+            || x.len() != y.len()
+            || out_y.len() != out_x.len()
+            || !x.iter().chain(y).all(real)
+        {
+            return false;
+        }
+        let z: Vec<F> = x.iter().zip(y).map(|(&a, &b)| (a + i * b) * half).collect();
+        self.encode_into(&z, out_x);
+        let n = out_x.len();
+        let neg_i = -i;
+        for k in 0..=n / 2 {
+            let m = (n - k) % n;
+            let (a, b) = (out_x[k], out_x[m]);
+            let (ca, cb) = (a.conjugate(), b.conjugate());
+            out_x[k] = a + cb;
+            out_y[k] = (a - cb) * neg_i;
+            out_x[m] = b + ca;
+            out_y[m] = (b - ca) * neg_i;
+        }
+        true
+    }
+
     /// [`Radix2Domain::encode_into`] into a fresh vector.
     pub fn encode(&self, message: &[F]) -> Vec<F> {
         let mut out = vec![F::ZERO; self.size()];
@@ -124,6 +158,34 @@ mod tests {
     #[test]
     fn fft_bls() {
         fft_matches_naive::<Fr>();
+    }
+
+    /// Two base-field messages through one FFT give both encodings exactly; an extension-field
+    /// message (or a field without `i`) falls back.
+    #[test]
+    fn pair_encoding_matches_two_encodings() {
+        use kaizen_field::{AdditiveGroup, M61};
+        let mut rng = ChaCha20Rng::seed_from_u64(4);
+        for log in [1u32, 2, 5, 8] {
+            let d = Radix2Domain::<M61Ext2>::new(log).unwrap();
+            let k = (d.size() / 2).max(1);
+            let real = |rng: &mut ChaCha20Rng| -> Vec<M61Ext2> {
+                (0..k)
+                    .map(|_| M61Ext2::new(M61::rand(rng), M61::ZERO))
+                    .collect()
+            };
+            let (x, y) = (real(&mut rng), real(&mut rng));
+            let (mut ox, mut oy) = (vec![M61Ext2::ZERO; d.size()], vec![M61Ext2::ZERO; d.size()]);
+            assert!(d.encode_pair_into(&x, &y, &mut ox, &mut oy));
+            assert_eq!((ox.clone(), oy.clone()), (d.encode(&x), d.encode(&y)));
+            let mut z = y.clone();
+            z[0] = M61Ext2::rand(&mut rng);
+            assert!(!d.encode_pair_into(&x, &z, &mut ox, &mut oy));
+        }
+        let d = Radix2Domain::<Fr>::new(3).unwrap();
+        let v = vec![Fr::from(1u64); 4];
+        let mut o = vec![Fr::from(0u64); 8];
+        assert!(!d.encode_pair_into(&v, &v, &mut o.clone(), &mut o));
     }
 
     #[test]

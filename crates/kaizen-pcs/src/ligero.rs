@@ -205,11 +205,27 @@ impl<F: KaizenField> Ligero<F> {
         let domain = self.domain(log_cols)?;
         let len = domain.size();
         let cols = 1 << log_cols;
+        // Rows go in pairs: two base-field rows share one FFT where the field allows it. A zero
+        // row encodes to zeros: padding rows cost no FFT.
         let mut encoded = vec![F::ZERO; len << log_rows];
+        let nonzero = |row: &[F]| row.iter().any(|x| !x.is_zero());
         encoded
-            .par_chunks_mut(len)
-            .zip(evals.par_chunks(cols))
-            .for_each(|(out, row)| domain.encode_into(row, out));
+            .par_chunks_mut(2 * len)
+            .zip(evals.par_chunks(2 * cols))
+            .for_each(|(out, rows)| {
+                if rows.len() == 2 * cols {
+                    let (x, y) = rows.split_at(cols);
+                    let (out_x, out_y) = out.split_at_mut(len);
+                    if nonzero(x) && nonzero(y) && domain.encode_pair_into(x, y, out_x, out_y) {
+                        return;
+                    }
+                }
+                for (out, row) in out.chunks_mut(len).zip(rows.chunks(cols)) {
+                    if nonzero(row) {
+                        domain.encode_into(row, out);
+                    }
+                }
+            });
         Ok(encoded)
     }
 

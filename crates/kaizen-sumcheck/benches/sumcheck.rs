@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use ark_std::UniformRand;
 use kaizen_field::{
-    eq_table, AdditiveGroup, Blake3Transcript, Field, KaizenField, M61Ext2, PAR_MIN_LEN,
+    eq_table, inner_product, AdditiveGroup, Blake3Transcript, Field, KaizenField, M61Ext2,
 };
 use kaizen_sumcheck::{
     matmul::{prove_matmul, verify_matmul, MatmulDims},
@@ -45,14 +45,6 @@ fn median(runs: usize, mut f: impl FnMut()) -> Duration {
 
 fn rand_vec(rng: &mut ChaCha20Rng, n: usize) -> Vec<F> {
     (0..n).map(|_| F::rand(rng)).collect()
-}
-
-fn inner_product(a: &[F], b: &[F]) -> F {
-    a.par_iter()
-        .zip(b)
-        .with_min_len(PAR_MIN_LEN)
-        .map(|(&x, &y)| x * y)
-        .sum()
 }
 
 fn ms(d: Duration) -> f64 {

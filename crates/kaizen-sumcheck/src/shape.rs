@@ -1,7 +1,7 @@
 //! Sumcheck statements ([`SumcheckShape`]) and the prover's instance ([`ProductSum`]).
 use rayon::prelude::*;
 
-use kaizen_field::{eq_eval, eq_table, mle::lerp, KaizenField, PAR_MIN_LEN};
+use kaizen_field::{eq_eval, eq_table, mle::eq_table_into, mle::lerp, KaizenField, PAR_MIN_LEN};
 
 use crate::SumcheckError;
 
@@ -60,30 +60,51 @@ impl<F: KaizenField> Weight<F> {
             Weight::EqSum { points, coeffs } => {
                 let n = points.first().map_or(0, Vec::len);
                 let mut acc = vec![F::ZERO; 1 << n];
-                for (p, &c) in points.iter().zip(coeffs) {
-                    // Boolean high coordinates select one block (a claim lifted from a segment):
-                    // `eq(p, x)` vanishes outside it, so only the block is filled.
-                    let k = p
+                // Boolean high coordinates select one block (a claim lifted from a segment):
+                // `eq(p, x)` vanishes outside it, so only the block is filled — written in place
+                // if no earlier point touched it, else built in one reused scratch buffer.
+                let blocks: Vec<(usize, usize)> = points.iter().map(|p| block_of(p)).collect();
+                let largest = blocks.iter().map(|&(k, _)| 1usize << k).max().unwrap_or(0);
+                let mut scratch = Vec::new();
+                for (i, (p, &c)) in points.iter().zip(coeffs).enumerate() {
+                    let (k, offset) = blocks[i];
+                    let range = offset..offset + (1 << k);
+                    let fresh = blocks[..i]
                         .iter()
-                        .rposition(|x| !x.is_zero() && !x.is_one())
-                        .map_or(0, |i| i + 1);
-                    let offset: usize = p[k..]
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, x)| x.is_one())
-                        .map(|(j, _)| 1 << (k + j))
-                        .sum();
-                    let block = &mut acc[offset..offset + (1 << k)];
-                    block
-                        .par_iter_mut()
-                        .with_min_len(PAR_MIN_LEN)
-                        .zip(eq_table(&p[..k]))
-                        .for_each(|(a, v)| *a += v * c);
+                        .all(|&(k2, o2)| o2 >= range.end || o2 + (1 << k2) <= range.start);
+                    if fresh {
+                        eq_table_into(&p[..k], c, &mut acc[range]);
+                    } else {
+                        scratch.resize(largest, F::ZERO);
+                        let eq = &mut scratch[..1 << k];
+                        eq_table_into(&p[..k], c, eq);
+                        acc[range]
+                            .par_iter_mut()
+                            .with_min_len(PAR_MIN_LEN)
+                            .zip(&*eq)
+                            .for_each(|(a, &v)| *a += v);
+                    }
                 }
                 acc
             }
         }
     }
+}
+
+/// `(k, offset)` of the block a point selects: its coordinates from `k` on are boolean and spell
+/// `offset / 2^k` (`k = n`, offset 0, when the last coordinate is not boolean).
+fn block_of<F: KaizenField>(p: &[F]) -> (usize, usize) {
+    let k = p
+        .iter()
+        .rposition(|x| !x.is_zero() && !x.is_one())
+        .map_or(0, |i| i + 1);
+    let offset = p[k..]
+        .iter()
+        .enumerate()
+        .filter(|(_, x)| x.is_one())
+        .map(|(j, _)| 1 << (k + j))
+        .sum();
+    (k, offset)
 }
 
 /// The public statement of one sumcheck instance: `Σ_x w(x)·Σ_t c_t·Π_{j∈S_t} P_j(x)` over
@@ -158,10 +179,21 @@ impl<F: KaizenField> SumcheckShape<F> {
     }
 
     /// `Σ_t c_t Π_{j∈S_t} v_j` for polynomial values `v` (the weight excluded).
+    /// Unit coefficients and the product's first factor cost no multiplication (this is the
+    /// general kernel's inner loop).
     pub fn combine(&self, values: &[F]) -> F {
         self.terms
             .iter()
-            .map(|t| t.coeff * t.factors.iter().map(|&j| values[j]).product::<F>())
+            .map(|t| {
+                let mut factors = t.factors.iter().map(|&j| values[j]);
+                let first = factors.next().unwrap_or(F::ONE);
+                let product = factors.fold(first, |acc, v| acc * v);
+                if t.coeff.is_one() {
+                    product
+                } else {
+                    t.coeff * product
+                }
+            })
             .sum()
     }
 
@@ -231,7 +263,7 @@ macro_rules! dispatch {
 /// common forms skip the generic term loop.
 #[derive(Clone, Copy, Debug)]
 enum Kernel<F> {
-    /// `Σ c·a·b` (degree 2).
+    /// `Σ c·a·b`, or `Σ w·c·a` (degree 2).
     Pair(F),
     /// `Σ w·c·a·b` (degree 3).
     WeightedPair(F),
@@ -283,13 +315,15 @@ impl<F: KaizenField> ProductSum<F> {
                 got: p.len(),
             });
         }
-        let simple_pair =
-            shape.num_polys == 2 && shape.terms.len() == 1 && shape.terms[0].factors == [0, 1];
+        let single_term = shape.terms.len() == 1;
+        let pair = single_term && shape.num_polys == 2 && shape.terms[0].factors == [0, 1];
+        // `Σ w·c·a` is a pair product once the weight's table is appended.
+        let weighted_one = single_term && shape.num_polys == 1 && shape.terms[0].factors == [0];
         let coeff = shape.terms[0].coeff;
-        let kernel = match (simple_pair, shape.weight.is_some()) {
-            (true, false) => Kernel::Pair(coeff),
-            (true, true) => Kernel::WeightedPair(coeff),
-            (false, _) => Kernel::General,
+        let kernel = match (pair, weighted_one, shape.weight.is_some()) {
+            (true, _, false) | (_, true, true) => Kernel::Pair(coeff),
+            (true, _, true) => Kernel::WeightedPair(coeff),
+            _ => Kernel::General,
         };
         let mut tables = polys;
         tables.extend(shape.weight.as_ref().map(Weight::table));

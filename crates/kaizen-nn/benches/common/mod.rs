@@ -1,4 +1,20 @@
-//! Shared by the kaizen-nn bench binaries.
+//! Shared by the kaizen-nn bench binaries: peak memory, and one training step's proof set up on the
+//! embedded Fashion-MNIST data (Ligero over M61², balanced shape).
+#![allow(dead_code)]
+use std::time::{Duration, Instant};
+
+use kaizen_field::{Blake3Transcript, M61Ext2};
+use kaizen_nn::{
+    arch::Architecture,
+    data::Dataset,
+    model::{batch_indices, exp_table, images, Hyper, Loss, Model},
+    prove::{
+        commit_dataset, commit_model, max_commitment_vars, prove_step, verify_step,
+        CommittedDataset, ModelShape, Plan, StepInputs, StepProof, StepStatement,
+    },
+    tensor::Tensor,
+};
+use kaizen_pcs::{ligero::LigeroCommitment, Ligero, LigeroParams, MatrixShape};
 
 /// Peak resident memory of this process so far, in MiB (`VmHWM`; NaN where unavailable).
 pub fn peak_rss_mib() -> f64 {
@@ -10,4 +26,91 @@ pub fn peak_rss_mib() -> f64 {
                 .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
         })
         .map_or(f64::NAN, |kib| kib / 1024.0)
+}
+
+pub type Pcs = Ligero<M61Ext2>;
+pub type Proof = StepProof<M61Ext2, Pcs>;
+pub type Statement = StepStatement<LigeroCommitment>;
+
+/// Step 0 of `arch` at batch `batch` (softmax CE, scale 2^16, η = 0.1), its dataset committed.
+pub struct StepCase {
+    pub model: Model,
+    pub hyper: Hyper,
+    pub pcs: Pcs,
+    pub dataset: CommittedDataset<M61Ext2, Pcs>,
+    pub dataset_len: usize,
+    pub x: Tensor,
+    pub labels: Vec<u8>,
+    pub exp: Vec<i64>,
+}
+
+fn transcript() -> Blake3Transcript {
+    Blake3Transcript::new(b"kaizen-nn/bench")
+}
+
+impl StepCase {
+    pub fn new(arch: &Architecture, batch: usize) -> Self {
+        let data = arch.fit(&Dataset::embedded().unwrap()).unwrap();
+        let hyper = Hyper::new(16, 0.1, batch, Loss::SoftmaxCrossEntropy).unwrap();
+        let model = arch.build(16, 1).unwrap();
+        let plan = Plan::new(&ModelShape::of(&model), &hyper).unwrap();
+        let vars = max_commitment_vars(&plan, data.len()).unwrap();
+        let pcs = Ligero::<M61Ext2>::new(LigeroParams::new(vars, MatrixShape::Balanced));
+        let dataset = commit_dataset(&pcs, &data, &plan).unwrap();
+        let idx = batch_indices(0, batch, data.len());
+        let x = images(&data, &idx, &hyper).unwrap();
+        let labels = idx.iter().map(|&i| data.labels[i]).collect();
+        Self {
+            model,
+            hyper,
+            pcs,
+            dataset,
+            dataset_len: data.len(),
+            x,
+            labels,
+            exp: exp_table(16),
+        }
+    }
+
+    /// The plain quantized step.
+    pub fn plain(&self) -> Model {
+        self.model
+            .step(&self.x, &self.labels, &self.hyper, &self.exp)
+            .unwrap()
+            .0
+    }
+
+    /// The plain step, committing `W_i` and `W_{i+1}`, and the step proof: returns the plain
+    /// step's time, the whole prover's time (plain step included), the statement and the proof.
+    pub fn prove(&self) -> (Duration, Duration, Statement, Proof) {
+        let start = Instant::now();
+        let (new_model, witness) = self
+            .model
+            .step(&self.x, &self.labels, &self.hyper, &self.exp)
+            .unwrap();
+        let plain = start.elapsed();
+        let weights = commit_model(&self.pcs, &self.model, &self.hyper).unwrap();
+        let new_weights = commit_model(&self.pcs, &new_model, &self.hyper).unwrap();
+        let statement = StepStatement {
+            model: ModelShape::of(&self.model),
+            hyper: self.hyper.clone(),
+            dataset: self.dataset.commitment(),
+            dataset_len: self.dataset_len,
+            weights: weights.commitment(),
+            new_weights: new_weights.commitment(),
+            step: 0,
+        };
+        let inputs = StepInputs {
+            dataset: &self.dataset,
+            weights: &weights,
+            new_weights: &new_weights,
+        };
+        let proof =
+            prove_step(&self.pcs, &statement, &inputs, &witness, &mut transcript()).unwrap();
+        (plain, start.elapsed(), statement, proof)
+    }
+
+    pub fn verify(&self, statement: &Statement, proof: &Proof) {
+        verify_step(&self.pcs, statement, proof, &mut transcript()).unwrap();
+    }
 }

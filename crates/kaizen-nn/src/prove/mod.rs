@@ -433,7 +433,8 @@ fn prover_tables<F: KaizenField>(
         tables.insert(plan::EXP_MULT.to_string(), mult);
     }
     let (mut ranges, mut range_tables) = (Vec::new(), HashMap::new());
-    for (g, (bits, specs)) in plan.range_groups().into_iter().enumerate() {
+    for (g, (shape, specs)) in plan.range_groups().into_iter().enumerate() {
+        let bits = shape.bits;
         let vectors = specs
             .iter()
             .map(|&i| range_vector(&plan.ranges[i], &tables, bits, checks))
@@ -453,6 +454,11 @@ fn prover_tables<F: KaizenField>(
             },
             e => e.into(),
         })?;
+        if witness.shape() != &shape {
+            return Err(ProveError::Witness(format!(
+                "range group {g}: vector lengths differ from the plan"
+            )));
+        }
         for v in 0..specs.len() {
             for j in 0..witness.limbs(v).len() {
                 range_tables.insert(limb_name(g, v, j), (g, Some((v, j))));
@@ -542,14 +548,13 @@ fn step_layout(plan: &Plan) -> Result<(SegmentLayout, Vec<String>), ProveError> 
         .filter(|t| t.place == Place::Step)
         .map(|t| (t.name.clone(), 1usize << t.vars()))
         .collect();
-    for (g, (bits, specs)) in plan.range_groups().into_iter().enumerate() {
-        let limbs = bits.div_ceil(kaizen_gkr::range::LIMB_BITS) as usize;
+    for (g, (shape, specs)) in plan.range_groups().into_iter().enumerate() {
         for (v, &i) in specs.iter().enumerate() {
-            for j in 0..limbs {
+            for j in 0..shape.limbs() {
                 segments.push((limb_name(g, v, j), 1 << plan.ranges[i].vars));
             }
         }
-        segments.push((mult_name(g), 1 << kaizen_gkr::range::LIMB_BITS));
+        segments.push((mult_name(g), 1 << shape.limb_bits()));
     }
     let refs: Vec<(&str, usize)> = segments.iter().map(|(n, l)| (n.as_str(), *l)).collect();
     let layout = SegmentLayout::new(&refs)?;

@@ -4,6 +4,8 @@
 //! so prover and verifier derive the same plan.
 use std::collections::BTreeMap;
 
+use kaizen_gkr::range::RangeShape;
+
 use crate::{
     model::{layer_output, Hyper, LayerKind, Loss, Model, EXP_FRAC_BITS, EXP_TABLE_LEN},
     prove::ProveError,
@@ -131,6 +133,9 @@ pub struct Bounds {
 }
 
 const FIELD_BITS: u32 = 59;
+
+/// Width of the range group that small bounds join (that of the scale-2^16 remainders).
+const SMALL_BITS: u32 = 16;
 
 /// `⌈log2 x⌉`: variables of a dimension padded to a power of two.
 pub(crate) fn log2(x: usize) -> u32 {
@@ -358,20 +363,18 @@ impl Plan {
         });
     }
 
-    /// `0 ≤ T < bound` for a small `bound` (below `2^16`): two 16-bit checks, `T` and
-    /// `bound − 1 − T`.
+    /// `0 ≤ T < bound` for a small `bound` (below `2^SMALL_BITS`): two checks in the shared
+    /// `SMALL_BITS` group, `T` and `bound − 1 − T`.
     fn less_than(&mut self, name: &str, bound: i64) {
-        let limb = kaizen_gkr::range::LIMB_BITS;
-        self.range(name, &[(name, 1, 0)], 0, limb);
+        self.range(name, &[(name, 1, 0)], 0, SMALL_BITS);
         let label = format!("{} − {name}", bound - 1);
-        self.range(&label, &[(name, -1, 0)], bound - 1, limb);
+        self.range(&label, &[(name, -1, 0)], bound - 1, SMALL_BITS);
     }
 
-    /// `0 ≤ T < 2^bits`; below 16 bits as two 16-bit checks, `T` and `2^bits − 1 − T` (so it
-    /// shares the 16-bit group's multiplicity table instead of adding one).
+    /// `0 ≤ T < 2^bits`; below `SMALL_BITS` as two checks, `T` and `2^bits − 1 − T` (so it
+    /// joins the shared group instead of adding a group of its own).
     fn below(&mut self, name: &str, bits: u32) {
-        let limb = kaizen_gkr::range::LIMB_BITS;
-        if bits < limb {
+        if bits < SMALL_BITS {
             self.less_than(name, 1i64 << bits);
         } else {
             self.range(name, &[(name, 1, 0)], 0, bits);
@@ -513,12 +516,19 @@ impl Plan {
 }
 
 impl Plan {
-    /// Range checks grouped by bit width (ascending): `(bits, indices into ranges)`.
-    pub fn range_groups(&self) -> Vec<(u32, Vec<usize>)> {
+    /// Range checks grouped by bit width (ascending): `(shape, indices into ranges)`, one batched
+    /// range check each.
+    pub fn range_groups(&self) -> Vec<(RangeShape, Vec<usize>)> {
         let mut groups: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
         for (i, r) in self.ranges.iter().enumerate() {
             groups.entry(r.bits).or_default().push(i);
         }
-        groups.into_iter().collect()
+        groups
+            .into_iter()
+            .map(|(bits, specs)| {
+                let log_lens = specs.iter().map(|&i| self.ranges[i].vars).collect();
+                (RangeShape { bits, log_lens }, specs)
+            })
+            .collect()
     }
 }

@@ -4,7 +4,7 @@
 //! sumcheck; products of matrices are Thaler matmul sumchecks; range checks and the exp table are
 //! logUp lookups.
 use kaizen_field::{KaizenField, Transcript};
-use kaizen_gkr::{lookup::Table, range::RangeShape};
+use kaizen_gkr::lookup::Table;
 use kaizen_sumcheck::{
     conv::{ConvAxis, ConvDims, Sparse},
     matmul::MatmulDims,
@@ -696,11 +696,7 @@ fn ranges<F: KaizenField, T: Transcript<F>>(
     plan: &Plan,
     s: &mut Session<'_, F, T>,
 ) -> Result<(), ProveError> {
-    for (g, (bits, specs)) in plan.range_groups().into_iter().enumerate() {
-        let shape = RangeShape {
-            bits,
-            log_lens: specs.iter().map(|&i| plan.ranges[i].vars).collect(),
-        };
+    for (g, (shape, specs)) in plan.range_groups().into_iter().enumerate() {
         let claims = s.range(g, &shape)?;
         if claims.len() != specs.len() {
             return Err(ProveError::ProofShape("range claim count".into()));
