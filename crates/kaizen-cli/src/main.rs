@@ -41,8 +41,9 @@ enum PcsArg {
 
 #[derive(Args)]
 struct TrainArgs {
-    /// Architecture: lenet5, mlp:784-128-10, paper-lenet, paper-malexnet, paper-vgg (grey
-    /// images are centred on the model's input side); alexnet and vgg11 need 3-channel data.
+    /// Architecture: lenet5, mlp:784-128-10, paper-lenet, paper-malexnet, paper-vgg, alexnet,
+    /// vgg11 (grey images are centred on the model's input side and repeated in every channel of
+    /// a colour input).
     #[arg(long, default_value = "lenet5")]
     model: String,
     /// Batch size (a power of two).

@@ -153,7 +153,7 @@ fn bad_options_are_clear_errors() {
         (vec!["--data", "parquet:x"], "unknown data source"),
         (vec!["--batch", "3"], "power of two"),
         (vec!["--samples", "4096"], "samples"),
-        (vec!["--model", "alexnet"], "do not fit"),
+        (vec!["--model", "mlp:100-10"], "do not fit"),
     ] {
         let mut all = vec!["train", "--out", dir.to_str().unwrap(), "--iterations", "1"];
         all.extend(args);

@@ -1,5 +1,6 @@
-//! Step proofs of MLPs, LeNet-5 and the authors' LeNet / mAlexNet / VGG shapes on the embedded
-//! Fashion-MNIST data (padded to the model's input side; Ligero over M61², blake3): prover and
+//! Step proofs of MLPs, LeNet-5, the authors' LeNet / mAlexNet / VGG shapes and the standard
+//! AlexNet / VGG-11 on the embedded Fashion-MNIST data (padded to the model's input side, repeated
+//! in every channel of a colour input; Ligero over M61², blake3): prover and
 //! verifier time, proof size, peak memory, and the prover / plain quantized step ratio, medians
 //! over 3 runs, each row in a fresh process. `-- --quick` runs the first three rows once,
 //! `-- --list` lists the rows, `-- --case K` runs row `K` alone (`scripts/bench-models` wraps it).
@@ -43,6 +44,9 @@ fn cases() -> Vec<(Architecture, usize)> {
         cases.push((arch.clone(), 4));
         cases.push((arch, 16));
     }
+    // The standard CIFAR-style shapes (3 × 32 × 32; the grey images in every channel).
+    cases.push((Architecture::AlexNet, 16));
+    cases.push((Architecture::Vgg11, 4));
     cases
 }
 

@@ -219,17 +219,22 @@ impl Architecture {
         }
     }
 
-    /// `data` as this architecture reads it: grey-scale images smaller than a one-channel input
-    /// are centred on its canvas ([`Dataset::pad_to`]); an error if the sizes cannot match.
+    /// `data` as this architecture reads it: grey-scale images smaller than the input are centred
+    /// on its canvas ([`Dataset::pad_to`]) and, for a colour input (AlexNet, VGG-11, the paper
+    /// shapes with 3 channels), repeated in every channel ([`Dataset::with_channels`]); an error
+    /// if the sizes cannot match.
     pub fn fit(&self, data: &Dataset) -> Result<Dataset, NnError> {
         let input = self.input();
         let features: usize = input.iter().product();
         match input[..] {
-            _ if data.rows * data.cols == features => Ok(data.clone()),
+            _ if data.pixels() == features => Ok(data.clone()),
             [1, h, w] if h == w && data.rows <= h && data.cols <= w => data.pad_to(h),
+            [c, h, w] if h == w && data.channels == 1 && data.rows <= h && data.cols <= w => {
+                data.pad_to(h)?.with_channels(c)
+            }
             _ => Err(NnError::Shape(format!(
-                "{}×{} images do not fit {self}'s input {input:?}",
-                data.rows, data.cols
+                "{}×{}×{} images do not fit {self}'s input {input:?}",
+                data.channels, data.rows, data.cols
             ))),
         }
     }

@@ -25,10 +25,12 @@ const EMBEDDED_LABELS: &[u8] =
 /// A labelled image dataset (grey-scale bytes).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Dataset {
-    /// `len × rows × cols` pixel bytes.
+    /// `len × channels × rows × cols` pixel bytes (each image channel-major).
     pub images: Vec<u8>,
     /// One class index per image.
     pub labels: Vec<u8>,
+    /// Channels per image (1: grey-scale).
+    pub channels: usize,
     /// Image height.
     pub rows: usize,
     /// Image width.
@@ -234,6 +236,7 @@ impl Dataset {
         Ok(Self {
             images: pixels,
             labels,
+            channels: 1,
             rows: dims[1],
             cols: dims[2],
             classes: CLASSES,
@@ -330,6 +333,7 @@ impl Dataset {
         Ok(Self {
             images,
             labels,
+            channels: 1,
             rows,
             cols,
             classes: CLASSES,
@@ -383,6 +387,7 @@ impl Dataset {
         Ok(Self {
             images: idata,
             labels: labels_v,
+            channels: 1,
             rows: ishape[1],
             cols: ishape[2],
             classes: CLASSES,
@@ -399,19 +404,47 @@ impl Dataset {
         self.labels.is_empty()
     }
 
+    /// Bytes per image: `channels × rows × cols`.
+    pub fn pixels(&self) -> usize {
+        self.channels * self.rows * self.cols
+    }
+
     /// Pixels of image `i`.
     pub fn image(&self, i: usize) -> &[u8] {
-        let size = self.rows * self.cols;
+        let size = self.pixels();
         &self.images[i * size..(i + 1) * size]
+    }
+
+    /// A grey-scale dataset as `channels` identical channels (for models with colour input; the
+    /// embedded Fashion-MNIST is grey). An error if the dataset already has several channels.
+    pub fn with_channels(&self, channels: usize) -> Result<Self, NnError> {
+        if self.channels != 1 || channels == 0 {
+            return Err(NnError::Shape(format!(
+                "cannot turn {}-channel images into {channels} channels",
+                self.channels
+            )));
+        }
+        let size = self.rows * self.cols;
+        let images = self
+            .images
+            .chunks(size)
+            .flat_map(|image| std::iter::repeat_n(image, channels).flatten().copied())
+            .collect();
+        Ok(Self {
+            images,
+            channels,
+            ..self.clone()
+        })
     }
 
     /// The first `at` images, and the rest.
     pub fn split_at(&self, at: usize) -> (Self, Self) {
         let at = at.min(self.len());
-        let size = self.rows * self.cols;
+        let size = self.pixels();
         let part = |images: &[u8], labels: &[u8]| Self {
             images: images.to_vec(),
             labels: labels.to_vec(),
+            channels: self.channels,
             rows: self.rows,
             cols: self.cols,
             classes: self.classes,
@@ -425,7 +458,7 @@ impl Dataset {
     /// The images centred on a `side × side` canvas with a zero border (LeNet's 32×32 input, or the
     /// 64×64 of the authors' larger shapes, from 28×28 images); an error if `side` is smaller.
     pub fn pad_to(&self, side: usize) -> Result<Self, NnError> {
-        if side < self.rows || side < self.cols {
+        if side < self.rows || side < self.cols || self.channels != 1 {
             return Err(NnError::Shape(format!(
                 "cannot pad {}×{} images to {side}×{side}",
                 self.rows, self.cols
@@ -442,6 +475,7 @@ impl Dataset {
         Ok(Self {
             images,
             labels: self.labels.clone(),
+            channels: 1,
             rows: side,
             cols: side,
             classes: self.classes,
@@ -467,6 +501,23 @@ mod tests {
             );
         }
         assert!(d.pad_to(27).is_err());
+    }
+
+    /// Grey images repeated in three channels, as AlexNet and VGG-11 read them.
+    #[test]
+    fn channels_repeat_the_grey_image() {
+        let d = Dataset::embedded().unwrap().split_at(2).0;
+        let c = d.pad_to(32).unwrap().with_channels(3).unwrap();
+        assert_eq!((c.channels, c.pixels(), c.len()), (3, 3 * 32 * 32, 2));
+        for i in 0..2 {
+            let grey = d.pad_to(32).unwrap().image(i).to_vec();
+            assert!(c.image(i).chunks(32 * 32).all(|ch| ch == grey));
+        }
+        assert!(c.with_channels(3).is_err(), "already colour");
+        assert!(c.pad_to(64).is_err());
+        let fit = crate::arch::Architecture::Vgg11.fit(&d).unwrap();
+        assert_eq!((fit.channels, fit.rows, fit.cols), (3, 32, 32));
+        assert_eq!(fit.images, c.images);
     }
 
     fn idx(rank: u8, dims: &[u32], data: &[u8]) -> Vec<u8> {

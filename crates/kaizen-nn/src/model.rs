@@ -952,7 +952,7 @@ fn update(
 
 /// The images at `indices`, flattened and quantized: pixel `p` becomes `round(p·2^s/255)`.
 pub fn images(data: &Dataset, indices: &[usize], hyper: &Hyper) -> Result<Tensor, NnError> {
-    let size = data.rows * data.cols;
+    let size = data.pixels();
     let one = hyper.one();
     let mut values = Vec::with_capacity(indices.len() * size);
     for &i in indices {

@@ -239,10 +239,10 @@ pub fn commit_dataset<F: KaizenField, S: MultilinearPcs<F>>(
         )));
     }
     let input = &plan.model.input;
-    if data.rows * data.cols != input.iter().product::<usize>() {
+    if data.pixels() != input.iter().product::<usize>() {
         return Err(ProveError::Config(format!(
-            "{}×{} images for a model input of shape {input:?}",
-            data.rows, data.cols
+            "{}×{}×{} images for a model input of shape {input:?}",
+            data.channels, data.rows, data.cols
         )));
     }
     let all: Vec<usize> = (0..n).collect();
