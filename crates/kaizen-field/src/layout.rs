@@ -4,10 +4,10 @@
 //! each block starts at a multiple of its own size. Block `i` is then the sub-cube whose high
 //! `n − l_i` variables equal the bits of `offset_i / 2^{l_i}`: a claim `P_i(r) = v` is the claim
 //! `P(r, bits) = v` on the whole vector, and the block's indicator MLE is `eq(x_high, bits)`. Used for
-//! segmented commitments (many tensors, one commitment) and for the leaves of lookup arguments.
+//! segmented commitments (many tensors, one commitment).
 use rayon::prelude::*;
 
-use crate::{eq_eval, mle::index_bits, KaizenField, PAR_MIN_LEN};
+use crate::{mle::index_bits, KaizenField, PAR_MIN_LEN};
 
 /// One block: where it starts and its log-length.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -27,8 +27,8 @@ pub struct BlockLayout {
 
 impl BlockLayout {
     /// Places blocks of `2^log_lens[i]` entries, largest first (ties in caller order), in the
-    /// smallest hypercube of at least `min_vars` variables that holds them.
-    pub fn new(log_lens: &[usize], min_vars: usize) -> Self {
+    /// smallest hypercube that holds them.
+    pub fn new(log_lens: &[usize]) -> Self {
         let mut order: Vec<usize> = (0..log_lens.len()).collect();
         order.sort_by_key(|&i| std::cmp::Reverse(log_lens[i]));
         let mut blocks = vec![
@@ -46,7 +46,7 @@ impl BlockLayout {
             };
             offset += 1 << log_lens[i];
         }
-        let num_vars = (offset.max(1).next_power_of_two().trailing_zeros() as usize).max(min_vars);
+        let num_vars = offset.max(1).next_power_of_two().trailing_zeros() as usize;
         Self { num_vars, blocks }
     }
 
@@ -60,11 +60,6 @@ impl BlockLayout {
         &self.blocks
     }
 
-    /// Entries covered by blocks (the rest is padding).
-    pub fn used(&self) -> usize {
-        self.blocks.iter().map(|b| 1usize << b.log_len).sum()
-    }
-
     /// The high coordinates that select block `i`, as field bits.
     fn high_bits<F: KaizenField>(&self, i: usize) -> Vec<F> {
         let b = self.blocks[i];
@@ -76,12 +71,6 @@ impl BlockLayout {
         let mut p = point.to_vec();
         p.extend(self.high_bits::<F>(i));
         p
-    }
-
-    /// Block `i`'s indicator MLE at a point of the whole cube: `eq(point_high, bits)`.
-    pub fn selector<F: KaizenField>(&self, i: usize, point: &[F]) -> F {
-        let log = self.blocks[i].log_len;
-        eq_eval(&point[log..], &self.high_bits::<F>(i)).unwrap_or(F::ZERO)
     }
 
     /// The whole vector: each block's values (zero-padded to its length) at its offset, zeros
@@ -116,7 +105,7 @@ mod tests {
     fn blocks_are_aligned_sub_cubes() {
         let mut rng = ChaCha20Rng::seed_from_u64(2);
         let logs = [3usize, 5, 0, 5, 2];
-        let layout = BlockLayout::new(&logs, 0);
+        let layout = BlockLayout::new(&logs);
         assert_eq!(layout.num_vars(), 7); // 8 + 32 + 1 + 32 + 4 = 77 → 128
         let values: Vec<Vec<M61Ext2>> = logs
             .iter()
@@ -125,7 +114,6 @@ mod tests {
         let refs: Vec<&[M61Ext2]> = values.iter().map(Vec::as_slice).collect();
         let whole = MultilinearPoly::new(layout.assemble(&refs)).unwrap();
         let point: Vec<M61Ext2> = (0..7).map(|_| M61Ext2::rand(&mut rng)).collect();
-        let mut covered = M61Ext2::from(0u64);
         for (i, (b, v)) in layout.blocks().iter().zip(&values).enumerate() {
             assert_eq!(b.offset % (1 << b.log_len), 0);
             let r = &point[..b.log_len];
@@ -134,12 +122,9 @@ mod tests {
                 .evaluate(r)
                 .unwrap();
             assert_eq!(whole.evaluate(&layout.embed_point(i, r)).unwrap(), own);
-            covered += layout.selector(i, &point);
         }
-        // Indicators of the blocks plus the padding's sum to one; here padding is 128 − 77 entries.
-        assert_ne!(covered, M61Ext2::from(1u64));
-        assert_eq!(BlockLayout::new(&[4, 4], 0).num_vars(), 5);
-        assert_eq!(BlockLayout::new(&[0], 1).num_vars(), 1);
-        assert_eq!(BlockLayout::new(&[], 0).num_vars(), 0);
+        assert_eq!(BlockLayout::new(&[4, 4]).num_vars(), 5);
+        assert_eq!(BlockLayout::new(&[0]).num_vars(), 0);
+        assert_eq!(BlockLayout::new(&[]).num_vars(), 0);
     }
 }

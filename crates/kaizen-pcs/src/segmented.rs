@@ -43,7 +43,7 @@ impl SegmentLayout {
         Ok(Self {
             names,
             lens,
-            blocks: BlockLayout::new(&logs, 0),
+            blocks: BlockLayout::new(&logs),
         })
     }
 
