@@ -5,11 +5,14 @@ use std::time::{Duration, Instant};
 
 use kaizen_field::{serialize::to_bytes, Blake3Transcript, KaizenField, M61Ext2};
 use kaizen_gkr::{
-    circuit::{prove_circuit, verify_circuit, Circuit, Layer},
+    circuit::{prove_circuit, verify_circuit},
     range::{prove_range, verify_range, RangeWitness},
 };
 
 type F = M61Ext2;
+
+mod common;
+use common::wide_circuit;
 
 fn median<R>(runs: usize, mut f: impl FnMut() -> R) -> (Duration, R) {
     let mut out = None;
@@ -22,19 +25,6 @@ fn median<R>(runs: usize, mut f: impl FnMut() -> R) -> (Duration, R) {
         .collect();
     t.sort();
     (t[runs / 2], out.unwrap())
-}
-
-/// A circuit of `depth` layers of `2^log` gates: gate g = V(g)·V(g·7+1) + V(g) + V(g/2).
-fn wide_circuit(log: usize, depth: usize) -> Circuit<F> {
-    let n = 1usize << log;
-    let layers = (0..depth)
-        .map(|_| {
-            (0..n).fold(Layer::new(log), |l, g| {
-                l.mul(g, g, (g * 7 + 1) % n, F::from(1u64)).add(g, g, g / 2)
-            })
-        })
-        .collect();
-    Circuit::new(log, layers).unwrap()
 }
 
 fn circuits() {

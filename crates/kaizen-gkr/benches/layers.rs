@@ -7,7 +7,7 @@ use ark_std::UniformRand;
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput};
 use kaizen_field::{AdditiveGroup, Blake3Transcript, M61Ext2};
 use kaizen_gkr::{
-    circuit::{prove_circuit, verify_circuit, Circuit, Layer},
+    circuit::{prove_circuit, verify_circuit},
     fractional::{prove_fractional, verify_fractional, Leaves},
     lookup::{multiplicities, prove_lookup, verify_lookup, Table, TableColumn},
     range::{prove_range, verify_range, RangeWitness},
@@ -17,6 +17,9 @@ use rand_chacha::ChaCha20Rng;
 
 type F = M61Ext2;
 
+mod common;
+use common::wide_circuit;
+
 fn tr() -> Blake3Transcript {
     Blake3Transcript::new(b"kaizen-gkr/criterion")
 }
@@ -24,14 +27,7 @@ fn tr() -> Blake3Transcript {
 fn circuit(c: &mut Criterion) {
     let (log, depth) = (16usize, 3usize);
     let n = 1usize << log;
-    let layers = (0..depth)
-        .map(|_| {
-            (0..n).fold(Layer::new(log), |l, g| {
-                l.mul(g, g, (g * 7 + 1) % n, F::from(1u64)).add(g, g, g / 2)
-            })
-        })
-        .collect();
-    let circuit = Circuit::new(log, layers).unwrap();
+    let circuit = wide_circuit(log, depth);
     let input: Vec<F> = (0..n as u64).map(F::from).collect();
     let values = circuit.evaluate(&input).unwrap();
     let outputs = values.last().unwrap().clone();
