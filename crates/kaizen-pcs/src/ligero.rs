@@ -30,7 +30,7 @@
 use std::marker::PhantomData;
 
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
-use kaizen_field::{eq_table, KaizenField, Transcript, PAR_MIN_LEN};
+use kaizen_field::{eq_table, inner_product, KaizenField, Transcript, PAR_MIN_LEN};
 use rayon::prelude::*;
 
 use crate::{
@@ -280,10 +280,6 @@ fn add_scaled<F: KaizenField>(acc: &mut [F], x: &[F], s: F) {
     acc.iter_mut().zip(x).for_each(|(a, &b)| *a += s * b);
 }
 
-fn inner<F: KaizenField>(a: &[F], b: &[F]) -> F {
-    a.iter().zip(b).map(|(&x, &y)| x * y).sum()
-}
-
 impl<F: KaizenField> MultilinearPcs<F> for Ligero<F> {
     type Commitment = LigeroCommitment;
     type ProverData = LigeroData<F>;
@@ -358,7 +354,7 @@ impl<F: KaizenField> MultilinearPcs<F> for Ligero<F> {
             .iter()
             .map(|d| combine_rows(&d.evals, cols, &eq_hi))
             .collect();
-        let values: Vec<F> = rows_v.iter().map(|v| inner(v, &eq_lo)).collect();
+        let values: Vec<F> = rows_v.iter().map(|v| inner_product(v, &eq_lo)).collect();
 
         let commitments: Vec<_> = data.iter().map(|d| Self::commitment(d)).collect();
         let (betas, gammas) = Self::challenges(&commitments, point, &values, rows, transcript);
@@ -431,7 +427,7 @@ impl<F: KaizenField> MultilinearPcs<F> for Ligero<F> {
         let (z_lo, z_hi) = point.split_at(log_cols);
         let (eq_lo, eq_hi) = (eq_table(z_lo), eq_table(z_hi));
         let expected: F = betas.iter().zip(values).map(|(&b, &v)| b * v).sum();
-        if inner(&proof.evaluation, &eq_lo) != expected {
+        if inner_product(&proof.evaluation, &eq_lo) != expected {
             return Err(PcsError::Evaluation);
         }
         transcript.absorb_fields(b"ligero/proximity", &proof.proximity);
@@ -463,8 +459,8 @@ impl<F: KaizenField> MultilinearPcs<F> for Ligero<F> {
                 if !path.verify(&c.root, j, Self::column_leaf(column, &mut buf), depth) {
                     return Err(PcsError::MerklePath { query: q, poly: i });
                 }
-                prox += inner(&gammas[i * rows..(i + 1) * rows], column);
-                cons += betas[i] * inner(&eq_hi, column);
+                prox += inner_product(&gammas[i * rows..(i + 1) * rows], column);
+                cons += betas[i] * inner_product(&eq_hi, column);
             }
             if prox != enc_u[j] {
                 return Err(PcsError::Proximity { query: q });

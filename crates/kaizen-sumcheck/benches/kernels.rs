@@ -4,7 +4,7 @@
 #![allow(missing_docs, clippy::unwrap_used)]
 use ark_std::UniformRand;
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput};
-use kaizen_field::{eq_table, AdditiveGroup, Blake3Transcript, Field, M61Ext2};
+use kaizen_field::{eq_table, inner_product, AdditiveGroup, Blake3Transcript, Field, M61Ext2};
 use kaizen_sumcheck::{
     matmul::{prove_matmul, verify_matmul, MatmulDims},
     multipoint::{prove_multipoint, verify_multipoint},
@@ -110,11 +110,7 @@ fn matmul(c: &mut Criterion) {
         }
     }
     let point = rand_vec(&mut rng, 16);
-    let value: F = eq_table(&point)
-        .iter()
-        .zip(&prod)
-        .map(|(&e, &x)| e * x)
-        .sum();
+    let value = inner_product(&eq_table(&point), &prod);
     let (proof, _) = prove_matmul(d, &a, &b, &point, value, &mut tr()).unwrap();
     let mut g = c.benchmark_group("sumcheck/matmul");
     g.sample_size(10);
@@ -134,11 +130,7 @@ fn multipoint(c: &mut Criterion) {
     let claims: Vec<Claim<F>> = (0..4)
         .map(|_| {
             let point = rand_vec(&mut rng, n);
-            let value = eq_table(&point)
-                .iter()
-                .zip(&evals)
-                .map(|(&e, &x)| e * x)
-                .sum();
+            let value = inner_product(&eq_table(&point), &evals);
             Claim { point, value }
         })
         .collect();

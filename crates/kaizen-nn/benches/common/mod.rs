@@ -7,7 +7,7 @@ use kaizen_field::{Blake3Transcript, M61Ext2};
 use kaizen_nn::{
     arch::Architecture,
     data::Dataset,
-    model::{batch_indices, exp_table, images, Hyper, Loss, Model},
+    model::{batch_indices, exp_table, images, Hyper, Loss, Model, StepWitness},
     prove::{
         commit_dataset, commit_model, max_commitment_vars, prove_step, verify_step,
         CommittedDataset, ModelShape, Plan, StepInputs, StepProof, StepStatement,
@@ -72,22 +72,18 @@ impl StepCase {
         }
     }
 
-    /// The plain quantized step.
-    pub fn plain(&self) -> Model {
+    /// The plain quantized step: the new model and the witness.
+    pub fn plain(&self) -> (Model, StepWitness) {
         self.model
             .step(&self.x, &self.labels, &self.hyper, &self.exp)
             .unwrap()
-            .0
     }
 
     /// The plain step, committing `W_i` and `W_{i+1}`, and the step proof: returns the plain
     /// step's time, the whole prover's time (plain step included), the statement and the proof.
     pub fn prove(&self) -> (Duration, Duration, Statement, Proof) {
         let start = Instant::now();
-        let (new_model, witness) = self
-            .model
-            .step(&self.x, &self.labels, &self.hyper, &self.exp)
-            .unwrap();
+        let (new_model, witness) = self.plain();
         let plain = start.elapsed();
         let weights = commit_model(&self.pcs, &self.model, &self.hyper).unwrap();
         let new_weights = commit_model(&self.pcs, &new_model, &self.hyper).unwrap();
