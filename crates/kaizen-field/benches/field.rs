@@ -21,6 +21,14 @@ fn arith<F: KaizenField + UniformRand>(c: &mut Criterion) {
     g.bench_function("mul (chain)", |b| {
         b.iter(|| xs.iter().fold(F::ONE, |acc, x| acc * x))
     });
+    g.bench_function("mul (independent)", |b| {
+        b.iter(|| {
+            xs.iter()
+                .zip(xs.iter().rev())
+                .map(|(x, y)| *x * y)
+                .fold(F::ZERO, |acc, p| acc + p)
+        })
+    });
     g.bench_function("add (chain)", |b| {
         b.iter(|| xs.iter().fold(F::ZERO, |acc, x| acc + x))
     });

@@ -203,7 +203,8 @@ impl<F: KaizenField> SumcheckShape<F> {
     }
 }
 
-/// What a kernel pass does: evaluate the first round, or fold and evaluate the next.
+/// What a kernel pass does: evaluate the first round, fold and evaluate the next, or (rarely)
+/// evaluate the factored summand at `X = 1`.
 enum Op<'a, F> {
     Evaluate,
     Fold {
@@ -211,6 +212,7 @@ enum Op<'a, F> {
         m: usize,
         r: F,
     },
+    AtOne,
 }
 
 /// Most tables one instance may have (polynomials plus the weight).
@@ -263,12 +265,68 @@ macro_rules! dispatch {
 /// common forms skip the generic term loop.
 #[derive(Clone, Copy, Debug)]
 enum Kernel<F> {
-    /// `Σ c·a·b`, or `Σ w·c·a` (degree 2).
+    /// `Σ c·a`: a single table (an `eq`-weighted `Σ eq·c·a` with the weight factored out).
+    Single(F),
+    /// `Σ c·a·b`, or `Σ w·c·a` with a tabled weight (degree 2).
     Pair(F),
-    /// `Σ w·c·a·b` (degree 3).
+    /// `Σ w·c·a·b` with a tabled weight (degree 3).
     WeightedPair(F),
+    /// `Σ w·(a·d + b·c + λ·c·d)` over `[a, b, c, d]`: a layer of a fractional-sum tree
+    /// (`p0·q1 + p1·q0 + λ·q0·q1`).
+    Fraction(F),
+    /// `Σ w·(b + a + λ·a·b)` over `[a, b]`: the same at leaves whose numerators are all one.
+    UnitFraction(F),
     /// Anything else.
     General,
+}
+
+impl<F> Kernel<F> {
+    /// Whether the kernel's summand is one homogeneous form, so the last round slot can hold
+    /// its leading coefficient (see [`accumulate`]).
+    fn leading(&self) -> bool {
+        !matches!(self, Kernel::General | Kernel::UnitFraction(_))
+    }
+}
+
+/// The fractional-layer kernel `shape` matches, if any (weight factored, so tables = polys).
+fn fraction_kernel<F: KaizenField>(shape: &SumcheckShape<F>) -> Option<Kernel<F>> {
+    let t = &shape.terms;
+    let unit = |k: usize| t[k].coeff.is_one();
+    match (shape.num_polys, t.len()) {
+        (4, 3)
+            if unit(0)
+                && unit(1)
+                && t[0].factors == [0, 3]
+                && t[1].factors == [1, 2]
+                && t[2].factors == [2, 3] =>
+        {
+            Some(Kernel::Fraction(t[2].coeff))
+        }
+        (2, 3)
+            if unit(0)
+                && unit(1)
+                && t[0].factors == [1]
+                && t[1].factors == [0]
+                && t[2].factors == [0, 1] =>
+        {
+            Some(Kernel::UnitFraction(t[2].coeff))
+        }
+        _ => None,
+    }
+}
+
+/// A weight `eq(r, x)` kept factored instead of tabled (Gruen's trick, ePrint 2024/108 §3.2): with
+/// `v` variables unbound, `eq(r, x) = scale · eq(r_{v−1}, x_{v−1}) · eq(r_0..r_{v−2}, x_0..x_{v−2})`,
+/// where `scale` collects the bound variables' factors. The prover sums the unweighted summand
+/// against the table `rest` of the last factor (half the size, folded by additions), which gives a
+/// polynomial `t` of one degree less; the round polynomial is `scale · eq(r_{v−1}, X) · t(X)`, and
+/// `t(1)` follows from the running claim. Per hypercube pair this saves one evaluation point and
+/// the weight table's fold.
+#[derive(Clone, Debug)]
+struct EqFactor<F> {
+    point: Vec<F>,
+    rest: Vec<F>,
+    scale: F,
 }
 
 /// The prover's side of one sumcheck instance: the shape and the polynomials' tables (plus the
@@ -284,6 +342,8 @@ pub struct ProductSum<F: KaizenField> {
     shape: SumcheckShape<F>,
     tables: Vec<Vec<F>>,
     kernel: Kernel<F>,
+    /// A factored `eq` weight (then not among `tables`).
+    eq: Option<EqFactor<F>>,
     num_vars: usize,
     /// Round evaluations at `0, 2, …, d` computed by a fused bind (index 1 unused).
     next: Option<Vec<F>>,
@@ -320,20 +380,42 @@ impl<F: KaizenField> ProductSum<F> {
         // `Σ w·c·a` is a pair product once the weight's table is appended.
         let weighted_one = single_term && shape.num_polys == 1 && shape.terms[0].factors == [0];
         let coeff = shape.terms[0].coeff;
-        let kernel = match (pair, weighted_one, shape.weight.is_some()) {
+        let eq = match &shape.weight {
+            Some(Weight::Eq(r)) if shape.num_vars > 0 => Some(EqFactor {
+                point: r.clone(),
+                rest: eq_table(&r[..r.len() - 1]),
+                scale: F::ONE,
+            }),
+            _ => None,
+        };
+        let tabled_weight = shape.weight.is_some() && eq.is_none();
+        let kernel = match (pair, weighted_one, tabled_weight) {
             (true, _, false) | (_, true, true) => Kernel::Pair(coeff),
             (true, _, true) => Kernel::WeightedPair(coeff),
-            _ => Kernel::General,
+            (_, true, false) => Kernel::Single(coeff),
+            _ => match (tabled_weight, fraction_kernel(&shape)) {
+                (false, Some(k)) => k,
+                _ => Kernel::General,
+            },
         };
         let mut tables = polys;
-        tables.extend(shape.weight.as_ref().map(Weight::table));
+        if tabled_weight {
+            tables.extend(shape.weight.as_ref().map(Weight::table));
+        }
         Ok(Self {
             num_vars: shape.num_vars,
             shape,
             tables,
             kernel,
+            eq,
             next: None,
         })
+    }
+
+    /// Degree of the polynomial the kernels evaluate: the round degree, less one with a factored
+    /// `eq`.
+    fn kernel_degree(&self) -> usize {
+        self.shape.degree() - usize::from(self.eq.is_some())
     }
 
     /// The public statement.
@@ -350,20 +432,48 @@ impl<F: KaizenField> ProductSum<F> {
     /// `degree` may exceed the shape's degree (batching): the extra evaluations are extrapolated.
     pub fn round_evals(&mut self, claim: F, degree: usize) -> Vec<F> {
         let own = self.shape.degree();
+        let d = self.kernel_degree();
         let mut evals = match self.next.take() {
             Some(e) => e,
             None => self.evaluate_round(),
         };
-        evals[1] = claim - evals[0];
-        if !matches!(self.kernel, Kernel::General) && own >= 2 {
-            // Slot `own` holds the leading coefficient L: s(own) = q(own) + L·own!, where q is the
-            // degree-(own−1) interpolant of s(0), …, s(own − 1).
-            let lead = evals[own];
+        // With a factored eq: s(0) = scale·(1 − r_c)·t(0) and s(1) = scale·r_c·t(1).
+        let factor = self.eq.as_ref().map(|eq| {
+            let rc = eq.point[self.num_vars - 1];
+            (eq.scale, rc)
+        });
+        evals[1] = match factor {
+            None => claim - evals[0],
+            Some((scale, rc)) => {
+                let s0 = scale * (F::ONE - rc) * evals[0];
+                match (scale * rc).inverse() {
+                    Some(inv) => (claim - s0) * inv,
+                    None => self.with_summand_n(Op::AtOne)[0],
+                }
+            }
+        };
+        if self.kernel.leading() && d >= 2 {
+            // Slot `d` holds the leading coefficient L: s(d) = q(d) + L·d!, where q is the
+            // degree-(d−1) interpolant of s(0), …, s(d − 1).
+            let lead = evals[d];
             let q = crate::RoundPoly {
-                evals: evals[..own].to_vec(),
+                evals: evals[..d].to_vec(),
             };
-            let factorial: F = (1..=own as u64).map(F::from).product();
-            evals[own] = q.evaluate(F::from(own as u64)) + lead * factorial;
+            let factorial: F = (1..=d as u64).map(F::from).product();
+            evals[d] = q.evaluate(F::from(d as u64)) + lead * factorial;
+        }
+        if let Some((scale, rc)) = factor {
+            let t = crate::RoundPoly {
+                evals: evals.clone(),
+            };
+            evals.push(t.evaluate(F::from(own as u64)));
+            // eq(r_c, X) = 1 − r_c − X + 2·r_c·X.
+            let (e0, slope) = (F::ONE - rc, rc.double() - F::ONE);
+            let mut e = e0;
+            for v in evals.iter_mut() {
+                *v *= scale * e;
+                e += slope;
+            }
         }
         if degree > own {
             let poly = crate::RoundPoly {
@@ -382,6 +492,20 @@ impl<F: KaizenField> ProductSum<F> {
             return;
         }
         let m = self.tables[0].len() / 2;
+        if let Some(eq) = &mut self.eq {
+            let rc = eq.point[self.num_vars - 1];
+            eq.scale *= rc * r + (F::ONE - rc) * (F::ONE - r);
+            // Sum the next variable out of `rest`: eq(r_k, 0) + eq(r_k, 1) = 1.
+            let q = eq.rest.len() / 2;
+            if q > 0 {
+                let (lo, hi) = eq.rest.split_at_mut(q);
+                lo.par_iter_mut()
+                    .with_min_len(PAR_MIN_LEN)
+                    .zip(&*hi)
+                    .for_each(|(a, &b)| *a += b);
+                eq.rest.truncate(q);
+            }
+        }
         let mut tables = std::mem::take(&mut self.tables);
         self.next = if m >= 2 {
             Some(self.fold_and_evaluate(&mut tables, m, r))
@@ -400,12 +524,20 @@ impl<F: KaizenField> ProductSum<F> {
 
     /// Round evaluations at `0, 2, …, d` of the first round.
     fn evaluate_round(&self) -> Vec<F> {
-        dispatch!(self.tables.len(), N => self.with_summand::<N>(Op::Evaluate))
+        self.with_summand_n(Op::Evaluate)
     }
 
     /// Fused fold of every table by `r` and the next round's evaluations.
     fn fold_and_evaluate(&self, tables: &mut [Vec<F>], m: usize, r: F) -> Vec<F> {
-        dispatch!(tables.len(), N => self.with_summand::<N>(Op::Fold { tables, m, r }))
+        self.with_summand_n(Op::Fold { tables, m, r })
+    }
+
+    fn with_summand_n(&self, op: Op<'_, F>) -> Vec<F> {
+        let len = match &op {
+            Op::Fold { tables, .. } => tables.len(),
+            _ => self.tables.len(),
+        };
+        dispatch!(len, N => self.with_summand::<N>(op))
     }
 
     fn run<const N: usize, const LEADING: bool>(
@@ -413,20 +545,48 @@ impl<F: KaizenField> ProductSum<F> {
         op: Op<'_, F>,
         f: impl Fn(&[F; N]) -> F + Sync,
     ) -> Vec<F> {
-        match op {
-            Op::Evaluate => self.evaluate_round_n::<N, LEADING>(&f),
-            Op::Fold { tables, m, r } => self.fold_and_evaluate_n::<N, LEADING>(tables, m, r, &f),
+        let rest = self.eq.as_ref().map(|eq| eq.rest.as_slice());
+        match (op, rest) {
+            (Op::Evaluate, None) => self.evaluate_round_n::<N, LEADING, false>(&[], &f),
+            (Op::Evaluate, Some(w)) => self.evaluate_round_n::<N, LEADING, true>(w, &f),
+            (Op::Fold { tables, m, r }, None) => {
+                self.fold_and_evaluate_n::<N, LEADING, false>(tables, m, r, &[], &f)
+            }
+            (Op::Fold { tables, m, r }, Some(w)) => {
+                self.fold_and_evaluate_n::<N, LEADING, true>(tables, m, r, w, &f)
+            }
+            (Op::AtOne, w) => vec![self.at_one_n(w.unwrap_or(&[]), &f)],
         }
+    }
+
+    /// `Σ_i w_i·f(hi_i)`: the factored summand at `X = 1`, for the round where `scale·r_c`
+    /// vanishes and the running claim does not determine it.
+    fn at_one_n<const N: usize>(&self, rest: &[F], f: &(impl Fn(&[F; N]) -> F + Sync)) -> F {
+        let m = self.tables[0].len() / 2;
+        (0..m)
+            .into_par_iter()
+            .with_min_len(PAR_MIN_LEN)
+            .map(|i| rest[i] * f(&std::array::from_fn(|t| self.tables[t][i + m])))
+            .sum()
     }
 
     /// Picks the summand for this instance's kernel and applies the kernel's coefficient (which
     /// the fast kernels factor out of the sum) to the result.
     fn with_summand<const N: usize>(&self, op: Op<'_, F>) -> Vec<F> {
         let (mut evals, coeff) = match self.kernel {
+            Kernel::Single(c) => (self.run::<N, true>(op, |v: &[F; N]| v[0]), c),
             Kernel::Pair(c) => (self.run::<N, true>(op, |v: &[F; N]| v[0] * v[N - 1]), c),
             Kernel::WeightedPair(c) => (
                 self.run::<N, true>(op, |v: &[F; N]| v[0] * v[1] * v[N - 1]),
                 c,
+            ),
+            Kernel::Fraction(l) => (
+                self.run::<N, true>(op, |v: &[F; N]| v[0] * v[3] + v[1] * v[2] + l * v[2] * v[3]),
+                F::ONE,
+            ),
+            Kernel::UnitFraction(l) => (
+                self.run::<N, false>(op, |v: &[F; N]| v[1] + v[0] + l * v[0] * v[1]),
+                F::ONE,
             ),
             Kernel::General => {
                 let np = self.shape.num_polys;
@@ -449,11 +609,12 @@ impl<F: KaizenField> ProductSum<F> {
 
     /// Round evaluations at `0, 2, …, d` from the current tables (first round only; later rounds
     /// come from the fused bind).
-    fn evaluate_round_n<const N: usize, const LEADING: bool>(
+    fn evaluate_round_n<const N: usize, const LEADING: bool, const W: bool>(
         &self,
+        rest: &[F],
         f: &(impl Fn(&[F; N]) -> F + Sync),
     ) -> Vec<F> {
-        let degree = self.shape.degree();
+        let degree = self.kernel_degree();
         let m = self.tables[0].len() / 2;
         let tables: [&[F]; N] = std::array::from_fn(|t| self.tables[t].as_slice());
         let chunk = job_size(m);
@@ -464,7 +625,8 @@ impl<F: KaizenField> ProductSum<F> {
                 for i in j * chunk..((j + 1) * chunk).min(m) {
                     let lo = std::array::from_fn(|t| tables[t][i]);
                     let hi = std::array::from_fn(|t| tables[t][i + m]);
-                    accumulate::<F, N, LEADING>(&mut acc, &lo, &hi, degree, f);
+                    let w = if W { rest[i] } else { F::ONE };
+                    accumulate::<F, N, LEADING, W>(&mut acc, &lo, &hi, degree, w, f);
                 }
                 acc
             })
@@ -472,14 +634,15 @@ impl<F: KaizenField> ProductSum<F> {
         acc[..=degree].to_vec()
     }
 
-    fn fold_and_evaluate_n<const N: usize, const LEADING: bool>(
+    fn fold_and_evaluate_n<const N: usize, const LEADING: bool, const W: bool>(
         &self,
         tables: &mut [Vec<F>],
         m: usize,
         r: F,
+        rest: &[F],
         f: &(impl Fn(&[F; N]) -> F + Sync),
     ) -> Vec<F> {
-        let degree = self.shape.degree();
+        let degree = self.kernel_degree();
         let q = m / 2;
         let chunk = job_size(q);
         let mut jobs: Vec<Vec<Quarters<'_, F>>> = (0..q.div_ceil(chunk))
@@ -500,7 +663,8 @@ impl<F: KaizenField> ProductSum<F> {
         }
         let acc = jobs
             .into_par_iter()
-            .map(|mut job| {
+            .enumerate()
+            .map(|(j, mut job)| {
                 let mut acc = [F::ZERO; MAX_DEGREE + 1];
                 for i in 0..job[0].q0.len() {
                     let mut lo = [F::ZERO; N];
@@ -511,7 +675,8 @@ impl<F: KaizenField> ProductSum<F> {
                         part.q0[i] = lo[t];
                         part.q1[i] = hi[t];
                     }
-                    accumulate::<F, N, LEADING>(&mut acc, &lo, &hi, degree, f);
+                    let w = if W { rest[j * chunk + i] } else { F::ONE };
+                    accumulate::<F, N, LEADING, W>(&mut acc, &lo, &hi, degree, w, f);
                 }
                 acc
             })
@@ -546,22 +711,25 @@ fn add_arrays<F: KaizenField>(
 /// the caller, who derives `s(1)` from the running claim). With `LEADING`, the summand is a single
 /// product of the tables, so the leading coefficient of `X ↦ f(lo + X·(hi − lo))` is `f(hi − lo)`:
 /// slot `degree` then accumulates that coefficient instead of `s(degree)`, which saves the
-/// additions for the last point ([`ProductSum::round_evals`] recovers `s(degree)`).
+/// additions for the last point ([`ProductSum::round_evals`] recovers `s(degree)`). With `W`,
+/// every value is multiplied by the pair's weight `w` (a factored `eq`'s `rest` entry).
 #[inline(always)]
-fn accumulate<F: KaizenField, const N: usize, const LEADING: bool>(
+fn accumulate<F: KaizenField, const N: usize, const LEADING: bool, const W: bool>(
     acc: &mut [F; MAX_DEGREE + 1],
     lo: &[F; N],
     hi: &[F; N],
     degree: usize,
+    w: F,
     f: &(impl Fn(&[F; N]) -> F + Sync),
 ) {
-    acc[0] += f(lo);
+    let weighted = |x: F| if W { w * x } else { x };
+    acc[0] += weighted(f(lo));
     if degree < 2 {
         return;
     }
     let diff: [F; N] = std::array::from_fn(|t| hi[t] - lo[t]);
     let last = if LEADING {
-        acc[degree] += f(&diff);
+        acc[degree] += weighted(f(&diff));
         degree - 1
     } else {
         degree
@@ -570,10 +738,10 @@ fn accumulate<F: KaizenField, const N: usize, const LEADING: bool>(
         return;
     }
     let mut cur: [F; N] = std::array::from_fn(|t| hi[t] + diff[t]);
-    acc[2] += f(&cur);
+    acc[2] += weighted(f(&cur));
     for a in acc.iter_mut().take(last + 1).skip(3) {
         cur.iter_mut().zip(&diff).for_each(|(c, d)| *c += d);
-        *a += f(&cur);
+        *a += weighted(f(&cur));
     }
 }
 

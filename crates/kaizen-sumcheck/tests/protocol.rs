@@ -16,6 +16,13 @@ fn rand_vec<F: KaizenField + UniformRand>(rng: &mut ChaCha20Rng, n: usize) -> Ve
     (0..n).map(|_| F::rand(rng)).collect()
 }
 
+fn term<F: KaizenField>(coeff: F, factors: &[usize]) -> Term<F> {
+    Term {
+        coeff,
+        factors: factors.to_vec(),
+    }
+}
+
 /// The forms the issue names, over `n` variables: (shape, tables).
 fn forms<F: KaizenField + UniformRand>(
     n: usize,
@@ -29,6 +36,13 @@ fn forms<F: KaizenField + UniformRand>(
     let r = rand_vec::<F>(&mut rng, n);
     let bits: Vec<F> = (0..len).map(|i| F::from((i * 7 % 3 == 0) as u64)).collect();
     let coeff = F::rand(&mut rng);
+    // A point with boolean coordinates (first 0, last 1): the factored eq's scale or current
+    // coordinate vanishes, so the prover cannot derive s(1)'s factor from the claim.
+    let mut boolean = r.clone();
+    boolean[0] = F::ZERO;
+    if n > 1 {
+        boolean[n - 1] = F::ONE;
+    }
     vec![
         (SumcheckShape::product(n, 2), vec![a.clone(), b.clone()]),
         (
@@ -79,7 +93,7 @@ fn forms<F: KaizenField + UniformRand>(
                 ],
                 weight: None,
             },
-            vec![a.clone(), b.clone(), c],
+            vec![a.clone(), b.clone(), c.clone()],
         ),
         // Weighted pair with a coefficient (fast kernel with coeff ≠ 1) and a multi-point weight.
         (
@@ -94,6 +108,67 @@ fn forms<F: KaizenField + UniformRand>(
                     points: vec![r.clone(), rand_vec(&mut rng, n)],
                     coeffs: vec![F::ONE, coeff],
                 }),
+            },
+            vec![a.clone(), b.clone()],
+        ),
+        // Σ eq·c·a (one table besides the weight).
+        (
+            SumcheckShape {
+                num_vars: n,
+                num_polys: 1,
+                terms: vec![Term {
+                    coeff,
+                    factors: vec![0],
+                }],
+                weight: Some(Weight::Eq(r.clone())),
+            },
+            vec![a.clone()],
+        ),
+        // eq at a boolean point, general summand a·b + 3·a.
+        (
+            SumcheckShape {
+                num_vars: n,
+                num_polys: 2,
+                terms: vec![
+                    Term {
+                        coeff: F::ONE,
+                        factors: vec![0, 1],
+                    },
+                    Term {
+                        coeff: F::from(3u64),
+                        factors: vec![0],
+                    },
+                ],
+                weight: Some(Weight::Eq(boolean.clone())),
+            },
+            vec![a.clone(), b.clone()],
+        ),
+        // eq·a·b at a boolean point.
+        (
+            SumcheckShape::product(n, 2).with_weight(Weight::Eq(boolean)),
+            vec![a.clone(), b.clone()],
+        ),
+        // A fractional-sum layer, eq·(p0·q1 + p1·q0 + λ·q0·q1), and its unit-leaf form
+        // eq·(q1 + q0 + λ·q0·q1) (the GKR kernels).
+        (
+            SumcheckShape {
+                num_vars: n,
+                num_polys: 4,
+                terms: vec![
+                    term(F::ONE, &[0, 3]),
+                    term(F::ONE, &[1, 2]),
+                    term(coeff, &[2, 3]),
+                ],
+                weight: Some(Weight::Eq(r.clone())),
+            },
+            vec![a.clone(), b.clone(), c.clone(), a.clone()],
+        ),
+        (
+            SumcheckShape {
+                num_vars: n,
+                num_polys: 2,
+                terms: vec![term(F::ONE, &[1]), term(F::ONE, &[0]), term(coeff, &[0, 1])],
+                weight: Some(Weight::Eq(r.clone())),
             },
             vec![a, b],
         ),
@@ -337,7 +412,7 @@ mod properties {
         /// Random small instances of every form: honest proofs verify with true claims, and
         /// adding any nonzero value to any one round evaluation is rejected.
         #[test]
-        fn small_instances(n in 1usize..6, form in 0usize..6, seed in any::<u64>(),
+        fn small_instances(n in 1usize..6, form in 0usize..11, seed in any::<u64>(),
                            round in any::<prop::sample::Index>(), slot in any::<prop::sample::Index>(),
                            delta in 1u64..u64::MAX) {
             let batch = [forms::<M61Ext2>(n, seed).swap_remove(form)];
