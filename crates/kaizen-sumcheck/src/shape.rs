@@ -330,7 +330,8 @@ struct EqFactor<F> {
 }
 
 /// The prover's side of one sumcheck instance: the shape and the polynomials' tables (plus the
-/// weight's table), folded in place as variables are bound.
+/// table of a multi-point weight; an `eq` weight stays factored, see [`EqFactor`]), folded in place
+/// as variables are bound.
 ///
 /// The prover binds the **highest-order** variable first: `t[i] ← t[i] + r·(t[i + m] − t[i])` for
 /// `i < m` needs no second buffer and splits across threads trivially, and each bind also computes
@@ -708,8 +709,9 @@ fn add_arrays<F: KaizenField>(
 }
 
 /// Adds the pair `(lo, hi)`'s contribution at `X = 0, 2, …, degree` to `acc` (index 1 is left for
-/// the caller, who derives `s(1)` from the running claim). With `LEADING`, the summand is a single
-/// product of the tables, so the leading coefficient of `X ↦ f(lo + X·(hi − lo))` is `f(hi − lo)`:
+/// the caller, who derives `s(1)` from the running claim). With `LEADING`, the summand is one
+/// homogeneous form in the tables (a single product, or the fraction layer's three products), so
+/// the leading coefficient of `X ↦ f(lo + X·(hi − lo))` is `f(hi − lo)`:
 /// slot `degree` then accumulates that coefficient instead of `s(degree)`, which saves the
 /// additions for the last point ([`ProductSum::round_evals`] recovers `s(degree)`). With `W`,
 /// every value is multiplied by the pair's weight `w` (a factored `eq`'s `rest` entry).
