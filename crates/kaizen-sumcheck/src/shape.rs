@@ -330,7 +330,7 @@ struct EqFactor<F> {
 }
 
 /// The prover's side of one sumcheck instance: the shape and the polynomials' tables (plus the
-/// table of a multi-point weight; an `eq` weight stays factored, see [`EqFactor`]), folded in place
+/// table of a multi-point weight; an `eq` weight stays factored, Gruen-style), folded in place
 /// as variables are bound.
 ///
 /// The prover binds the **highest-order** variable first: `t[i] ← t[i] + r·(t[i + m] − t[i])` for
