@@ -12,8 +12,10 @@
 #![allow(missing_docs, clippy::unwrap_used)]
 use std::time::{Duration, Instant};
 
-use kaizen_field::{
-    fix_block, AdditiveGroup, Blake3Transcript, KaizenField, M61Ext2, MultilinearPoly,
+use kaizen_field::{fix_block, Blake3Transcript, M61Ext2, MultilinearPoly};
+use kaizen_nn::{
+    conv::{conv2d, ConvShape},
+    prove::pad,
 };
 use kaizen_pcs::fft::Radix2Domain;
 use kaizen_sumcheck::conv::{prove_conv, verify_conv, ConvAxis, ConvDims};
@@ -43,66 +45,37 @@ fn median(mut v: Vec<Duration>) -> Duration {
     v[v.len() / 2]
 }
 
-/// `[outer][inner]` values in `[−2^15, 2^15)`, each dimension padded to a power of two with zeros.
+/// Random values in `[−2^15, 2^15)` of shape `dims`, and the same padded as committed.
 fn tensor(rng: &mut ChaCha20Rng, dims: &[usize]) -> (Vec<i64>, Vec<F>) {
     let len: usize = dims.iter().product();
     let ints: Vec<i64> = (0..len)
         .map(|_| rng.gen_range(-(1 << 15)..1 << 15))
         .collect();
-    let padded: Vec<usize> = dims.iter().map(|d| d.next_power_of_two()).collect();
-    let mut out = vec![F::ZERO; padded.iter().product()];
-    for (i, &v) in ints.iter().enumerate() {
-        let (mut rest, mut at, mut stride) = (i, 0, 1);
-        for (&d, &p) in dims.iter().zip(&padded).rev() {
-            at += (rest % d) * stride;
-            rest /= d;
-            stride *= p;
-        }
-        out[at] = F::from_signed(i128::from(v)).unwrap();
-    }
-    (ints, out)
-}
-
-/// The forward output `y[b][o][i][j]` (integers), padded like the tensors.
-fn forward(l: &Layer, x: &[i64], w: &[i64], out_side: usize) -> Vec<F> {
-    let (s, k, p) = (l.side, l.k, l.pad as isize);
-    let op = out_side.next_power_of_two();
-    let mut y = vec![F::ZERO; l.b.next_power_of_two() * l.o.next_power_of_two() * op * op];
-    y.par_chunks_mut(l.o.next_power_of_two() * op * op)
-        .take(l.b)
-        .enumerate()
-        .for_each(|(b, yb)| {
-            for o in 0..l.o {
-                for i in 0..out_side {
-                    for j in 0..out_side {
-                        let mut acc = 0i64;
-                        for c in 0..l.c {
-                            for u in 0..k {
-                                for v in 0..k {
-                                    let (xi, xj) =
-                                        (i as isize + u as isize - p, j as isize + v as isize - p);
-                                    if xi < 0 || xj < 0 || xi >= s as isize || xj >= s as isize {
-                                        continue;
-                                    }
-                                    let xv = x[((b * l.c + c) * s + xi as usize) * s + xj as usize];
-                                    acc += xv * w[((o * l.c + c) * k + u) * k + v];
-                                }
-                            }
-                        }
-                        yb[(o * op + i) * op + j] = F::from_signed(i128::from(acc)).unwrap();
-                    }
-                }
-            }
-        });
-    y
+    let padded = pad(dims, 0, &ints).unwrap();
+    (ints, padded)
 }
 
 fn run(l: &Layer) {
     let mut rng = ChaCha20Rng::seed_from_u64(8);
-    let out_side = l.side + 2 * l.pad + 1 - l.k;
+    let shape = ConvShape {
+        batch: l.b,
+        in_ch: l.c,
+        out_ch: l.o,
+        height: l.side,
+        width: l.side,
+        kernel: l.k,
+        stride: 1,
+        padding: l.pad,
+    };
+    let (out_side, _) = shape.output().unwrap();
     let (xi, x) = tensor(&mut rng, &[l.b, l.c, l.side, l.side]);
     let (wi, w) = tensor(&mut rng, &[l.o, l.c, l.k, l.k]);
-    let y = forward(l, &xi, &wi, out_side);
+    let y: Vec<i64> = conv2d(&xi, &wi, &shape)
+        .unwrap()
+        .into_iter()
+        .map(|v| i64::try_from(v).unwrap())
+        .collect();
+    let y: Vec<F> = pad(&[l.b, l.o, out_side, out_side], 0, &y).unwrap();
     let axis = ConvAxis {
         input: l.side,
         output: out_side,

@@ -324,8 +324,9 @@ fn check_dims(name: &str, got: &[usize], want: &[usize]) -> Result<(), ProveErro
     })
 }
 
-/// Zero-pads (with `pad`) a row-major tensor of shape `dims` to power-of-two dimensions.
-fn pad<F: KaizenField>(dims: &[usize], pad: i64, values: &[i64]) -> Result<Vec<F>, ProveError> {
+/// A row-major integer tensor of shape `dims` as field elements, each dimension padded to a power
+/// of two with `pad` — the layout of every committed tensor.
+pub fn pad<F: KaizenField>(dims: &[usize], pad: i64, values: &[i64]) -> Result<Vec<F>, ProveError> {
     let padded: Vec<usize> = dims.iter().map(|d| d.next_power_of_two()).collect();
     if values.len() != dims.iter().product::<usize>() {
         return Err(ProveError::Witness(format!(
