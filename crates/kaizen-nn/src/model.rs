@@ -551,12 +551,35 @@ impl Model {
         hyper: &Hyper,
         exp: &[i64],
     ) -> Result<(Model, StepWitness), NnError> {
+        let classes = match self.layers.last().map(|l| l.kind) {
+            Some(LayerKind::Dense { outputs, .. }) => outputs,
+            _ => return Err(NnError::Shape("the last layer must be dense".into())),
+        };
+        if let Some(&y) = labels.iter().find(|&&y| y as usize >= classes) {
+            return Err(NnError::Shape(format!("label {y} with {classes} outputs")));
+        }
+        let onehot = labels
+            .iter()
+            .flat_map(|&y| (0..classes).map(move |j| i128::from(usize::from(y) == j)))
+            .collect();
+        let targets = Tensor::new("labels", &[labels.len(), classes], onehot)?;
+        self.step_with_targets(x, &targets, hyper, exp)
+    }
+
+    /// [`Model::step`] against a target matrix `[B, classes]` (one-hot rows for a labelled batch;
+    /// anything else for soundness tests of the step proof), recorded as the witness's `labels`.
+    pub(crate) fn step_with_targets(
+        &self,
+        x: &Tensor,
+        targets: &Tensor,
+        hyper: &Hyper,
+        exp: &[i64],
+    ) -> Result<(Model, StepWitness), NnError> {
         let rows = batch_of(x)?;
-        if rows != hyper.batch || labels.len() != rows {
+        if rows != hyper.batch || targets.shape.first() != Some(&rows) {
             return Err(NnError::Shape(format!(
-                "batch of {rows} rows and {} labels, B = {}",
-                labels.len(),
-                hyper.batch
+                "batch of {rows} rows and targets of shape {:?}, B = {}",
+                targets.shape, hyper.batch
             )));
         }
         if exp.len() != EXP_TABLE_LEN {
@@ -564,14 +587,7 @@ impl Model {
         }
         let mut w = StepWitness::default();
         w.put("input".into(), x.clone());
-        w.put(
-            "labels".into(),
-            Tensor::new(
-                "labels",
-                &[rows],
-                labels.iter().map(|&y| i128::from(y)).collect(),
-            )?,
-        );
+        w.put("labels".into(), targets.clone());
         for layer in &self.layers {
             if let Some((wt, b)) = &layer.params {
                 w.put(format!("{}.weight", layer.name), wt.clone());
@@ -582,13 +598,13 @@ impl Model {
         let logits = acts
             .last()
             .ok_or_else(|| NnError::Shape("no layers".into()))?;
-        if let Some(&y) = labels.iter().find(|&&y| y as usize >= logits.shape[1]) {
+        if targets.shape != logits.shape {
             return Err(NnError::Shape(format!(
-                "label {y} with {} outputs",
-                logits.shape[1]
+                "targets of shape {:?} for logits of shape {:?}",
+                targets.shape, logits.shape
             )));
         }
-        let mut dy = loss_gradient(logits, labels, hyper, exp, &mut w)?;
+        let mut dy = loss_gradient(logits, targets, hyper, exp, &mut w)?;
         let mut new = self.clone();
         for (l, layer) in self.layers.iter().enumerate().rev() {
             let name = &layer.name;
@@ -823,17 +839,18 @@ fn rescale_grad(
     Ok(dx)
 }
 
-/// The loss gradient at the logits (scale s), recording the softmax intermediates.
+/// The loss gradient at the logits (scale s) against the targets, recording the softmax
+/// intermediates.
 fn loss_gradient(
     z: &Tensor,
-    labels: &[u8],
+    targets: &Tensor,
     hyper: &Hyper,
     exp: &[i64],
     w: &mut StepWitness,
 ) -> Result<Tensor, NnError> {
     let (rows, classes) = (z.shape[0], z.shape[1]);
     let one = hyper.one();
-    let onehot = |n: usize, j: usize| i128::from(labels[n] as usize == j) * one;
+    let onehot = |n: usize, j: usize| i128::from(targets.data[n * classes + j]) * one;
     if hyper.loss == Loss::Mse {
         let g = (0..rows * classes)
             .map(|i| i128::from(z.data[i]) - onehot(i / classes, i % classes))

@@ -23,6 +23,10 @@
 //!
 //! # Relations ([`relations`])
 //!
+//! `C_D` is chosen by the prover, so the batch is checked like any witness: its pixels are
+//! range-checked below the activation bound and its label rows are one-hot (boolean, zero on the
+//! padded classes, one 1 per row), as the argmax rows are.
+//!
 //! Each relation is checked at its own transcript point, independently of the others (every
 //! tensor but `dW` is committed, so no claim has to flow through the network; the claims the
 //! range checks leave on a `dW` are reduced last, each by its matmul or conv reduction to `dy` and
@@ -249,13 +253,20 @@ pub fn commit_dataset<F: KaizenField, S: MultilinearPcs<F>>(
     let x = images(data, &all, hyper)?;
     let images = pad(&[&[n], input.as_slice()].concat(), 0, &x.data)?;
     let onehot = one_hot::<F>(&data.labels, plan.classes)?;
-    let layout = dataset_layout(n, plan)?;
-    let (_, prover_data) = pcs.commit_owned(layout.assemble(&[&images, &onehot])?)?;
-    Ok(CommittedDataset {
-        len: n,
-        layout,
-        data: prover_data,
-    })
+    commit_dataset_tables(pcs, n, plan, &images, &onehot)
+}
+
+/// Commits to `len` samples given as the padded `images` and `labels` segments.
+pub(crate) fn commit_dataset_tables<F: KaizenField, S: MultilinearPcs<F>>(
+    pcs: &S,
+    len: usize,
+    plan: &Plan,
+    images: &[F],
+    labels: &[F],
+) -> Result<CommittedDataset<F, S>, ProveError> {
+    let layout = dataset_layout(len, plan)?;
+    let (_, data) = pcs.commit_owned(layout.assemble(&[images, labels])?)?;
+    Ok(CommittedDataset { len, layout, data })
 }
 
 /// A committed model (prover side).
@@ -401,33 +412,15 @@ fn prover_tables<F: KaizenField>(
 ) -> Result<ProverTables<F>, ProveError> {
     let mut tables = HashMap::new();
     for spec in plan.tensors.values() {
-        let table = match spec.name.as_str() {
-            plan::EXP_MULT => continue,
-            "labels" => {
-                let t = witness
-                    .get("labels")
-                    .ok_or_else(|| ProveError::Witness("missing labels".into()))?;
-                let labels = t
-                    .data
-                    .iter()
-                    .map(|&y| u8::try_from(y).unwrap_or(u8::MAX))
-                    .collect::<Vec<_>>();
-                let onehot = one_hot::<F>(&labels, plan.classes);
-                match (onehot, checks) {
-                    (Ok(t), _) => t,
-                    (Err(e), Checks::Strict) => return Err(e),
-                    (Err(_), Checks::Lenient) => vec![F::ZERO; 1 << spec.vars()],
-                }
-            }
-            name => {
-                let t = witness
-                    .get(name)
-                    .ok_or_else(|| ProveError::Witness(format!("missing tensor {name}")))?;
-                check_dims(name, &t.shape, &spec.dims)?;
-                pad(&spec.dims, spec.pad, &t.data)?
-            }
-        };
-        tables.insert(spec.name.clone(), table);
+        if spec.name == plan::EXP_MULT {
+            continue;
+        }
+        let name = spec.name.as_str();
+        let t = witness
+            .get(name)
+            .ok_or_else(|| ProveError::Witness(format!("missing tensor {name}")))?;
+        check_dims(name, &t.shape, &spec.dims)?;
+        tables.insert(spec.name.clone(), pad(&spec.dims, spec.pad, &t.data)?);
     }
     if plan.hyper.loss == Loss::SoftmaxCrossEntropy {
         let mult = exp_multiplicities(&tables, exp, checks)?;

@@ -388,6 +388,9 @@ impl Plan {
     fn add_ranges(&mut self) -> Result<(), ProveError> {
         let s = self.hyper.fixed.scale();
         let bd = self.bounds;
+        // The batch comes from `C_D`, which the prover chose: its pixels are bounded like any
+        // non-negative activation (larger ones could make the first layer's products wrap).
+        self.range("input", &[("input", 1, 0)], 0, bd.value + 1);
         let layers = self.model.layers.clone();
         for (l, (name, kind)) in layers.iter().enumerate() {
             let n = |t: &str| format!("{name}.{t}");

@@ -575,6 +575,40 @@ fn relu<F: KaizenField, T: Transcript<F>>(
     Ok(())
 }
 
+/// `name` (`[B, classes]`, classes padded to `2^cv`) has one-hot rows: boolean entries and zeros
+/// on the padded classes (zero checks at `r`), and rows summing to one (the row average at
+/// `(½, …, ½, r_n)` is `2^{−cv}`).
+fn one_hot_rows<F: KaizenField, T: Transcript<F>>(
+    s: &mut Session<'_, F, T>,
+    batch: &mut Vec<Instance<F>>,
+    name: &str,
+    r: &[F],
+    cv: usize,
+    mask: &Factor<F>,
+) -> Result<(), ProveError> {
+    let (one, minus) = (F::ONE, -F::ONE);
+    let t = Factor::tensor(name);
+    batch.push(zero_check(
+        r,
+        vec![t.clone()],
+        vec![(one, vec![0, 0]), (minus, vec![0])],
+    ));
+    batch.push(zero_check(
+        r,
+        vec![t, mask.clone()],
+        vec![(one, vec![0]), (minus, vec![0, 1])],
+    ));
+    let at: Vec<F> = halves(cv)
+        .into_iter()
+        .chain(r[cv..].iter().copied())
+        .collect();
+    let row_avg = s.eval(name, &at)?;
+    s.check(
+        row_avg * F::from(1u64 << cv) == one,
+        &format!("{name}: a row does not sum to 1"),
+    )
+}
+
 fn loss<F: KaizenField, T: Transcript<F>>(
     plan: &Plan,
     s: &mut Session<'_, F, T>,
@@ -589,6 +623,9 @@ fn loss<F: KaizenField, T: Transcript<F>>(
     let scale = pow2::<F>(s_bits);
     let r = s.point(cv + lb);
     let (r_c, r_n) = r.split_at(cv);
+    let mask = Factor::mask(&[plan.hyper.batch, classes]);
+    // The labels come from `C_D`, which the prover chose: one-hot rows, like the argmax.
+    one_hot_rows(s, batch, "labels", &r, cv, &mask)?;
     if plan.hyper.loss == Loss::Mse {
         let g = s.eval("loss.grad", &r)?;
         let zr = s.eval(&z, &r)?;
@@ -597,28 +634,11 @@ fn loss<F: KaizenField, T: Transcript<F>>(
     }
     let t = |name: &str| Factor::tensor(&format!("loss.{name}"));
     let (one, minus) = (F::ONE, -F::ONE);
-    let mask = Factor::mask(&[plan.hyper.batch, classes]);
     let eq_rows = Factor::EqHigh {
         point: r_n.to_vec(),
         low: cv,
     };
-    // argmax: boolean, zero on padded classes, one per row.
-    batch.push(zero_check(
-        &r,
-        vec![t("argmax")],
-        vec![(one, vec![0, 0]), (minus, vec![0])],
-    ));
-    batch.push(zero_check(
-        &r,
-        vec![t("argmax"), mask.clone()],
-        vec![(one, vec![0]), (minus, vec![0, 1])],
-    ));
-    let at: Vec<F> = halves(cv).into_iter().chain(r_n.iter().copied()).collect();
-    let row_avg = s.eval("loss.argmax", &at)?;
-    s.check(
-        row_avg * F::from(1u64 << cv) == one,
-        "loss.argmax: a row does not sum to 1",
-    )?;
+    one_hot_rows(s, batch, "loss.argmax", &r, cv, &mask)?;
     // max = Σ_j argmax_j·z_j.
     let max = s.eval("loss.max", r_n)?;
     batch.push(Instance {

@@ -200,6 +200,116 @@ fn wrong_statements_are_rejected() {
     assert!(verify(&pcs, &s, &proof).is_err());
 }
 
+/// Proves step 1 of an MLP on the embedded data with batch `x` and targets `y` in place of the
+/// honest ones, committing `C_D` to the changed batch (so everything but the dataset's
+/// well-formedness holds), and returns the verifier's verdict.
+fn verdict_on_dataset(
+    pcs: &Pcs,
+    change: impl Fn(&mut Tensor, &mut Tensor),
+) -> Result<(), ProveError> {
+    let (data, step) = (data(), 1);
+    let hyper = Hyper::new(16, 0.1, 16, Loss::SoftmaxCrossEntropy).unwrap();
+    let model = Architecture::Mlp(vec![784, 16, 10]).build(16, 7).unwrap();
+    let plan = Plan::new(&ModelShape::of(&model), &hyper).unwrap();
+    let all: Vec<usize> = (0..data.len()).collect();
+    let mut x_all = images(&data, &all, &hyper).unwrap();
+    let onehot: Vec<i128> = data
+        .labels
+        .iter()
+        .flat_map(|&y| (0..10).map(move |j| i128::from(usize::from(y) == j)))
+        .collect();
+    let mut y_all = Tensor::new("labels", &[data.len(), 10], onehot).unwrap();
+    let idx = batch_indices(step, hyper.batch, data.len());
+    let rows = |t: &Tensor| {
+        let width = t.len() / t.shape[0];
+        let values = t.data[idx[0] * width..(idx[0] + idx.len()) * width].to_vec();
+        Tensor::new(
+            "t",
+            &[idx.len(), width],
+            values.into_iter().map(i128::from).collect(),
+        )
+        .unwrap()
+    };
+    let (mut x, mut y) = (rows(&x_all), rows(&y_all));
+    change(&mut x, &mut y);
+    for (all, batch) in [(&mut x_all, &x), (&mut y_all, &y)] {
+        let start = idx[0] * batch.len() / idx.len();
+        all.data[start..start + batch.len()].copy_from_slice(&batch.data);
+    }
+    let dataset = commit_dataset_tables::<F, Pcs>(
+        pcs,
+        data.len(),
+        &plan,
+        &pad(
+            &[&[data.len()], plan.model.input.as_slice()].concat(),
+            0,
+            &x_all.data,
+        )
+        .unwrap(),
+        &pad(&[data.len(), 10], 0, &y_all.data).unwrap(),
+    )
+    .unwrap();
+    let (new_model, witness) = model
+        .step_with_targets(&x, &y, &hyper, &exp_table(16))
+        .unwrap();
+    let weights = commit_model(pcs, &model, &hyper).unwrap();
+    let new_weights = commit_model(pcs, &new_model, &hyper).unwrap();
+    let h = Honest {
+        statement: StepStatement {
+            model: ModelShape::of(&model),
+            hyper,
+            dataset: dataset.commitment(),
+            dataset_len: dataset.len,
+            weights: weights.commitment(),
+            new_weights: new_weights.commitment(),
+            step: step as u64,
+        },
+        dataset,
+        weights,
+        new_weights,
+        witness,
+    };
+    let proof = h.prove(pcs, &h.witness, Checks::Lenient)?;
+    verify(pcs, &h.statement, &proof)
+}
+
+/// `C_D` is the prover's: a step on a batch with a pixel outside `[0, 2^{value+1})`, or with a
+/// label row that is not one-hot, is rejected even when everything else about it is consistent.
+#[test]
+fn malformed_dataset_is_rejected() {
+    let pcs = pcs();
+    verdict_on_dataset(&pcs, |_, _| {}).unwrap();
+    let rejected = |what: &str, needle: &str, change: &dyn Fn(&mut Tensor, &mut Tensor)| {
+        let err = verdict_on_dataset(&pcs, change).expect_err(what);
+        println!("{what}: rejected ({err})");
+        assert!(err.to_string().contains(needle), "{what}: {err}");
+    };
+    rejected("negative pixel", "range check of input", &|x, _| {
+        x.data[300] = -1
+    });
+    let class = |y: &Tensor| (0..10).find(|&j| y.data[j] == 1).unwrap();
+    rejected("sample without a label", "labels: a row", &|_, y| {
+        let c = class(y);
+        y.data[c] = 0;
+    });
+    rejected("a label counted twice", "labels: a row", &|_, y| {
+        let c = class(y);
+        y.data[c] = 2;
+    });
+    rejected("two labels", "labels: a row", &|_, y| {
+        let c = class(y);
+        y.data[(c + 1) % 10] = 1;
+    });
+    // Row sum one, entries not boolean: caught by the zero check `y·(y − 1) = 0`.
+    let err = verdict_on_dataset(&pcs, |_, y| {
+        let c = class(y);
+        y.data[(c + 1) % 10] = 1;
+        y.data[(c + 2) % 10] = -1;
+    })
+    .expect_err("entries 1, 1, −1");
+    println!("labels 1, 1, −1: rejected ({err})");
+}
+
 #[test]
 fn tampered_proofs_are_rejected() {
     let pcs = pcs();
