@@ -113,7 +113,9 @@ pub struct RangeSpec {
 /// * `value`: activations, pre-activations, weights, gradients `dx`, probabilities — signed ones
 ///   `|x| < 2^value`, non-negative ones `x < 2^{value+1}`; with `M = value + 1` and `K` the largest
 ///   padded inner dimension, `K·2^{2M+1} + 2^{M+s+1} < 2^59`;
-/// * `grad_acc`: `dW` (scale 2s) and `db` — `η·2^{grad_acc} < 2^59` and `B·2^{2M+1} < 2^59`;
+/// * `grad_acc`: `dW` (scale 2s) and `db` — `η·2^{grad_acc} < 2^59` and `B·2^{2M+1} < 2^59`; a
+///   dense layer's `dW` is not range-checked when the bounds of its operands already give
+///   `η·|dW| < 2^58` (`Plan::dense_grad_is_small`);
 /// * `step_w` / `step_b`: the update `⌊η·dW / (B·2^{2s})⌋` — `2^{step}·D + D < 2^59`, and at most
 ///   `2^{s−1}` (one step moves a parameter by less than 0.5: one limb per range check).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -404,7 +406,9 @@ impl Plan {
                         self.signed(&n("dx"), bd.value);
                         self.range(&n("dx_rem"), &[(&n("dx_rem"), 1, 0)], 0, s);
                     }
-                    self.signed(&n("dW"), bd.grad_acc);
+                    if !self.dense_grad_is_small(l) {
+                        self.signed(&n("dW"), bd.grad_acc);
+                    }
                     self.signed(&n("db"), bd.grad_acc);
                     let lr = self.hyper.lr;
                     for (p, grad, step, div) in [
@@ -485,6 +489,52 @@ impl Plan {
         Ok(())
     }
 
+    /// The largest `|x|` of any entry (padding included) of the layer input or gradient `name`
+    /// that the plan's range checks and relations allow, where this module derives one: the batch
+    /// and ReLU outputs lie in `[0, 2^{value+1})`, pre-activations and `dx` of dense, conv and
+    /// avg-pool layers in `[−2^value, 2^value)`, a ReLU's `dx = bit·dy` is bounded like its `dy`,
+    /// a max-pool's output (one input of its window) like its input and its `dx` (the window's
+    /// `dy` at the selected input, zero elsewhere; windows do not overlap) like its `dy`, and the
+    /// loss gradient `prob − onehot·2^s` (or `z − onehot·2^s`) by `2^value + 2^s`.
+    fn magnitude(&self, name: &str) -> Option<u128> {
+        let value = 1u128 << self.bounds.value;
+        if name == "input" {
+            return Some(2 * value - 1);
+        }
+        if name == "loss.grad" {
+            return Some(value + (1u128 << self.hyper.fixed.scale()));
+        }
+        let (layer, tensor) = name.rsplit_once('.')?;
+        let l = self.model.layers.iter().position(|(n, _)| n == layer)?;
+        match (self.model.layers[l].1, tensor) {
+            (LayerKind::Relu, "out") => Some(2 * value - 1),
+            (LayerKind::Relu, "dx") | (LayerKind::MaxPool(_), "dx") => {
+                self.magnitude(&self.grad_of(l))
+            }
+            (LayerKind::MaxPool(_), "out") => self.magnitude(&self.input_of(l)),
+            (LayerKind::Dense { .. } | LayerKind::Conv { .. }, "z" | "dx")
+            | (LayerKind::AvgPool(_), "out" | "dx") => Some(value),
+            _ => None,
+        }
+    }
+
+    /// Whether dense layer `l`'s `dW = dyᵀ·a`, a sum of `B` products, is bounded by
+    /// [`Plan::magnitude`] alone as tightly as the update needs (`η·B·|a|·|dy| < 2^58`, the
+    /// bound `grad_acc` would enforce): then `dW` needs no range check of its own.
+    fn dense_grad_is_small(&self, l: usize) -> bool {
+        let (a, dy) = (
+            self.magnitude(&self.input_of(l)),
+            self.magnitude(&self.grad_of(l)),
+        );
+        let lr = u128::try_from(self.hyper.lr).ok();
+        let batch = Some(self.hyper.batch as u128);
+        let bound = [a, dy, lr, batch]
+            .into_iter()
+            .try_fold(1u128, |acc, x| acc.checked_mul(x?));
+        matches!(self.model.layers[l].1, LayerKind::Dense { .. })
+            && bound.is_some_and(|b| b < 1u128 << (FIELD_BITS - 1))
+    }
+
     /// The name of the tensor layer `l` reads (`input`, or the previous layer's output).
     pub fn input_of(&self, l: usize) -> String {
         let mut k = l;
@@ -533,5 +583,48 @@ impl Plan {
                 (RangeShape { bits, log_lens }, specs)
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::arch::Architecture;
+
+    fn plan(arch: Architecture, batch: usize) -> Plan {
+        let hyper = Hyper::new(16, 0.1, batch, Loss::SoftmaxCrossEntropy).unwrap();
+        Plan::new(&ModelShape::of(&arch.build(16, 1).unwrap()), &hyper).unwrap()
+    }
+
+    fn position(plan: &Plan, layer: &str) -> usize {
+        plan.model
+            .layers
+            .iter()
+            .position(|(n, _)| n == layer)
+            .unwrap()
+    }
+
+    fn checked(plan: &Plan, name: &str) -> bool {
+        plan.ranges.iter().any(|r| r.label == name)
+    }
+
+    /// A dense layer's `dW` is range-checked unless its operands' bounds already keep
+    /// `η·dW` below `2^58`; a conv's kernel gradient (a sum over every output position) always is.
+    #[test]
+    fn weight_gradients_are_checked_unless_implied() {
+        let vgg = plan(Architecture::PaperVgg { channels: 1 }, 16);
+        for layer in ["fc1", "fc2", "fc3", "fc4"] {
+            assert!(vgg.dense_grad_is_small(position(&vgg, layer)), "{layer}");
+            assert!(!checked(&vgg, &format!("{layer}.dW")), "{layer}");
+        }
+        assert!(checked(&vgg, "conv1.dW"));
+        // Through a max-pool: LeNet-5's fc1 reads pooled ReLU outputs.
+        let lenet = plan(Architecture::LeNet5 { size: 28 }, 16);
+        assert!(lenet.dense_grad_is_small(position(&lenet, "fc1")));
+        // B·|a|·|dy|·η ≈ 2^4·2^23·2^22·6554 ≥ 2^58: the MLP's wide value bound needs the check.
+        let mlp = plan(Architecture::Mlp(vec![784, 128, 10]), 16);
+        assert!(checked(&mlp, "fc1.dW") && checked(&mlp, "fc2.dW"));
+        // The batch comes from the prover's C_D: always checked.
+        assert!(checked(&mlp, "input"));
     }
 }
