@@ -5,7 +5,9 @@
 //! index columns, the high `a` variables rows). Each row is Reed–Solomon-encoded — read as the
 //! coefficients of a polynomial of degree `< 2^b` and evaluated on a subgroup of size
 //! `L = 2^b/ρ` — and each column of the encoded matrix `E` is a leaf of a blake3 Merkle tree. The
-//! commitment is the root (and `n`).
+//! commitment is the root, `n`, and the number `R ≤ 2^a` of rows stored: the rows after the last
+//! non-zero one (a zero-padded tail, as a segmented layout leaves) are zero by definition, so they
+//! are neither encoded, stored nor hashed, and no opened column carries them.
 //!
 //! **Open** `k` polynomials at `z = (z_lo, z_hi)`: `P(z) = eq(z_hi)ᵀ·M·eq(z_lo)`. After absorbing the
 //! commitments, `z` and the values, the transcript gives `β` and `γ ∈ F^{k·2^a}`. The prover sends
@@ -110,22 +112,33 @@ pub struct Ligero<F> {
     _field: PhantomData<F>,
 }
 
-/// A Ligero commitment: the Merkle root of the encoded columns and the number of variables.
+/// A Ligero commitment: the Merkle root of the encoded columns, the number of variables and the
+/// number of stored rows.
 #[derive(Clone, Debug, PartialEq, Eq, CanonicalSerialize, CanonicalDeserialize)]
 pub struct LigeroCommitment {
     /// Merkle root over the encoded matrix's columns.
     pub root: Digest,
     /// Number of variables of the committed polynomial.
     pub num_vars: u32,
+    /// Rows stored and hashed (at least one); the rows after them are zero.
+    pub rows: u32,
 }
 
-/// What the prover keeps: the evaluations, the encoded rows and the tree.
+/// What the prover keeps: the evaluations, the encoded stored rows and the tree.
 #[derive(Clone, Debug)]
 pub struct LigeroData<F> {
     evals: Vec<F>,
     encoded: Vec<F>,
     tree: MerkleTree,
     num_vars: usize,
+    rows: usize,
+}
+
+impl<F> LigeroData<F> {
+    /// The stored rows of the evaluation matrix (rows of `cols` entries).
+    fn stored(&self, cols: usize) -> &[F] {
+        &self.evals[..self.rows * cols]
+    }
 }
 
 /// One opened column per polynomial of the batch, with their Merkle paths.
@@ -185,6 +198,7 @@ impl<F: KaizenField> Ligero<F> {
         for c in commitments {
             transcript.absorb_bytes(b"ligero/root", &c.root);
             transcript.absorb_bytes(b"ligero/num_vars", &c.num_vars.to_le_bytes());
+            transcript.absorb_bytes(b"ligero/rows", &c.rows.to_le_bytes());
         }
         transcript.absorb_fields(b"ligero/point", point);
         transcript.absorb_fields(b"ligero/values", values);
@@ -196,18 +210,14 @@ impl<F: KaizenField> Ligero<F> {
         (betas, gammas)
     }
 
-    fn encode_matrix(
-        &self,
-        evals: &[F],
-        log_rows: usize,
-        log_cols: usize,
-    ) -> Result<Vec<F>, PcsError> {
+    /// The encodings of the rows of `evals` (rows of `2^log_cols` entries).
+    fn encode_matrix(&self, evals: &[F], log_cols: usize) -> Result<Vec<F>, PcsError> {
         let domain = self.domain(log_cols)?;
         let len = domain.size();
         let cols = 1 << log_cols;
         // Rows go in pairs: two base-field rows share one FFT where the field allows it. A zero
         // row encodes to zeros: padding rows cost no FFT.
-        let mut encoded = vec![F::ZERO; len << log_rows];
+        let mut encoded = vec![F::ZERO; len * evals.len().div_ceil(cols)];
         let nonzero = |row: &[F]| row.iter().any(|x| !x.is_zero());
         encoded
             .par_chunks_mut(2 * len)
@@ -304,29 +314,28 @@ impl<F: KaizenField> MultilinearPcs<F> for Ligero<F> {
                 got: num_vars,
             });
         }
-        let (log_rows, log_cols) = self.params.split(num_vars);
-        let encoded = self.encode_matrix(&evals, log_rows, log_cols)?;
-        let len = 1 << (log_cols + self.params.log_inv_rate as usize);
-        let tree = Self::tree(&encoded, 1 << log_rows, len);
-        let commitment = LigeroCommitment {
-            root: tree.root(),
-            num_vars: num_vars as u32,
+        let cols = 1 << self.params.split(num_vars).1;
+        let rows = evals
+            .chunks(cols)
+            .rposition(|row| row.iter().any(|x| !x.is_zero()))
+            .map_or(1, |r| r + 1);
+        let encoded = self.encode_matrix(&evals[..rows * cols], cols.trailing_zeros() as usize)?;
+        let tree = Self::tree(&encoded, rows, cols << self.params.log_inv_rate);
+        let data = LigeroData {
+            evals,
+            encoded,
+            tree,
+            num_vars,
+            rows,
         };
-        Ok((
-            commitment,
-            LigeroData {
-                evals,
-                encoded,
-                tree,
-                num_vars,
-            },
-        ))
+        Ok((Self::commitment(&data), data))
     }
 
     fn commitment(data: &LigeroData<F>) -> LigeroCommitment {
         LigeroCommitment {
             root: data.tree.root(),
             num_vars: data.num_vars as u32,
+            rows: data.rows as u32,
         }
     }
 
@@ -352,7 +361,7 @@ impl<F: KaizenField> MultilinearPcs<F> for Ligero<F> {
         let (eq_lo, eq_hi) = (eq_table(z_lo), eq_table(z_hi));
         let rows_v: Vec<Vec<F>> = data
             .iter()
-            .map(|d| combine_rows(&d.evals, cols, &eq_hi))
+            .map(|d| combine_rows(d.stored(cols), cols, &eq_hi))
             .collect();
         let values: Vec<F> = rows_v.iter().map(|v| inner_product(v, &eq_lo)).collect();
 
@@ -365,7 +374,11 @@ impl<F: KaizenField> MultilinearPcs<F> for Ligero<F> {
             .zip(&rows_v)
             .zip(betas.iter().zip(gammas.chunks(rows)))
         {
-            add_scaled(&mut proximity, &combine_rows(&d.evals, cols, gamma), F::ONE);
+            add_scaled(
+                &mut proximity,
+                &combine_rows(d.stored(cols), cols, gamma),
+                F::ONE,
+            );
             add_scaled(&mut evaluation, v, beta);
         }
         transcript.absorb_fields(b"ligero/proximity", &proximity);
@@ -377,7 +390,7 @@ impl<F: KaizenField> MultilinearPcs<F> for Ligero<F> {
             .map(|&j| ColumnOpening {
                 values: data
                     .iter()
-                    .flat_map(|d| (0..rows).map(move |r| d.encoded[r * len + j]))
+                    .flat_map(|d| (0..d.rows).map(move |r| d.encoded[r * len + j]))
                     .collect(),
                 paths: data.iter().map(|d| d.tree.open(j)).collect(),
             })
@@ -409,7 +422,17 @@ impl<F: KaizenField> MultilinearPcs<F> for Ligero<F> {
         )?;
         let (log_rows, log_cols) = self.params.split(n);
         let (rows, cols) = (1usize << log_rows, 1usize << log_cols);
-        let k = commitments.len();
+        if let Some(c) = commitments
+            .iter()
+            .find(|c| c.rows == 0 || c.rows as usize > rows)
+        {
+            return Err(PcsError::ProofShape(format!(
+                "a commitment stores {} of {rows} rows",
+                c.rows
+            )));
+        }
+        let stored: Vec<usize> = commitments.iter().map(|c| c.rows as usize).collect();
+        let column_len: usize = stored.iter().sum();
         if proof.proximity.len() != cols || proof.evaluation.len() != cols {
             return Err(PcsError::ProofShape(format!(
                 "rows u, v must have {cols} entries"
@@ -442,25 +465,22 @@ impl<F: KaizenField> MultilinearPcs<F> for Ligero<F> {
         );
         let mut buf = Vec::new();
         for (q, (&j, opening)) in queries.iter().zip(&proof.openings).enumerate() {
-            if opening.values.len() != k * rows || opening.paths.len() != k {
+            if opening.values.len() != column_len || opening.paths.len() != stored.len() {
                 return Err(PcsError::ProofShape(format!(
                     "query {q}: column of wrong size"
                 )));
             }
             let mut prox = F::ZERO;
             let mut cons = F::ZERO;
-            for (i, ((column, path), c)) in opening
-                .values
-                .chunks_exact(rows)
-                .zip(&opening.paths)
-                .zip(commitments)
-                .enumerate()
-            {
+            let mut rest = opening.values.as_slice();
+            for (i, (path, c)) in opening.paths.iter().zip(commitments).enumerate() {
+                let (column, tail) = rest.split_at(stored[i]);
+                rest = tail;
                 if !path.verify(&c.root, j, Self::column_leaf(column, &mut buf), depth) {
                     return Err(PcsError::MerklePath { query: q, poly: i });
                 }
-                prox += inner_product(&gammas[i * rows..(i + 1) * rows], column);
-                cons += betas[i] * inner_product(&eq_hi, column);
+                prox += inner_product(&gammas[i * rows..i * rows + stored[i]], column);
+                cons += betas[i] * inner_product(&eq_hi[..stored[i]], column);
             }
             if prox != enc_u[j] {
                 return Err(PcsError::Proximity { query: q });
@@ -483,7 +503,7 @@ kaizen_field::impl_bounded_deserialize!(impl[F: KaizenField] LigeroProof<F> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use kaizen_field::{Blake3Transcript, M61Ext2};
+    use kaizen_field::{AdditiveGroup, Blake3Transcript, M61Ext2};
 
     type F = M61Ext2;
 
@@ -508,6 +528,46 @@ mod tests {
         assert_eq!(p.split(24), (9, 15));
         let square = LigeroParams::new(30, MatrixShape::Square);
         assert!(4 * size(p.split(24)) < size(square.split(24)));
+    }
+
+    /// A zero-padded tail is neither encoded nor opened: the commitment stores the rows up to
+    /// the last non-zero one, openings verify and carry shorter columns, and a commitment that
+    /// claims another row count is rejected.
+    #[test]
+    fn zero_tail_rows_are_implicit() {
+        let pcs = Ligero::<F>::new(LigeroParams::new(12, MatrixShape::Square));
+        let (rows, cols) = (1usize << 6, 1usize << 6);
+        let mut evals: Vec<F> = (0..rows * cols).map(|i| F::from(i as u64 + 1)).collect();
+        evals[21 * cols..].iter_mut().for_each(|x| *x = F::ZERO);
+        evals[20 * cols + 5] = F::ZERO;
+        let (commitment, data) = pcs.commit(&evals).unwrap();
+        assert_eq!(commitment.rows, 21);
+        let point: Vec<F> = (0..12u64).map(|i| F::from(3 * i + 2)).collect();
+        let t = || Blake3Transcript::new(b"tail");
+        let (values, proof) = pcs.open(&[&data], &point, &mut t()).unwrap();
+        let mle = kaizen_field::MultilinearPoly::new(evals.clone()).unwrap();
+        assert_eq!(values[0], mle.evaluate(&point).unwrap());
+        assert!(proof.openings.iter().all(|o| o.values.len() == 21));
+        pcs.verify(&[&commitment], &point, &values, &proof, &mut t())
+            .unwrap();
+        for rows in [0, 20, 22, 64, 65] {
+            let c = LigeroCommitment {
+                rows,
+                ..commitment.clone()
+            };
+            assert!(
+                pcs.verify(&[&c], &point, &values, &proof, &mut t())
+                    .is_err(),
+                "{rows} rows"
+            );
+        }
+        // All zero: one stored row.
+        let (zero, data) = pcs.commit(&vec![F::ZERO; rows * cols]).unwrap();
+        assert_eq!(zero.rows, 1);
+        let (values, proof) = pcs.open(&[&data], &point, &mut t()).unwrap();
+        assert_eq!(values[0], F::ZERO);
+        pcs.verify(&[&zero], &point, &values, &proof, &mut t())
+            .unwrap();
     }
 
     /// A committed word that is not a codeword (10% of one row's positions changed before

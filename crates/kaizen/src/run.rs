@@ -764,7 +764,7 @@ impl Body for Inspect<'_> {
                     "dataset_commitment": digest(&st.dataset),
                     "model_commitment": digest(&st.weights),
                     "new_model_commitment": digest(&st.new_weights),
-                    "step_commitment": digest(&proof.step_commitment),
+                    "step_commitments": proof.step_commitments.iter().map(digest).collect::<Vec<_>>(),
                     "proof_bytes": proof.compressed_size(),
                 })
             }

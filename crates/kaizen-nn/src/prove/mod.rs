@@ -12,12 +12,15 @@
 //! |---|---|
 //! | `C_D` (statement) | `images` `[N, …input]` (e.g. `[N, 1, 28, 28]`) quantized at scale `s`, `labels` one-hot `[N, C]` |
 //! | `C_W_i`, `C_W_{i+1}` (statement) | `{layer}.weight` (`[out, in]`, `[out, c, h, w]` after a flatten, `[O, C, K, K]`), `{layer}.bias` `[out]` |
-//! | `C_step` (proof) | every other tensor of the [`plan::Plan`] but the weight gradients `dW` ([`plan::Place::Virtual`]), each range check's limbs (`range{g}.{v}.limb{j}`) and multiplicities (`range{g}.mult`), the exp lookup's multiplicities |
+//! | `C_step` (proof; one or more parts) | every other tensor of the [`plan::Plan`] but the weight gradients `dW` ([`plan::Place::Virtual`]), each range check's limbs (`range{g}.{v}.limb{j}`) and multiplicities (`range{g}.mult`), the exp lookup's multiplicities |
 //!
 //! Every dimension is zero-padded to a power of two (`28 → 32` per image side, `C = 16` for 10
 //! classes; a flatten keeps the padded `(c, h, w)` layout, so it is the identity on committed
 //! tensors; the padding of every weight and bias is proven zero; ReLU bits pad with 1 and `loss.exp` with `EXP[0]`, so every relation also holds on the
-//! padding). Batch `i` is the sub-cube of `C_D` with the sample bits' high part fixed to
+//! padding). `C_step` is split where its segments (largest first) fill a power of two and the
+//! rest is at most half as much again (`2^k` and at most `2^{k−1}`, recursively, up to
+//! [`MAX_STEP_PARTS`] parts): one commitment per part, so no part is mostly padding for the
+//! multi-point reduction to run over. Batch `i` is the sub-cube of `C_D` with the sample bits' high part fixed to
 //! `i mod (N/B)`: a claim on `input` at `(r_f, r_n)` is a claim on `images` at
 //! `(r_f, r_n, bits(i mod N/B))` — `B` and `N` powers of two.
 //!
@@ -145,18 +148,18 @@ kaizen_field::impl_bounded_deserialize!(impl[F: KaizenField] ProofParts<F> {
 
 /// A proof of one training step.
 pub struct StepProof<F: KaizenField, S: MultilinearPcs<F>> {
-    /// `C_step`.
-    pub step_commitment: S::Commitment,
+    /// `C_step`, one commitment per part of its layout.
+    pub step_commitments: Vec<S::Commitment>,
     /// Sumchecks, lookups and claimed values.
     pub parts: ProofParts<F>,
-    /// One opening per commitment: `C_D`, `C_W_i`, `C_W_{i+1}`, `C_step`.
+    /// One opening per commitment: `C_D`, `C_W_i`, `C_W_{i+1}`, then each part of `C_step`.
     pub openings: Vec<MultiPointProof<F, S::Proof>>,
 }
 
 impl<F: KaizenField, S: MultilinearPcs<F>> Clone for StepProof<F, S> {
     fn clone(&self) -> Self {
         Self {
-            step_commitment: self.step_commitment.clone(),
+            step_commitments: self.step_commitments.clone(),
             parts: self.parts.clone(),
             openings: self.openings.clone(),
         }
@@ -177,21 +180,21 @@ impl<F: KaizenField, S: MultilinearPcs<F>> CanonicalSerialize for StepProof<F, S
         mut writer: W,
         compress: Compress,
     ) -> Result<(), SerializationError> {
-        self.step_commitment
+        self.step_commitments
             .serialize_with_mode(&mut writer, compress)?;
         self.parts.serialize_with_mode(&mut writer, compress)?;
         self.openings.serialize_with_mode(&mut writer, compress)
     }
 
     fn serialized_size(&self, compress: Compress) -> usize {
-        self.step_commitment.serialized_size(compress)
+        self.step_commitments.serialized_size(compress)
             + self.parts.serialized_size(compress)
             + self.openings.serialized_size(compress)
     }
 }
 
 kaizen_field::impl_bounded_deserialize!(impl[F: KaizenField, S: MultilinearPcs<F>] StepProof<F, S> {
-    step_commitment: one,
+    step_commitments: vec,
     parts: one,
     openings: vec,
 });
@@ -534,8 +537,13 @@ fn exp_multiplicities<F: KaizenField>(
     Ok(counts.into_iter().map(F::from).collect())
 }
 
-/// The step commitment's layout: step tensors, then range limbs and multiplicities.
-fn step_layout(plan: &Plan) -> Result<(SegmentLayout, Vec<String>), ProveError> {
+/// The most parts `C_step` is split into.
+pub const MAX_STEP_PARTS: usize = 3;
+
+/// The step commitment's parts: step tensors, range limbs and multiplicities, largest first, cut
+/// where the segments so far fill a power of two `2^k` and the rest is at most `2^{k−1}` (a power
+/// of two of descending powers of two is filled exactly); each part's layout and segment names.
+fn step_layouts(plan: &Plan) -> Result<Vec<(SegmentLayout, Vec<String>)>, ProveError> {
     let mut segments: Vec<(String, usize)> = plan
         .tensors
         .values()
@@ -550,9 +558,32 @@ fn step_layout(plan: &Plan) -> Result<(SegmentLayout, Vec<String>), ProveError> 
         }
         segments.push((mult_name(g), 1 << shape.limb_bits()));
     }
-    let refs: Vec<(&str, usize)> = segments.iter().map(|(n, l)| (n.as_str(), *l)).collect();
-    let layout = SegmentLayout::new(&refs)?;
-    Ok((layout, segments.into_iter().map(|s| s.0).collect()))
+    segments.sort_by_key(|s| std::cmp::Reverse(s.1));
+    let mut parts = Vec::new();
+    let mut rest = segments.as_slice();
+    while !rest.is_empty() {
+        let total: usize = rest.iter().map(|s| s.1).sum();
+        let full = 1usize << total.ilog2();
+        let cut = if total - full <= full / 2 && parts.len() + 1 < MAX_STEP_PARTS && total > full {
+            let mut filled = 0;
+            rest.iter()
+                .take_while(|s| {
+                    filled += s.1;
+                    filled <= full
+                })
+                .count()
+        } else {
+            rest.len()
+        };
+        let (part, tail) = rest.split_at(cut);
+        let refs: Vec<(&str, usize)> = part.iter().map(|(n, l)| (n.as_str(), *l)).collect();
+        parts.push((
+            SegmentLayout::new(&refs)?,
+            part.iter().map(|s| s.0.clone()).collect(),
+        ));
+        rest = tail;
+    }
+    Ok(parts)
 }
 
 /// Where a claim on tensor `name` is opened: the commitment, the segment, and the coordinates
@@ -581,8 +612,8 @@ fn route<F: KaizenField>(
     }
 }
 
-/// Claims by commitment, in the order `C_D`, `C_W_i`, `C_W_{i+1}`, `C_step`.
-type Routed<F> = [Vec<(String, Claim<F>)>; 4];
+/// Claims by commitment, in the order `C_D`, `C_W_i`, `C_W_{i+1}`, then the parts of `C_step`.
+type Routed<F> = Vec<Vec<(String, Claim<F>)>>;
 
 /// Groups claims by commitment; a claim left on a [`Place::Virtual`] tensor (one no relation
 /// reduced) is an error.
@@ -590,16 +621,27 @@ fn route_claims<F: KaizenField>(
     plan: &Plan,
     statement_len: usize,
     step: u64,
+    parts: &[(SegmentLayout, Vec<String>)],
     claims: Vec<(String, Claim<F>)>,
 ) -> Result<Routed<F>, ProveError> {
-    let mut out: Routed<F> = Default::default();
+    let part_of: HashMap<&str, usize> = parts
+        .iter()
+        .enumerate()
+        .flat_map(|(k, (_, names))| names.iter().map(move |n| (n.as_str(), k)))
+        .collect();
+    let mut out: Routed<F> = vec![Vec::new(); 3 + parts.len()];
     for (name, mut claim) in claims {
         let (place, segment, extra) = route::<F>(plan, statement_len, step, &name);
         let slot = match place {
             Place::Data => 0,
             Place::Weights => 1,
             Place::NewWeights => 2,
-            Place::Step => 3,
+            Place::Step => {
+                3 + part_of
+                    .get(segment.as_str())
+                    .copied()
+                    .ok_or_else(|| ProveError::Config(format!("no step segment named {segment}")))?
+            }
             Place::Virtual => {
                 return Err(ProveError::Config(format!(
                     "a claim on {name}, which is not committed, is left"
@@ -669,27 +711,36 @@ fn prove_with<F: KaizenField, S: MultilinearPcs<F>, T: Transcript<F>>(
     check_statement(&plan, statement)?;
     let exp = exp_table(statement.hyper.fixed.scale());
     let tables = prover_tables::<F>(&plan, witness, &exp, checks)?;
-    let (layout, names) = step_layout(&plan)?;
-    let values = names
-        .iter()
-        .map(|n| tables.get(n))
-        .collect::<Result<Vec<_>, _>>()?;
-    let (step_commitment, step_data) = pcs.commit_owned(layout.assemble(&values)?)?;
+    let parts = step_layouts(&plan)?;
+    let mut step_commitments = Vec::with_capacity(parts.len());
+    let mut step_data = Vec::with_capacity(parts.len());
+    for (layout, names) in &parts {
+        let values = names
+            .iter()
+            .map(|n| tables.get(n))
+            .collect::<Result<Vec<_>, _>>()?;
+        let (commitment, data) = pcs.commit_owned(layout.assemble(&values)?)?;
+        step_commitments.push(commitment);
+        step_data.push(data);
+    }
     statement.absorb::<F, S, T>(transcript);
-    S::absorb_commitment(&step_commitment, transcript);
+    for c in &step_commitments {
+        S::absorb_commitment(c, transcript);
+    }
     let exp = exp_lookup_table(&exp)?;
     let mut session = Session::prover(transcript, &tables, checks);
     relations::run(&plan, &mut session, &exp)?;
-    let (parts, claims) = session.finish()?;
+    let (proof_parts, claims) = session.finish()?;
     let model_layout = model_layout(&plan)?;
-    let routed = route_claims(&plan, statement.dataset_len, statement.step, claims)?;
+    let routed = route_claims(&plan, statement.dataset_len, statement.step, &parts, claims)?;
     let committed = [
         (&inputs.dataset.data, &inputs.dataset.layout),
         (&inputs.weights.data, &model_layout),
         (&inputs.new_weights.data, &model_layout),
-        (&step_data, &layout),
-    ];
-    let mut openings = Vec::with_capacity(4);
+    ]
+    .into_iter()
+    .chain(step_data.iter().zip(parts.iter().map(|p| &p.0)));
+    let mut openings = Vec::with_capacity(routed.len());
     for (claims, (data, layout)) in routed.iter().zip(committed) {
         let refs: Vec<(&str, Claim<F>)> = claims
             .iter()
@@ -698,8 +749,8 @@ fn prove_with<F: KaizenField, S: MultilinearPcs<F>, T: Transcript<F>>(
         openings.push(open_segments(pcs, data, layout, &refs, transcript)?);
     }
     Ok(StepProof {
-        step_commitment,
-        parts,
+        step_commitments,
+        parts: proof_parts,
         openings,
     })
 }
@@ -713,28 +764,39 @@ pub fn verify_step<F: KaizenField, S: MultilinearPcs<F>, T: Transcript<F>>(
 ) -> Result<(), ProveError> {
     let plan = Plan::new(&statement.model, &statement.hyper)?;
     check_statement(&plan, statement)?;
-    if proof.openings.len() != 4 {
+    let parts = step_layouts(&plan)?;
+    if proof.step_commitments.len() != parts.len() || proof.openings.len() != 3 + parts.len() {
         return Err(ProveError::ProofShape(format!(
-            "{} openings, expected 4",
-            proof.openings.len()
+            "{} step commitments and {} openings, expected {} and {}",
+            proof.step_commitments.len(),
+            proof.openings.len(),
+            parts.len(),
+            3 + parts.len()
         )));
     }
-    let (layout, _) = step_layout(&plan)?;
     statement.absorb::<F, S, T>(transcript);
-    S::absorb_commitment(&proof.step_commitment, transcript);
+    for c in &proof.step_commitments {
+        S::absorb_commitment(c, transcript);
+    }
     let exp = exp_lookup_table(&exp_table(statement.hyper.fixed.scale()))?;
     let mut session = Session::verifier(transcript, &proof.parts);
     relations::run(&plan, &mut session, &exp)?;
     let (_, claims) = session.finish()?;
     let model_layout = model_layout(&plan)?;
     let data_layout = dataset_layout(statement.dataset_len, &plan)?;
-    let routed = route_claims(&plan, statement.dataset_len, statement.step, claims)?;
+    let routed = route_claims(&plan, statement.dataset_len, statement.step, &parts, claims)?;
     let committed = [
         (&statement.dataset, &data_layout),
         (&statement.weights, &model_layout),
         (&statement.new_weights, &model_layout),
-        (&proof.step_commitment, &layout),
-    ];
+    ]
+    .into_iter()
+    .chain(
+        proof
+            .step_commitments
+            .iter()
+            .zip(parts.iter().map(|p| &p.0)),
+    );
     for ((claims, (commitment, layout)), opening) in
         routed.iter().zip(committed).zip(&proof.openings)
     {
@@ -752,7 +814,11 @@ pub fn verify_step<F: KaizenField, S: MultilinearPcs<F>, T: Transcript<F>>(
 pub fn max_commitment_vars(plan: &Plan, dataset_len: usize) -> Result<usize, ProveError> {
     let data = dataset_layout(dataset_len, plan)?.num_vars();
     let model = model_layout(plan)?.num_vars();
-    let step = step_layout(plan)?.0.num_vars();
+    let step = step_layouts(plan)?
+        .iter()
+        .map(|(l, _)| l.num_vars())
+        .max()
+        .unwrap_or(0);
     Ok(data.max(model).max(step))
 }
 

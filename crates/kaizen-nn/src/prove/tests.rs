@@ -310,6 +310,37 @@ fn malformed_dataset_is_rejected() {
     println!("labels 1, 1, −1: rejected ({err})");
 }
 
+/// `C_step` is cut where its segments fill a power of two and the rest is at most half that:
+/// every segment in exactly one part, no part more than half padding.
+#[test]
+fn step_commitment_parts_cover_the_layout() {
+    for (arch, batch) in [
+        (Architecture::Mlp(vec![784, 128, 10]), 16),
+        (Architecture::PaperMAlexNet { channels: 1 }, 16),
+        (Architecture::PaperLeNet { channels: 1 }, 4),
+    ] {
+        let hyper = Hyper::new(16, 0.1, batch, Loss::SoftmaxCrossEntropy).unwrap();
+        let plan = Plan::new(&ModelShape::of(&arch.build(16, 1).unwrap()), &hyper).unwrap();
+        let parts = step_layouts(&plan).unwrap();
+        let mut names: Vec<&String> = parts.iter().flat_map(|(_, n)| n).collect();
+        let count = names.len();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), count, "{arch}: a segment in two parts");
+        let used: usize = parts
+            .iter()
+            .flat_map(|(l, n)| n.iter().map(move |n| 1usize << l.segment_vars(n).unwrap()))
+            .sum();
+        let padded: usize = parts.iter().map(|(l, _)| 1usize << l.num_vars()).sum();
+        println!(
+            "{arch} B{batch}: parts 2^{:?}, {used} of {padded} entries used",
+            parts.iter().map(|(l, _)| l.num_vars()).collect::<Vec<_>>()
+        );
+        assert!(parts.len() <= MAX_STEP_PARTS);
+        assert!(2 * used > padded, "{arch}: mostly padding");
+    }
+}
+
 #[test]
 fn tampered_proofs_are_rejected() {
     let pcs = pcs();
@@ -326,6 +357,17 @@ fn tampered_proofs_are_rejected() {
     ));
     let mut p = proof.clone();
     p.openings.swap(0, 1);
+    assert!(verify(&pcs, &h.statement, &p).is_err());
+    // The step commitment's parts: one dropped, or two swapped.
+    assert!(proof.step_commitments.len() >= 2);
+    let mut p = proof.clone();
+    p.step_commitments.pop();
+    assert!(matches!(
+        verify(&pcs, &h.statement, &p),
+        Err(ProveError::ProofShape(_))
+    ));
+    let mut p = proof.clone();
+    p.step_commitments.swap(0, 1);
     assert!(verify(&pcs, &h.statement, &p).is_err());
     let bytes = to_bytes(&proof);
     let mut rejected = 0;
