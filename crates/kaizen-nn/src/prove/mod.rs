@@ -4,7 +4,8 @@
 //! constrained sign bits, pooling (window maxima with one-hot selectors; window sums divided with
 //! remainder), the loss gradient (MSE, or softmax
 //! cross-entropy through the exp table), backward `dx`/`dW`/`db`, and the update to exactly the
-//! committed next model — reduced to claims on three commitments and one opening each.
+//! committed next model — reduced to claims on the statement's three commitments and the step
+//! commitment's parts, with one opening each.
 //!
 //! # Commitments (one opening each per step)
 //!
