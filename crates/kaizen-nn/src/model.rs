@@ -555,15 +555,7 @@ impl Model {
             Some(LayerKind::Dense { outputs, .. }) => outputs,
             _ => return Err(NnError::Shape("the last layer must be dense".into())),
         };
-        if let Some(&y) = labels.iter().find(|&&y| y as usize >= classes) {
-            return Err(NnError::Shape(format!("label {y} with {classes} outputs")));
-        }
-        let onehot = labels
-            .iter()
-            .flat_map(|&y| (0..classes).map(move |j| i128::from(usize::from(y) == j)))
-            .collect();
-        let targets = Tensor::new("labels", &[labels.len(), classes], onehot)?;
-        self.step_with_targets(x, &targets, hyper, exp)
+        self.step_with_targets(x, &one_hot(labels, classes)?, hyper, exp)
     }
 
     /// [`Model::step`] against a target matrix `[B, classes]` (one-hot rows for a labelled batch;
@@ -983,6 +975,18 @@ pub fn images(data: &Dataset, indices: &[usize], hyper: &Hyper) -> Result<Tensor
         );
     }
     Tensor::new("input", &[indices.len(), size], values)
+}
+
+/// The one-hot rows `[labels, classes]` of class indices (an index ≥ `classes` is an error).
+pub fn one_hot(labels: &[u8], classes: usize) -> Result<Tensor, NnError> {
+    if let Some(&y) = labels.iter().find(|&&y| usize::from(y) >= classes) {
+        return Err(NnError::Shape(format!("label {y} with {classes} classes")));
+    }
+    let rows = labels
+        .iter()
+        .flat_map(|&y| (0..classes).map(move |j| i128::from(usize::from(y) == j)))
+        .collect();
+    Tensor::new("labels", &[labels.len(), classes], rows)
 }
 
 /// The batch of step `i` (DESIGN §1): samples `[i·B, (i+1)·B) mod N`.

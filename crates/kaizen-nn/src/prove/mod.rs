@@ -74,7 +74,7 @@ use thiserror::Error;
 
 use crate::{
     data::Dataset,
-    model::{exp_table, images, Hyper, Loss, Model, StepWitness, EXP_TABLE_LEN},
+    model::{exp_table, images, one_hot, Hyper, Loss, Model, StepWitness, EXP_TABLE_LEN},
     NnError,
 };
 pub use plan::{ModelShape, Place, Plan};
@@ -256,7 +256,8 @@ pub fn commit_dataset<F: KaizenField, S: MultilinearPcs<F>>(
     let all: Vec<usize> = (0..n).collect();
     let x = images(data, &all, hyper)?;
     let images = pad(&[&[n], input.as_slice()].concat(), 0, &x.data)?;
-    let onehot = one_hot::<F>(&data.labels, plan.classes)?;
+    let labels = one_hot(&data.labels, plan.classes)?;
+    let onehot = pad(&[n, plan.classes], 0, &labels.data)?;
     commit_dataset_tables(pcs, n, plan, &images, &onehot)
 }
 
@@ -365,20 +366,6 @@ pub fn pad<F: KaizenField>(dims: &[usize], pad: i64, values: &[i64]) -> Result<V
         for (o, &v) in out[dst..dst + chunk.len()].iter_mut().zip(chunk) {
             *o = F::from_signed(i128::from(v))?;
         }
-    }
-    Ok(out)
-}
-
-fn one_hot<F: KaizenField>(labels: &[u8], classes: usize) -> Result<Vec<F>, ProveError> {
-    let cp = classes.next_power_of_two();
-    let mut out = vec![F::ZERO; labels.len() * cp];
-    for (n, &y) in labels.iter().enumerate() {
-        if usize::from(y) >= classes {
-            return Err(ProveError::Witness(format!(
-                "label {y} of sample {n} with {classes} classes"
-            )));
-        }
-        out[n * cp + usize::from(y)] = F::ONE;
     }
     Ok(out)
 }

@@ -72,27 +72,39 @@ fn honest_with(
     let x = images(&data, &idx, &hyper).unwrap();
     let labels: Vec<u8> = idx.iter().map(|&i| data.labels[i]).collect();
     let (new_model, witness) = model.step(&x, &labels, &hyper, &exp_table(16)).unwrap();
-    let weights = commit_model(pcs, &model, &hyper).unwrap();
-    let new_weights = commit_model(pcs, &new_model, &hyper).unwrap();
-    let statement = StepStatement {
-        model: ModelShape::of(&model),
-        hyper,
-        dataset: dataset.commitment(),
-        dataset_len: dataset.len,
-        weights: weights.commitment(),
-        new_weights: new_weights.commitment(),
-        step,
-    };
-    Honest {
-        dataset,
-        weights,
-        new_weights,
-        statement,
-        witness,
-    }
+    Honest::new(pcs, dataset, (&model, &new_model), hyper, witness, step)
 }
 
 impl Honest {
+    /// Commits both models and states step `step` of `model → new_model` on `dataset`.
+    fn new(
+        pcs: &Pcs,
+        dataset: CommittedDataset<F, Pcs>,
+        (model, new_model): (&Model, &Model),
+        hyper: Hyper,
+        witness: StepWitness,
+        step: u64,
+    ) -> Self {
+        let weights = commit_model(pcs, model, &hyper).unwrap();
+        let new_weights = commit_model(pcs, new_model, &hyper).unwrap();
+        let statement = StepStatement {
+            model: ModelShape::of(model),
+            hyper,
+            dataset: dataset.commitment(),
+            dataset_len: dataset.len,
+            weights: weights.commitment(),
+            new_weights: new_weights.commitment(),
+            step,
+        };
+        Honest {
+            dataset,
+            weights,
+            new_weights,
+            statement,
+            witness,
+        }
+    }
+
     fn prove(
         &self,
         pcs: &Pcs,
@@ -213,12 +225,7 @@ fn verdict_on_dataset(
     let plan = Plan::new(&ModelShape::of(&model), &hyper).unwrap();
     let all: Vec<usize> = (0..data.len()).collect();
     let mut x_all = images(&data, &all, &hyper).unwrap();
-    let onehot: Vec<i128> = data
-        .labels
-        .iter()
-        .flat_map(|&y| (0..10).map(move |j| i128::from(usize::from(y) == j)))
-        .collect();
-    let mut y_all = Tensor::new("labels", &[data.len(), 10], onehot).unwrap();
+    let mut y_all = one_hot(&data.labels, 10).unwrap();
     let idx = batch_indices(step, hyper.batch, data.len());
     let rows = |t: &Tensor| {
         let width = t.len() / t.shape[0];
@@ -252,23 +259,14 @@ fn verdict_on_dataset(
     let (new_model, witness) = model
         .step_with_targets(&x, &y, &hyper, &exp_table(16))
         .unwrap();
-    let weights = commit_model(pcs, &model, &hyper).unwrap();
-    let new_weights = commit_model(pcs, &new_model, &hyper).unwrap();
-    let h = Honest {
-        statement: StepStatement {
-            model: ModelShape::of(&model),
-            hyper,
-            dataset: dataset.commitment(),
-            dataset_len: dataset.len,
-            weights: weights.commitment(),
-            new_weights: new_weights.commitment(),
-            step: step as u64,
-        },
+    let h = Honest::new(
+        pcs,
         dataset,
-        weights,
-        new_weights,
+        (&model, &new_model),
+        hyper,
         witness,
-    };
+        step as u64,
+    );
     let proof = h.prove(pcs, &h.witness, Checks::Lenient)?;
     verify(pcs, &h.statement, &proof)
 }
