@@ -119,6 +119,7 @@ fn main() {
         }
     }
     println!(
-        "prove = plain step + committing W_i and W_(i+1) + the proof (C_D committed once, outside)"
+        "prove = plain step + committing W_(i+1) + the proof, one step of a chain (C_D and W_i committed \
+         before, outside)"
     );
 }

@@ -10,7 +10,7 @@ use kaizen_nn::{
     model::{batch_indices, exp_table, images, Hyper, Loss, Model, StepWitness},
     prove::{
         commit_dataset, commit_model, max_commitment_vars, prove_step, verify_step,
-        CommittedDataset, ModelShape, Plan, StepInputs, StepProof, StepStatement,
+        CommittedDataset, CommittedModel, ModelShape, Plan, StepInputs, StepProof, StepStatement,
     },
     tensor::Tensor,
 };
@@ -38,6 +38,8 @@ pub struct StepCase {
     pub hyper: Hyper,
     pub pcs: Pcs,
     pub dataset: CommittedDataset<M61Ext2, Pcs>,
+    /// `W_i`, committed in advance: in a chain it is the previous step's `W_{i+1}`.
+    pub weights: CommittedModel<M61Ext2, Pcs>,
     pub dataset_len: usize,
     pub x: Tensor,
     pub labels: Vec<u8>,
@@ -57,6 +59,7 @@ impl StepCase {
         let vars = max_commitment_vars(&plan, data.len()).unwrap();
         let pcs = Ligero::<M61Ext2>::new(LigeroParams::new(vars, MatrixShape::Balanced));
         let dataset = commit_dataset(&pcs, &data, &plan).unwrap();
+        let weights = commit_model(&pcs, &model, &hyper).unwrap();
         let idx = batch_indices(0, batch, data.len());
         let x = images(&data, &idx, &hyper).unwrap();
         let labels = idx.iter().map(|&i| data.labels[i]).collect();
@@ -65,6 +68,7 @@ impl StepCase {
             hyper,
             pcs,
             dataset,
+            weights,
             dataset_len: data.len(),
             x,
             labels,
@@ -79,26 +83,26 @@ impl StepCase {
             .unwrap()
     }
 
-    /// The plain step, committing `W_i` and `W_{i+1}`, and the step proof: returns the plain
-    /// step's time, the whole prover's time (plain step included), the statement and the proof.
+    /// The plain step, committing `W_{i+1}`, and the step proof — one step's work in a chain
+    /// (`W_i` was committed as the previous step's `W_{i+1}`): returns the plain step's time, the
+    /// whole prover's time (plain step included), the statement and the proof.
     pub fn prove(&self) -> (Duration, Duration, Statement, Proof) {
         let start = Instant::now();
         let (new_model, witness) = self.plain();
         let plain = start.elapsed();
-        let weights = commit_model(&self.pcs, &self.model, &self.hyper).unwrap();
         let new_weights = commit_model(&self.pcs, &new_model, &self.hyper).unwrap();
         let statement = StepStatement {
             model: ModelShape::of(&self.model),
             hyper: self.hyper.clone(),
             dataset: self.dataset.commitment(),
             dataset_len: self.dataset_len,
-            weights: weights.commitment(),
+            weights: self.weights.commitment(),
             new_weights: new_weights.commitment(),
             step: 0,
         };
         let inputs = StepInputs {
             dataset: &self.dataset,
-            weights: &weights,
+            weights: &self.weights,
             new_weights: &new_weights,
         };
         let proof =

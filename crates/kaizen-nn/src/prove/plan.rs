@@ -390,9 +390,10 @@ impl Plan {
     fn add_ranges(&mut self) -> Result<(), ProveError> {
         let s = self.hyper.fixed.scale();
         let bd = self.bounds;
-        // The batch comes from `C_D`, which the prover chose: its pixels are bounded like any
-        // non-negative activation (larger ones could make the first layer's products wrap).
-        self.range("input", &[("input", 1, 0)], 0, bd.value + 1);
+        // The batch comes from `C_D`, which the prover chose: its pixels lie in `[0, 1]`
+        // (`[0, 2^s]` quantized), checked as `[0, 2^{s+1})` — larger ones could make the first
+        // layer's products wrap, and the tight bound keeps the first layer's `dW` small.
+        self.range("input", &[("input", 1, 0)], 0, s + 1);
         let layers = self.model.layers.clone();
         for (l, (name, kind)) in layers.iter().enumerate() {
             let n = |t: &str| format!("{name}.{t}");
@@ -477,7 +478,8 @@ impl Plan {
                 cap - 1,
                 EXP_TABLE_LEN.trailing_zeros(),
             );
-            self.signed("loss.prob", bd.value);
+            // `prob = ⌊exp·2^s / sum⌋ ≤ 2^s` (each `exp` is one term of `sum`).
+            self.range("loss.prob", &[("loss.prob", 1, 0)], 0, s + 1);
             self.range("loss.prob_rem", &[("loss.prob_rem", 1, 0)], 0, bd.value + 1);
             self.range(
                 "loss.sum − 1 − loss.prob_rem ≥ 0",
@@ -491,18 +493,23 @@ impl Plan {
 
     /// The largest `|x|` of any entry (padding included) of the layer input or gradient `name`
     /// that the plan's range checks and relations allow, where this module derives one: the batch
-    /// and ReLU outputs lie in `[0, 2^{value+1})`, pre-activations and `dx` of dense, conv and
-    /// avg-pool layers in `[−2^value, 2^value)`, a ReLU's `dx = bit·dy` is bounded like its `dy`,
-    /// a max-pool's output (one input of its window) like its input and its `dx` (the window's
-    /// `dy` at the selected input, zero elsewhere; windows do not overlap) like its `dy`, and the
-    /// loss gradient `prob − onehot·2^s` (or `z − onehot·2^s`) by `2^value + 2^s`.
+    /// lies in `[0, 2^{s+1})`, ReLU outputs in `[0, 2^{value+1})`, pre-activations and `dx` of
+    /// dense, conv and avg-pool layers in `[−2^value, 2^value)`, a ReLU's `dx = bit·dy` is bounded
+    /// like its `dy`, a max-pool's output (one input of its window) like its input and its `dx`
+    /// (the window's `dy` at the selected input, zero elsewhere; windows do not overlap) like its
+    /// `dy`, and the loss gradient `prob − onehot·2^s` with `prob ∈ [0, 2^{s+1})` by `2^{s+1}`
+    /// (the MSE gradient `z − onehot·2^s` by `2^value + 2^s`).
     fn magnitude(&self, name: &str) -> Option<u128> {
         let value = 1u128 << self.bounds.value;
+        let one = 1u128 << self.hyper.fixed.scale();
         if name == "input" {
-            return Some(2 * value - 1);
+            return Some(2 * one - 1);
         }
         if name == "loss.grad" {
-            return Some(value + (1u128 << self.hyper.fixed.scale()));
+            return Some(match self.hyper.loss {
+                Loss::SoftmaxCrossEntropy => 2 * one - 1,
+                Loss::Mse => value + one,
+            });
         }
         let (layer, tensor) = name.rsplit_once('.')?;
         let l = self.model.layers.iter().position(|(n, _)| n == layer)?;
@@ -621,9 +628,13 @@ mod tests {
         // Through a max-pool: LeNet-5's fc1 reads pooled ReLU outputs.
         let lenet = plan(Architecture::LeNet5 { size: 28 }, 16);
         assert!(lenet.dense_grad_is_small(position(&lenet, "fc1")));
-        // B·|a|·|dy|·η ≈ 2^4·2^23·2^22·6554 ≥ 2^58: the MLP's wide value bound needs the check.
+        // The MLP's first layer reads pixels (< 2^17): B·|a|·|dy|·η ≈ 2^4·2^17·2^22·6554 < 2^58;
+        // its last layer reads ReLU outputs (< 2^23) and the loss gradient (< 2^17).
         let mlp = plan(Architecture::Mlp(vec![784, 128, 10]), 16);
-        assert!(checked(&mlp, "fc1.dW") && checked(&mlp, "fc2.dW"));
+        assert!(!checked(&mlp, "fc1.dW") && !checked(&mlp, "fc2.dW"));
+        // A hidden dense layer reads ReLU outputs and dx (2^4·2^23·2^22·6554 ≥ 2^58): checked.
+        let deep = plan(Architecture::Mlp(vec![784, 128, 64, 10]), 16);
+        assert!(checked(&deep, "fc2.dW"));
         // The batch comes from the prover's C_D: always checked.
         assert!(checked(&mlp, "input"));
     }
