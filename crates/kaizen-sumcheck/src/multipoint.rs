@@ -7,12 +7,209 @@
 //!
 //! with `ρ` drawn after the transcript absorbed every point and value. The verifier evaluates the
 //! weight `Σ_k ρ^k·eq(r_k, r*)` itself, so the proof is the sumcheck plus `P(r*)`.
-use kaizen_field::{KaizenField, Transcript};
+use std::borrow::Cow;
+
+use kaizen_field::{mle::eq_table_into, mle::lerp, KaizenField, Transcript, PAR_MIN_LEN};
+use rayon::prelude::*;
 
 use crate::{
-    protocol::{prove_single, verify_single},
-    Claim, ProductSum, SumcheckError, SumcheckProof, SumcheckShape, Weight,
+    protocol::{prove_single, verify_single, RoundProver},
+    shape::block_of,
+    Claim, ProductSum, RoundPoly, SumcheckError, SumcheckProof, SumcheckShape, Weight,
 };
+
+/// A table that is zero outside some aligned blocks: `(offset, values)`, sorted and disjoint.
+type Blocks<F> = Vec<(usize, Vec<F>)>;
+
+/// The reduction's prover. While the weight `Σ_k ρ^k·eq(r_k, x)` is zero outside a few blocks
+/// (claims lifted from segments have boolean high coordinates, so each `eq` lives on its segment,
+/// or on the batch's sub-cube of a dataset), a round evaluates `w·P` on the blocks alone and folds
+/// `w` there, folding only `P` everywhere — the first fold reading the committed table where it
+/// lies. Once the blocks fill half the table, [`ProductSum`] takes over. Same messages either way.
+enum Reduction<'a, F: KaizenField> {
+    Sparse {
+        table: Cow<'a, [F]>,
+        weight: Blocks<F>,
+    },
+    Dense(ProductSum<F>),
+}
+
+impl<F: KaizenField> RoundProver<F> for Reduction<'_, F> {
+    fn num_vars(&self) -> usize {
+        match self {
+            Reduction::Sparse { table, .. } => table.len().trailing_zeros() as usize,
+            Reduction::Dense(p) => p.num_vars(),
+        }
+    }
+
+    fn degree(&self) -> usize {
+        2
+    }
+
+    fn round_evals(&mut self, claim: F, degree: usize) -> Vec<F> {
+        let (table, weight) = match self {
+            Reduction::Sparse { table, weight } => (table, weight),
+            Reduction::Dense(p) => return p.round_evals(claim, degree),
+        };
+        // s(X) = Σ_i w(X, i)·P(X, i): s(0) and the leading coefficient from the blocks, s(1) from
+        // the claim, s(2) = (2·s(1) − s(0)) + 2·lead.
+        let m = table.len() / 2;
+        let (s0, lead) = pair_blocks(weight, m)
+            .into_par_iter()
+            .map(|(o, lo, hi)| {
+                let (p_lo, p_hi) = (&table[o..o + lo.len()], &table[o + m..o + m + lo.len()]);
+                let mut acc = (F::ZERO, F::ZERO);
+                for i in 0..lo.len() {
+                    acc.0 += p_lo[i] * lo[i];
+                    acc.1 += (p_hi[i] - p_lo[i]) * (hi[i] - lo[i]);
+                }
+                acc
+            })
+            .reduce(|| (F::ZERO, F::ZERO), |x, y| (x.0 + y.0, x.1 + y.1));
+        let s1 = claim - s0;
+        let poly = RoundPoly {
+            evals: vec![s0, s1, s1.double() - s0 + lead.double()],
+        };
+        let mut evals = poly.evals.clone();
+        evals.extend((3..=degree).map(|x| poly.evaluate(F::from(x as u64))));
+        evals
+    }
+
+    fn bind(&mut self, r: F) {
+        let (table, weight) = match self {
+            Reduction::Sparse { table, weight } => (table, weight),
+            Reduction::Dense(p) => return p.bind(r),
+        };
+        let m = table.len() / 2;
+        if m == 0 {
+            return;
+        }
+        let weight: Blocks<F> = pair_blocks(weight, m)
+            .into_par_iter()
+            .map(|(o, lo, hi)| {
+                (
+                    o,
+                    lo.iter().zip(&hi).map(|(&x, &y)| lerp(x, y, r)).collect(),
+                )
+            })
+            .collect();
+        let folded: Vec<F> = match std::mem::take(table) {
+            Cow::Borrowed(t) => {
+                let (lo, hi) = t.split_at(m);
+                lo.par_iter()
+                    .with_min_len(PAR_MIN_LEN)
+                    .zip(hi)
+                    .map(|(&x, &y)| lerp(x, y, r))
+                    .collect()
+            }
+            Cow::Owned(mut t) => {
+                let (lo, hi) = t.split_at_mut(m);
+                lo.par_iter_mut()
+                    .with_min_len(PAR_MIN_LEN)
+                    .zip(&*hi)
+                    .for_each(|(x, &y)| *x = lerp(*x, y, r));
+                t.truncate(m);
+                t
+            }
+        };
+        *self = if m >= 2 && is_sparse(weight.iter().map(|b| b.1.len()), m) {
+            Reduction::Sparse {
+                table: Cow::Owned(folded),
+                weight,
+            }
+        } else {
+            let mut w = vec![F::ZERO; m];
+            for (o, values) in weight {
+                w[o..o + values.len()].copy_from_slice(&values);
+            }
+            let n = m.trailing_zeros() as usize;
+            match ProductSum::new(SumcheckShape::product(n, 2), vec![folded, w]) {
+                Ok(p) => Reduction::Dense(p),
+                // Both tables have 2^n entries, so the instance exists.
+                Err(_) => unreachable!("tables of equal power-of-two length"),
+            }
+        };
+    }
+
+    fn final_evals(&self) -> Vec<F> {
+        match self {
+            Reduction::Sparse { table, .. } => table.first().copied().into_iter().collect(),
+            Reduction::Dense(p) => p.final_evals().into_iter().take(1).collect(),
+        }
+    }
+}
+
+/// Whether blocks of these lengths, in a table of `len` entries, make the sparse rounds pay.
+fn is_sparse(lens: impl Iterator<Item = usize>, len: usize) -> bool {
+    2 * lens.sum::<usize>() <= len
+}
+
+/// Sorts aligned power-of-two blocks `(offset, len)` and drops those inside another (two aligned
+/// blocks are disjoint or nested).
+fn merge_blocks(mut blocks: Vec<(usize, usize)>) -> Vec<(usize, usize)> {
+    blocks.sort_by_key(|&(o, l)| (o, std::cmp::Reverse(l)));
+    let mut out: Vec<(usize, usize)> = Vec::with_capacity(blocks.len());
+    for (o, l) in blocks {
+        if out.last().is_none_or(|&(o2, l2)| o >= o2 + l2) {
+            out.push((o, l));
+        }
+    }
+    out
+}
+
+/// `Σ_k c_k·eq(p_k, x)` over `n` variables as its non-zero blocks, when those cover at most half
+/// the hypercube.
+fn sparse_weight<F: KaizenField>(points: &[Vec<F>], coeffs: &[F], n: usize) -> Option<Blocks<F>> {
+    let of_points: Vec<(usize, usize)> = points.iter().map(|p| block_of(p)).collect();
+    let merged = merge_blocks(of_points.iter().map(|&(k, o)| (o, 1 << k)).collect());
+    if !is_sparse(merged.iter().map(|b| b.1), 1 << n) {
+        return None;
+    }
+    let mut blocks: Blocks<F> = merged.iter().map(|&(o, l)| (o, vec![F::ZERO; l])).collect();
+    let mut eq = Vec::new();
+    for ((p, &c), &(k, o)) in points.iter().zip(coeffs).zip(&of_points) {
+        let at = blocks.partition_point(|b| b.0 <= o) - 1;
+        let (start, values) = &mut blocks[at];
+        eq.resize(1 << k, F::ZERO);
+        eq_table_into(&p[..k], c, &mut eq);
+        values[o - *start..]
+            .iter_mut()
+            .zip(&eq)
+            .for_each(|(v, &e)| *v += e);
+    }
+    Some(blocks)
+}
+
+/// A sparse table of `2m` entries seen from the pairs `(i, i + m)`, `i < m`: the blocks of `[0, m)`
+/// where either half is not zero, each as `(offset, low half, high half)`.
+fn pair_blocks<F: KaizenField>(w: &Blocks<F>, m: usize) -> Vec<(usize, Vec<F>, Vec<F>)> {
+    let live = merge_blocks(
+        w.iter()
+            .map(|(o, v)| {
+                if v.len() > m {
+                    (0, m)
+                } else {
+                    (o % m, v.len())
+                }
+            })
+            .collect(),
+    );
+    live.into_iter()
+        .map(|(o, l)| {
+            let (mut lo, mut hi) = (vec![F::ZERO; l], vec![F::ZERO; l]);
+            for (start, values) in w {
+                for (half, base) in [(&mut lo, o), (&mut hi, o + m)] {
+                    if *start >= base && start + values.len() <= base + l {
+                        half[start - base..start - base + values.len()].copy_from_slice(values);
+                    } else if *start <= base && base < start + values.len() {
+                        half.copy_from_slice(&values[base - start..base - start + l]);
+                    }
+                }
+            }
+            (o, lo, hi)
+        })
+        .collect()
+}
 
 fn shape<F: KaizenField, T: Transcript<F>>(
     num_vars: usize,
@@ -53,7 +250,17 @@ pub fn prove_multipoint<F: KaizenField, T: Transcript<F>>(
     }
     let num_vars = evals.len().trailing_zeros() as usize;
     let (shape, sum) = shape(num_vars, claims, transcript)?;
-    let instance = ProductSum::new(shape, vec![evals.to_vec()])?;
+    let instance = match &shape.weight {
+        Some(Weight::EqSum { points, coeffs }) => sparse_weight(points, coeffs, num_vars),
+        _ => None,
+    };
+    let instance = match instance {
+        Some(weight) => Reduction::Sparse {
+            table: Cow::Borrowed(evals),
+            weight,
+        },
+        None => Reduction::Dense(ProductSum::new(shape, vec![evals.to_vec()])?),
+    };
     let (proof, mut out) = prove_single(instance, sum, transcript)?;
     let claim = out.pop().ok_or(SumcheckError::FinalEvalCount {
         expected: 1,
@@ -123,5 +330,50 @@ mod tests {
             Err(SumcheckError::PointDimension { .. })
         ));
         assert!(prove_multipoint(&evals[..3], &claims, &mut Blake3Transcript::new(b"mp")).is_err());
+    }
+
+    /// Claims whose high coordinates are boolean (on a few blocks: nested, in both halves, of
+    /// several sizes) take the sparse rounds; the proof is the dense prover's, bit for bit.
+    #[test]
+    fn sparse_claims_prove_as_the_dense_prover() {
+        let mut rng = ChaCha20Rng::seed_from_u64(5);
+        let n = 12;
+        let evals: Vec<F> = (0..1 << n).map(|_| F::rand(&mut rng)).collect();
+        let poly = MultilinearPoly::new(evals.clone()).unwrap();
+        let bit = |b: usize| F::from(b as u64);
+        // (free low variables, index of the block among blocks of that size)
+        let claims: Vec<Claim<F>> = [(3, 5), (3, 5), (5, 100), (2, 21), (4, 255), (6, 1), (0, 7)]
+            .iter()
+            .map(|&(k, idx)| {
+                let mut point: Vec<F> = (0..k).map(|_| F::rand(&mut rng)).collect();
+                point.extend((0..n - k).map(|j| bit((idx >> j) & 1)));
+                Claim {
+                    value: poly.evaluate(&point).unwrap(),
+                    point,
+                }
+            })
+            .collect();
+        let tr = || Blake3Transcript::new(b"sparse");
+        let (proof, claim) = prove_multipoint(&evals, &claims, &mut tr()).unwrap();
+        let mut dense_tr = tr();
+        let (shape, sum) = shape(n, &claims, &mut dense_tr).unwrap();
+        let Some(Weight::EqSum { points, coeffs }) = &shape.weight else {
+            panic!("a multi-point weight");
+        };
+        assert!(sparse_weight(points, coeffs, n).is_some());
+        let dense = ProductSum::new(shape.clone(), vec![evals.clone()]).unwrap();
+        let (dense_proof, mut dense_claim) = prove_single(dense, sum, &mut dense_tr).unwrap();
+        assert_eq!(
+            (proof.clone(), claim.clone()),
+            (dense_proof, dense_claim.pop().unwrap())
+        );
+        assert_eq!(
+            verify_multipoint(n, &claims, &proof, &mut tr()).unwrap(),
+            claim
+        );
+        assert_eq!(poly.evaluate(&claim.point).unwrap(), claim.value);
+        let mut bad = claims.clone();
+        bad[3].value += F::from(1u64);
+        assert!(verify_multipoint(n, &bad, &proof, &mut tr()).is_err());
     }
 }

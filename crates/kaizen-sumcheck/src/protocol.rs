@@ -16,6 +16,40 @@ use crate::{Claim, ProductSum, RoundPoly, SumcheckError, SumcheckProof, Sumcheck
 /// Per instance of a batch, the claims on its polynomials at its final point.
 pub type BatchClaims<F> = Vec<Vec<Claim<F>>>;
 
+/// The prover's side of one instance, as the batched protocol drives it: [`ProductSum`] for
+/// every shape; special-purpose provers (the multi-point reduction's sparse weight) send the same
+/// messages.
+pub trait RoundProver<F: KaizenField> {
+    /// Variables not bound yet.
+    fn num_vars(&self) -> usize;
+    /// Degree of the round polynomials.
+    fn degree(&self) -> usize;
+    /// The current round polynomial at `0, 1, …, degree`, given the running claim `s(0) + s(1)`.
+    fn round_evals(&mut self, claim: F, degree: usize) -> Vec<F>;
+    /// Binds the current highest-order variable to `r`.
+    fn bind(&mut self, r: F);
+    /// The polynomials' values at the bound point.
+    fn final_evals(&self) -> Vec<F>;
+}
+
+impl<F: KaizenField> RoundProver<F> for ProductSum<F> {
+    fn num_vars(&self) -> usize {
+        ProductSum::num_vars(self)
+    }
+    fn degree(&self) -> usize {
+        self.shape().degree()
+    }
+    fn round_evals(&mut self, claim: F, degree: usize) -> Vec<F> {
+        ProductSum::round_evals(self, claim, degree)
+    }
+    fn bind(&mut self, r: F) {
+        ProductSum::bind(self, r)
+    }
+    fn final_evals(&self) -> Vec<F> {
+        ProductSum::final_evals(self)
+    }
+}
+
 /// Absorbs the public part (shapes' sizes and degrees, claims) and returns `α`'s powers,
 /// `n`, the round degree, and each instance's initial running sum.
 fn open_batch<F: KaizenField, T: Transcript<F>>(
@@ -56,14 +90,14 @@ fn open_batch<F: KaizenField, T: Transcript<F>>(
 
 /// Proves `Σ_x g_k = claims[k]` for every instance; returns the proof and, per instance, the
 /// claims on its polynomials at its final point.
-pub fn prove<F: KaizenField, T: Transcript<F>>(
-    instances: &mut [ProductSum<F>],
+pub fn prove<F: KaizenField, P: RoundProver<F>, T: Transcript<F>>(
+    instances: &mut [P],
     claims: &[F],
     transcript: &mut T,
 ) -> Result<(SumcheckProof<F>, BatchClaims<F>), SumcheckError> {
     let sizes: Vec<_> = instances
         .iter()
-        .map(|i| (i.num_vars(), i.shape().degree()))
+        .map(|i| (i.num_vars(), i.degree()))
         .collect();
     let (powers, n, degree, mut running) = open_batch(&sizes, claims, transcript)?;
     let half = F::from(2u64).inverse().unwrap_or(F::ZERO);
@@ -104,7 +138,7 @@ pub fn prove<F: KaizenField, T: Transcript<F>>(
         point.push(r);
     }
     point.reverse();
-    let final_evals: Vec<Vec<F>> = instances.iter().map(ProductSum::final_evals).collect();
+    let final_evals: Vec<Vec<F>> = instances.iter().map(P::final_evals).collect();
     for evals in &final_evals {
         transcript.absorb_fields(b"sumcheck/final", evals);
     }
@@ -199,8 +233,8 @@ pub fn verify<F: KaizenField, T: Transcript<F>>(
 }
 
 /// [`prove`] for one instance.
-pub fn prove_single<F: KaizenField, T: Transcript<F>>(
-    instance: ProductSum<F>,
+pub fn prove_single<F: KaizenField, P: RoundProver<F>, T: Transcript<F>>(
+    instance: P,
     claim: F,
     transcript: &mut T,
 ) -> Result<(SumcheckProof<F>, Vec<Claim<F>>), SumcheckError> {

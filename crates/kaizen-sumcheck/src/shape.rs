@@ -93,7 +93,7 @@ impl<F: KaizenField> Weight<F> {
 
 /// `(k, offset)` of the block a point selects: its coordinates from `k` on are boolean and spell
 /// `offset / 2^k` (`k = n`, offset 0, when the last coordinate is not boolean).
-fn block_of<F: KaizenField>(p: &[F]) -> (usize, usize) {
+pub(crate) fn block_of<F: KaizenField>(p: &[F]) -> (usize, usize) {
     let k = p
         .iter()
         .rposition(|x| !x.is_zero() && !x.is_one())

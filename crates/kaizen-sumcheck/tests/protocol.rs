@@ -358,7 +358,7 @@ fn bad_instances<F: KaizenField + UniformRand>() {
     assert!(ProductSum::new(bad_weight, vec![vec![F::ONE; 8]; 2]).is_err());
     let mut tr = Blake3Transcript::new(b"t");
     assert!(matches!(
-        prove::<F, _>(&mut [], &[], &mut tr),
+        prove::<F, ProductSum<F>, _>(&mut [], &[], &mut tr),
         Err(SumcheckError::EmptyBatch)
     ));
     let inst = ProductSum::new(shape, vec![vec![F::ONE; 8]; 2]).unwrap();
