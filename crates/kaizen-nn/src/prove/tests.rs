@@ -342,7 +342,8 @@ fn step_commitment_parts_cover_the_layout() {
 #[test]
 fn tampered_proofs_are_rejected() {
     let pcs = pcs();
-    let h = honest(&pcs, Loss::SoftmaxCrossEntropy, &[784, 16, 10], 0);
+    // A width whose step commitment comes in several parts.
+    let h = honest(&pcs, Loss::SoftmaxCrossEntropy, &[784, 32, 10], 0);
     let proof = h.prove(&pcs, &h.witness, Checks::Strict).unwrap();
     let mut p = proof.clone();
     p.parts.evals[5] += F::from(1u64);
