@@ -9,17 +9,20 @@
 //! weight `Σ_k ρ^k·eq(r_k, r*)` itself, so the proof is the sumcheck plus `P(r*)`.
 use std::borrow::Cow;
 
-use kaizen_field::{mle::eq_table_into, mle::lerp, KaizenField, Transcript, PAR_MIN_LEN};
+use kaizen_field::{mle::lerp, KaizenField, Transcript, PAR_MIN_LEN};
 use rayon::prelude::*;
 
 use crate::{
     protocol::{prove_single, verify_single, RoundProver},
-    shape::block_of,
+    shape::{block_of, eq_sum_into},
     Claim, ProductSum, RoundPoly, SumcheckError, SumcheckProof, SumcheckShape, Weight,
 };
 
 /// A table that is zero outside some aligned blocks: `(offset, values)`, sorted and disjoint.
 type Blocks<F> = Vec<(usize, Vec<F>)>;
+
+/// A sparse table of `2m` entries seen from the pairs `(i, i + m)` ([`pair_blocks`]).
+type Pairs<F> = Vec<(usize, Vec<F>, Vec<F>)>;
 
 /// The reduction's prover. While the weight `Σ_k ρ^k·eq(r_k, x)` is zero outside a few blocks
 /// (claims lifted from segments have boolean high coordinates, so each `eq` lives on its segment,
@@ -30,6 +33,8 @@ enum Reduction<'a, F: KaizenField> {
     Sparse {
         table: Cow<'a, [F]>,
         weight: Blocks<F>,
+        /// The weight's pairs for the current round, kept from its evaluation for the bind.
+        pairs: Option<Pairs<F>>,
     },
     Dense(ProductSum<F>),
 }
@@ -47,17 +52,22 @@ impl<F: KaizenField> RoundProver<F> for Reduction<'_, F> {
     }
 
     fn round_evals(&mut self, claim: F, degree: usize) -> Vec<F> {
-        let (table, weight) = match self {
-            Reduction::Sparse { table, weight } => (table, weight),
+        let (table, weight, pairs) = match self {
+            Reduction::Sparse {
+                table,
+                weight,
+                pairs,
+            } => (table, weight, pairs),
             Reduction::Dense(p) => return p.round_evals(claim, degree),
         };
         // s(X) = Σ_i w(X, i)·P(X, i): s(0) and the leading coefficient from the blocks, s(1) from
         // the claim, s(2) = (2·s(1) − s(0)) + 2·lead.
         let m = table.len() / 2;
-        let (s0, lead) = pair_blocks(weight, m)
-            .into_par_iter()
+        let (s0, lead) = pairs
+            .insert(pair_blocks(weight, m))
+            .par_iter()
             .map(|(o, lo, hi)| {
-                let (p_lo, p_hi) = (&table[o..o + lo.len()], &table[o + m..o + m + lo.len()]);
+                let (p_lo, p_hi) = (&table[*o..o + lo.len()], &table[o + m..o + m + lo.len()]);
                 let mut acc = (F::ZERO, F::ZERO);
                 for i in 0..lo.len() {
                     acc.0 += p_lo[i] * lo[i];
@@ -76,15 +86,21 @@ impl<F: KaizenField> RoundProver<F> for Reduction<'_, F> {
     }
 
     fn bind(&mut self, r: F) {
-        let (table, weight) = match self {
-            Reduction::Sparse { table, weight } => (table, weight),
+        let (table, weight, pairs) = match self {
+            Reduction::Sparse {
+                table,
+                weight,
+                pairs,
+            } => (table, weight, pairs),
             Reduction::Dense(p) => return p.bind(r),
         };
         let m = table.len() / 2;
         if m == 0 {
             return;
         }
-        let weight: Blocks<F> = pair_blocks(weight, m)
+        let weight: Blocks<F> = pairs
+            .take()
+            .unwrap_or_else(|| pair_blocks(weight, m))
             .into_par_iter()
             .map(|(o, lo, hi)| {
                 (
@@ -116,6 +132,7 @@ impl<F: KaizenField> RoundProver<F> for Reduction<'_, F> {
             Reduction::Sparse {
                 table: Cow::Owned(folded),
                 weight,
+                pairs: None,
             }
         } else {
             let mut w = vec![F::ZERO; m];
@@ -160,29 +177,32 @@ fn merge_blocks(mut blocks: Vec<(usize, usize)>) -> Vec<(usize, usize)> {
 /// `Σ_k c_k·eq(p_k, x)` over `n` variables as its non-zero blocks, when those cover at most half
 /// the hypercube.
 fn sparse_weight<F: KaizenField>(points: &[Vec<F>], coeffs: &[F], n: usize) -> Option<Blocks<F>> {
-    let of_points: Vec<(usize, usize)> = points.iter().map(|p| block_of(p)).collect();
-    let merged = merge_blocks(of_points.iter().map(|&(k, o)| (o, 1 << k)).collect());
+    let merged = merge_blocks(
+        points
+            .iter()
+            .map(|p| {
+                let (k, o) = block_of(p);
+                (o, 1 << k)
+            })
+            .collect(),
+    );
     if !is_sparse(merged.iter().map(|b| b.1), 1 << n) {
         return None;
     }
-    let mut blocks: Blocks<F> = merged.iter().map(|&(o, l)| (o, vec![F::ZERO; l])).collect();
-    let mut eq = Vec::new();
-    for ((p, &c), &(k, o)) in points.iter().zip(coeffs).zip(&of_points) {
-        let at = blocks.partition_point(|b| b.0 <= o) - 1;
-        let (start, values) = &mut blocks[at];
-        eq.resize(1 << k, F::ZERO);
-        eq_table_into(&p[..k], c, &mut eq);
-        values[o - *start..]
-            .iter_mut()
-            .zip(&eq)
-            .for_each(|(v, &e)| *v += e);
-    }
+    let blocks = merged
+        .into_iter()
+        .map(|(o, l)| {
+            let mut values = vec![F::ZERO; l];
+            eq_sum_into(points, coeffs, o, &mut values);
+            (o, values)
+        })
+        .collect();
     Some(blocks)
 }
 
 /// A sparse table of `2m` entries seen from the pairs `(i, i + m)`, `i < m`: the blocks of `[0, m)`
 /// where either half is not zero, each as `(offset, low half, high half)`.
-fn pair_blocks<F: KaizenField>(w: &Blocks<F>, m: usize) -> Vec<(usize, Vec<F>, Vec<F>)> {
+fn pair_blocks<F: KaizenField>(w: &Blocks<F>, m: usize) -> Pairs<F> {
     let live = merge_blocks(
         w.iter()
             .map(|(o, v)| {
@@ -258,6 +278,7 @@ pub fn prove_multipoint<F: KaizenField, T: Transcript<F>>(
         Some(weight) => Reduction::Sparse {
             table: Cow::Borrowed(evals),
             weight,
+            pairs: None,
         },
         None => Reduction::Dense(ProductSum::new(shape, vec![evals.to_vec()])?),
     };

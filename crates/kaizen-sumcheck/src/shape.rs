@@ -60,33 +60,51 @@ impl<F: KaizenField> Weight<F> {
             Weight::EqSum { points, coeffs } => {
                 let n = points.first().map_or(0, Vec::len);
                 let mut acc = vec![F::ZERO; 1 << n];
-                // Boolean high coordinates select one block (a claim lifted from a segment):
-                // `eq(p, x)` vanishes outside it, so only the block is filled — written in place
-                // if no earlier point touched it, else built in one reused scratch buffer.
-                let blocks: Vec<(usize, usize)> = points.iter().map(|p| block_of(p)).collect();
-                let largest = blocks.iter().map(|&(k, _)| 1usize << k).max().unwrap_or(0);
-                let mut scratch = Vec::new();
-                for (i, (p, &c)) in points.iter().zip(coeffs).enumerate() {
-                    let (k, offset) = blocks[i];
-                    let range = offset..offset + (1 << k);
-                    let fresh = blocks[..i]
-                        .iter()
-                        .all(|&(k2, o2)| o2 >= range.end || o2 + (1 << k2) <= range.start);
-                    if fresh {
-                        eq_table_into(&p[..k], c, &mut acc[range]);
-                    } else {
-                        scratch.resize(largest, F::ZERO);
-                        let eq = &mut scratch[..1 << k];
-                        eq_table_into(&p[..k], c, eq);
-                        acc[range]
-                            .par_iter_mut()
-                            .with_min_len(PAR_MIN_LEN)
-                            .zip(&*eq)
-                            .for_each(|(a, &v)| *a += v);
-                    }
-                }
+                eq_sum_into(points, coeffs, 0, &mut acc);
                 acc
             }
+        }
+    }
+}
+
+/// Writes `Σ_k c_k·eq(p_k, x)` for `x ∈ [base, base + out.len())` into `out` (zeroed), summing the
+/// points whose blocks lie in that range. Boolean high coordinates select one block (a claim
+/// lifted from a segment): `eq(p, x)` vanishes outside it, so only the block is filled — written
+/// in place if no earlier point touched it, else built in one reused scratch buffer and added.
+pub(crate) fn eq_sum_into<F: KaizenField>(
+    points: &[Vec<F>],
+    coeffs: &[F],
+    base: usize,
+    out: &mut [F],
+) {
+    let end = base + out.len();
+    let inside: Vec<(&[F], F, usize, usize)> = points
+        .iter()
+        .zip(coeffs)
+        .map(|(p, &c)| {
+            let (k, o) = block_of(p);
+            (p.as_slice(), c, k, o)
+        })
+        .filter(|&(_, _, k, o)| o >= base && o + (1 << k) <= end)
+        .collect();
+    let largest = inside.iter().map(|b| 1usize << b.2).max().unwrap_or(0);
+    let mut scratch = Vec::new();
+    for (i, &(p, c, k, offset)) in inside.iter().enumerate() {
+        let range = offset - base..offset - base + (1 << k);
+        let fresh = inside[..i]
+            .iter()
+            .all(|&(_, _, k2, o2)| o2 >= offset + (1 << k) || o2 + (1 << k2) <= offset);
+        if fresh {
+            eq_table_into(&p[..k], c, &mut out[range]);
+        } else {
+            scratch.resize(largest, F::ZERO);
+            let eq = &mut scratch[..1 << k];
+            eq_table_into(&p[..k], c, eq);
+            out[range]
+                .par_iter_mut()
+                .with_min_len(PAR_MIN_LEN)
+                .zip(&*eq)
+                .for_each(|(a, &v)| *a += v);
         }
     }
 }
