@@ -115,5 +115,8 @@ field_suite!(bls12_381_fr, Fr);
 fn ext2_has_i_squared_minus_one() {
     let i = M61Ext2::new(M61::from(0u64), M61::from(1u64));
     assert_eq!(i * i, -M61Ext2::ONE);
+    let x = M61Ext2::new(M61::from(3u64), M61::from(5u64));
+    assert_eq!(x.times_imaginary(), Some(i * x));
+    assert_eq!(Fr::from(2u64).times_imaginary(), None);
     assert_eq!(M61Ext2::TWO_ADICITY, 62);
 }

@@ -96,6 +96,12 @@ pub trait KaizenField:
         *self
     }
 
+    /// `i·self` in a field with an [`KaizenField::imaginary_unit`] (`i·(a + b·i) = −b + a·i`,
+    /// no multiplication where the field overrides it); `None` in other fields.
+    fn times_imaginary(&self) -> Option<Self> {
+        Self::imaginary_unit().map(|i| *self * i)
+    }
+
     /// Embeds `x` as `x mod p`, failing if `|x| ≥ 2^SIGNED_BITS`.
     fn from_signed(x: i128) -> Result<Self, FieldError> {
         if x.unsigned_abs() >> Self::SIGNED_BITS != 0 {

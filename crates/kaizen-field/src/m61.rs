@@ -2,32 +2,159 @@
 //!
 //! `p ≡ 3 (mod 4)`, so `−1` is a non-residue and `i² = −1` defines `F_{p²}`. Its multiplicative group
 //! has order `p² − 1 = 2^62·(2^60 − 1)`: 2-adicity 62, so Reed–Solomon domains of any practical size
-//! exist. Both fields use ark-ff's Montgomery backend with one 64-bit limb (about 2 ns per base-field
-//! multiplication on our 2-core machines; see the crate's benches).
+//! exist.
+//!
+//! `F_p` is ark-ff's [`Fp64`] over our own backend [`M61Config`]: elements are stored canonically
+//! (in `[0, p)`, not in Montgomery form) and a product `x < 2^122` reduces with shifts and adds,
+//! `x ≡ (x mod 2^61) + ⌊x / 2^61⌋`, since `2^61 ≡ 1`. Sums of products (ark-ff's extension-field
+//! multiplication uses them) accumulate in `u128` and reduce once, so an `F_{p²}` product costs four
+//! 64-bit multiplications and two reductions.
+use std::marker::PhantomData;
+
 use ark_ff::{
-    fields::{Fp2, Fp2Config, Fp64, MontBackend, MontConfig},
-    Field, MontFp, PrimeField, Zero,
+    fields::{Fp, Fp2, Fp2Config, Fp64, FpConfig},
+    BigInt, Field, PrimeField, SqrtPrecomputation, Zero,
 };
 
 use crate::KaizenField;
 
-/// Montgomery parameters of `F_p`, `p = 2^61 − 1` (37 generates `F_p^*`).
-#[derive(MontConfig)]
-#[modulus = "2305843009213693951"]
-#[generator = "37"]
+/// `p = 2^61 − 1`.
+const P: u64 = (1 << 61) - 1;
+
+/// The element with canonical value `v < p`.
+const fn m61(v: u64) -> M61 {
+    Fp(BigInt([v]), PhantomData)
+}
+
+/// `y mod p` for `y < 2p`, without a branch or a comparison: `y ≥ p` exactly when
+/// `y + 1 ≥ 2^61`, and then `(y + 1) mod 2^61 = y − p`. (Shifts, adds and masks only, so the
+/// compiler's vectorised forms stay cheap on baseline x86-64, which has no unsigned 64-bit compare.)
+#[inline(always)]
+fn canonical(y: u64) -> u64 {
+    (y + ((y + 1) >> 61)) & P
+}
+
+/// `x mod p` for `x < 2^64`, canonical.
+#[inline(always)]
+fn reduce64(x: u64) -> u64 {
+    canonical((x & P) + (x >> 61))
+}
+
+/// `x mod p` for any `x < 2^128`, canonical.
+#[inline(always)]
+fn reduce128(x: u128) -> u64 {
+    // (x mod 2^61) + ⌊x / 2^61⌋ < 2^61 + 2^67 fits in 68 bits; a second fold brings it below 2^62.
+    let y = (x as u64 & P) as u128 + (x >> 61);
+    reduce64((y as u64 & P) + (y >> 61) as u64)
+}
+
+/// ark-ff backend for `F_p`, `p = 2^61 − 1`, with canonical (non-Montgomery) storage and Mersenne
+/// reduction; 37 generates `F_p^*`.
 pub struct M61Config;
+
+impl FpConfig<1> for M61Config {
+    const MODULUS: BigInt<1> = BigInt([P]);
+    const GENERATOR: M61 = m61(37);
+    const ZERO: M61 = m61(0);
+    const ONE: M61 = m61(1);
+    const TWO_ADICITY: u32 = 1;
+    const TWO_ADIC_ROOT_OF_UNITY: M61 = m61(P - 1);
+    const SQRT_PRECOMP: Option<SqrtPrecomputation<M61>> = Some(SqrtPrecomputation::Case3Mod4 {
+        modulus_plus_one_div_four: &[(P + 1) / 4],
+    });
+
+    #[inline(always)]
+    fn add_assign(a: &mut M61, b: &M61) {
+        a.0 .0[0] = canonical(a.0 .0[0] + b.0 .0[0]);
+    }
+
+    #[inline(always)]
+    fn sub_assign(a: &mut M61, b: &M61) {
+        a.0 .0[0] = canonical(a.0 .0[0] + P - b.0 .0[0]);
+    }
+
+    #[inline(always)]
+    fn double_in_place(a: &mut M61) {
+        let b = *a;
+        Self::add_assign(a, &b);
+    }
+
+    #[inline(always)]
+    fn neg_in_place(a: &mut M61) {
+        a.0 .0[0] = canonical(P - a.0 .0[0]);
+    }
+
+    #[inline(always)]
+    fn mul_assign(a: &mut M61, b: &M61) {
+        let x = a.0 .0[0] as u128 * b.0 .0[0] as u128;
+        // x < (p − 1)² < 2^122, and x ≢ 0 unless a or b is 0: the two halves sum to below 2p.
+        a.0 .0[0] = canonical((x as u64 & P) + (x >> 61) as u64);
+    }
+
+    #[inline(always)]
+    fn sum_of_products<const T: usize>(a: &[M61; T], b: &[M61; T]) -> M61 {
+        let product = |k: usize| a[k].0 .0[0] as u128 * b[k].0 .0[0] as u128;
+        if T <= 2 {
+            // Below 2^123: one fold leaves less than 2^63.
+            let x = (0..T).fold(0u128, |s, k| s + product(k));
+            return m61(reduce64((x as u64 & P) + (x >> 61) as u64));
+        }
+        // Each product is below 2^122, so 64 of them fit in a u128.
+        let mut acc = 0u64;
+        for start in (0..T).step_by(64) {
+            let sum = (start..T.min(start + 64)).fold(0u128, |s, k| s + product(k));
+            acc = reduce64(acc + reduce128(sum));
+        }
+        m61(acc)
+    }
+
+    #[inline(always)]
+    fn square_in_place(a: &mut M61) {
+        let b = *a;
+        Self::mul_assign(a, &b);
+    }
+
+    fn inverse(a: &M61) -> Option<M61> {
+        // Fermat: a^(p − 2), p − 2 = (2^59 − 1)·4 + 1, through e_k = a^(2^k − 1) and
+        // e_{j+k} = e_j^(2^k)·e_k: 60 squarings and 10 multiplications.
+        if a.is_zero() {
+            return None;
+        }
+        let e = |x: M61, k: u32, y: M61| (0..k).fold(x, |z, _| z.square()) * y;
+        let e1 = *a;
+        let e2 = e(e1, 1, e1);
+        let e4 = e(e2, 2, e2);
+        let e8 = e(e4, 4, e4);
+        let e16 = e(e8, 8, e8);
+        let e32 = e(e16, 16, e16);
+        let e48 = e(e32, 16, e16);
+        let e56 = e(e48, 8, e8);
+        let e58 = e(e56, 2, e2);
+        let e59 = e(e58, 1, e1);
+        Some(e(e59, 2, e1))
+    }
+
+    fn from_bigint(r: BigInt<1>) -> Option<M61> {
+        (r.0[0] < P).then(|| m61(r.0[0]))
+    }
+
+    #[inline(always)]
+    fn into_bigint(a: M61) -> BigInt<1> {
+        a.0
+    }
+}
 
 /// The base field `F_p`, `p = 2^61 − 1`. Too small for challenges on its own (61 bits); use it for
 /// values and for the Poseidon2 sponge state.
-pub type M61 = Fp64<MontBackend<M61Config, 1>>;
+pub type M61 = Fp64<M61Config>;
 
 /// Quadratic-extension parameters: `i² = −1`.
 pub struct M61Ext2Config;
 
 impl Fp2Config for M61Ext2Config {
     type Fp = M61;
-    const NONRESIDUE: M61 = MontFp!("-1");
-    const FROBENIUS_COEFF_FP2_C1: &'static [M61] = &[MontFp!("1"), MontFp!("-1")];
+    const NONRESIDUE: M61 = m61(P - 1);
+    const FROBENIUS_COEFF_FP2_C1: &'static [M61] = &[m61(1), m61(P - 1)];
 
     #[inline(always)]
     fn mul_fp_by_nonresidue_in_place(fe: &mut M61) -> &mut M61 {
@@ -40,10 +167,7 @@ impl Fp2Config for M61Ext2Config {
 pub type M61Ext2 = Fp2<M61Ext2Config>;
 
 /// A primitive `2^62`-th root of unity of `F_{p²}`: `(4 + i)^((p² − 1)/2^62)`.
-const EXT2_ROOT_2_62: M61Ext2 = M61Ext2::new(
-    MontFp!("1649274078120318132"),
-    MontFp!("1985410294053884626"),
-);
+const EXT2_ROOT_2_62: M61Ext2 = M61Ext2::new(m61(1649274078120318132), m61(1985410294053884626));
 
 /// Centred signed value of a prime-field element if it is below `2^bits` in absolute value.
 pub(crate) fn prime_to_signed<P: PrimeField>(x: &P, bits: u32) -> Option<i128> {
@@ -122,5 +246,91 @@ impl KaizenField for M61Ext2 {
 
     fn conjugate(&self) -> Self {
         Self::new(self.c0, -self.c1)
+    }
+
+    fn times_imaginary(&self) -> Option<Self> {
+        Some(Self::new(-self.c1, self.c0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use ark_ff::AdditiveGroup;
+    use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn reference_mul(a: u64, b: u64) -> u64 {
+        (a as u128 * b as u128 % P as u128) as u64
+    }
+
+    /// Values at the edges of the Mersenne reductions.
+    const EDGES: [u64; 8] = [0, 1, 2, P - 2, P - 1, 1 << 60, (1 << 60) + 1, (1 << 32) - 1];
+
+    fn check(a: u64, b: u64) {
+        let (x, y) = (m61(a), m61(b));
+        assert_eq!((x * y).into_bigint().0[0], reference_mul(a, b), "{a}·{b}");
+        assert_eq!(
+            (x + y).into_bigint().0[0],
+            ((a as u128 + b as u128) % P as u128) as u64
+        );
+        assert_eq!(
+            (x - y).into_bigint().0[0],
+            ((a as u128 + P as u128 - b as u128) % P as u128) as u64
+        );
+        assert_eq!((-x).into_bigint().0[0], (P - a) % P);
+        assert_eq!(x.square(), x * x);
+        assert_eq!(x.double(), x + x);
+    }
+
+    #[test]
+    fn arithmetic_matches_u128_reference_at_the_edges() {
+        for a in EDGES {
+            for b in EDGES {
+                check(a, b);
+            }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn arithmetic_matches_u128_reference(a in 0..P, b in 0..P) {
+            check(a, b);
+        }
+
+        /// Long sums of products reduce in chunks of 64 and agree with the plain sum.
+        #[test]
+        fn sum_of_products_matches_the_plain_sum(seed in any::<u64>()) {
+            let xs: [M61; 70] = std::array::from_fn(|k| m61(P - 1 - (seed.wrapping_mul(k as u64 + 1) % 7)));
+            let ys: [M61; 70] = std::array::from_fn(|k| m61((seed ^ k as u64) % P));
+            let plain: M61 = xs.iter().zip(&ys).map(|(x, y)| *x * y).sum();
+            prop_assert_eq!(M61Config::sum_of_products(&xs, &ys), plain);
+        }
+    }
+
+    #[test]
+    fn canonical_storage_serializes_and_rejects_the_modulus() {
+        let x = m61(P - 1);
+        let mut bytes = Vec::new();
+        x.serialize_compressed(&mut bytes).unwrap();
+        assert_eq!(bytes, (P - 1).to_le_bytes());
+        assert_eq!(M61::deserialize_compressed(&bytes[..]).unwrap(), x);
+        assert!(M61::deserialize_compressed(&P.to_le_bytes()[..]).is_err());
+        assert_eq!(M61::from(P), M61::ZERO);
+        assert_eq!(M61::from(u128::MAX), m61((u128::MAX % P as u128) as u64));
+    }
+
+    #[test]
+    fn inverse_and_sqrt() {
+        for a in EDGES.into_iter().skip(1) {
+            let x = m61(a);
+            assert_eq!(x * x.inverse().unwrap(), M61::ONE);
+            let s = x.square().sqrt().unwrap();
+            assert!(s == x || s == -x);
+        }
+        // −1 is a non-residue (p ≡ 3 mod 4).
+        assert!((-M61::ONE).sqrt().is_none());
+        assert!(M61::ZERO.inverse().is_none());
     }
 }

@@ -1,11 +1,12 @@
 //! Criterion groups for commit / open / verify of each backend: Ligero (balanced and square
-//! shapes) at 2^16 and 2^20 over M61², multilinear KZG over BLS12-381 at 2^12. (`benches/pcs.rs`
-//! prints the full table with proof sizes, up to 2^24.)
+//! shapes) at 2^16 and 2^20 over M61², multilinear KZG over BLS12-381 at 2^12; and the
+//! Reed–Solomon encoder alone (one row of 2^13 at rate 1/4, and two base-field rows through one
+//! FFT). (`benches/pcs.rs` prints the full table with proof sizes, up to 2^24.)
 #![allow(missing_docs, clippy::unwrap_used)]
 use ark_std::UniformRand;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use kaizen_field::{Blake3Transcript, Fr, KaizenField, M61Ext2};
-use kaizen_pcs::{Bls12Kzg, Ligero, LigeroParams, MatrixShape, MultilinearPcs};
+use kaizen_field::{Blake3Transcript, Fr, KaizenField, M61Ext2, M61};
+use kaizen_pcs::{fft::Radix2Domain, Bls12Kzg, Ligero, LigeroParams, MatrixShape, MultilinearPcs};
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 
@@ -61,5 +62,31 @@ fn kzg(c: &mut Criterion) {
     backend::<Fr, _>(c, "kzg bls12-381", &pcs, n);
 }
 
-criterion_group!(benches, ligero, kzg);
+fn encode(c: &mut Criterion) {
+    let (log_msg, log_rate) = (13u32, 2u32);
+    let mut rng = ChaCha20Rng::seed_from_u64(7);
+    let domain = Radix2Domain::<M61Ext2>::new(log_msg + log_rate).unwrap();
+    let row = |rng: &mut ChaCha20Rng| -> Vec<M61Ext2> {
+        (0..1 << log_msg)
+            .map(|_| M61Ext2::new(M61::rand(rng), M61::from(0u64)))
+            .collect()
+    };
+    let (x, y) = (row(&mut rng), row(&mut rng));
+    let (mut out_x, mut out_y) = (
+        vec![M61Ext2::from(0u64); domain.size()],
+        vec![M61Ext2::from(0u64); domain.size()],
+    );
+    let mut g = c.benchmark_group("reed-solomon/M61^2");
+    g.throughput(Throughput::Elements(1 << log_msg));
+    g.bench_function(BenchmarkId::new("encode", "2^13 -> 2^15"), |b| {
+        b.iter(|| domain.encode_into(&x, &mut out_x))
+    });
+    g.throughput(Throughput::Elements(2 << log_msg));
+    g.bench_function(BenchmarkId::new("encode pair", "2 x 2^13 -> 2^15"), |b| {
+        b.iter(|| domain.encode_pair_into(&x, &y, &mut out_x, &mut out_y))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, encode, ligero, kzg);
 criterion_main!(benches);

@@ -1,4 +1,5 @@
-//! Radix-2 FFT over a power-of-two multiplicative subgroup, and Reed–Solomon encoding.
+//! FFT over a power-of-two multiplicative subgroup (radix-4 stages, a radix-2 one when the stage
+//! count is odd), and Reed–Solomon encoding.
 use kaizen_field::KaizenField;
 
 use crate::PcsError;
@@ -7,7 +8,7 @@ use crate::PcsError;
 #[derive(Clone, Debug)]
 pub struct Radix2Domain<F> {
     log_size: u32,
-    /// `ω^i` for `i < size/2`.
+    /// `ω^i` for `i < 3·size/4` (a radix-4 stage reads `ω^{3j·step}`).
     twiddles: Vec<F>,
 }
 
@@ -18,9 +19,9 @@ impl<F: KaizenField> Radix2Domain<F> {
             log_size,
             two_adicity: F::TWO_ADICITY,
         })?;
-        let half = (1usize << log_size) / 2;
+        let n = 1usize << log_size;
         let twiddles = std::iter::successors(Some(F::ONE), |w| Some(*w * omega))
-            .take(half)
+            .take((3 * n / 4).max(n / 2))
             .collect();
         Ok(Self { log_size, twiddles })
     }
@@ -36,10 +37,11 @@ impl<F: KaizenField> Radix2Domain<F> {
             .unwrap_or(0)
     }
 
-    /// Radix-2 butterflies on a bit-reversed array, from blocks of `2·half` upwards.
+    /// Decimation-in-time butterflies on a bit-reversed array, from blocks of `2·half` upwards:
+    /// one radix-2 stage if the number of stages is odd, then radix-4 stages.
     fn butterflies(&self, a: &mut [F], mut half: usize) {
         let n = a.len();
-        while half < n {
+        if half < n && (n / half).trailing_zeros() % 2 == 1 {
             let step = n / (2 * half);
             for block in a.chunks_exact_mut(2 * half) {
                 let (lo, hi) = block.split_at_mut(half);
@@ -50,6 +52,50 @@ impl<F: KaizenField> Radix2Domain<F> {
                 }
             }
             half *= 2;
+        }
+        if half >= n {
+            return;
+        }
+        // ω^{n/4} is a primitive 4th root of unity: ±i where the field has i (a free rotation).
+        let w4 = self.twiddles[n / 4];
+        let i = F::imaginary_unit();
+        if i == Some(w4) {
+            self.radix4(a, half, |x: F| x.times_imaginary().unwrap_or(x * w4));
+        } else if i == Some(-w4) {
+            self.radix4(a, half, |x: F| -x.times_imaginary().unwrap_or(-x * w4));
+        } else {
+            self.radix4(a, half, |x: F| x * w4);
+        }
+    }
+
+    /// Radix-4 stages from blocks of `4·half` upwards (`n/half` a power of four). Two radix-2
+    /// stages at once: with `w = ω_{4h}^j` and `x_k` the entries `j + k·h` of a block,
+    /// `p_1 = w²x_1`, `p_2 = w·x_2`, `p_3 = w³x_3`, the outputs are `(x_0 + p_1) ± (p_2 + p_3)`
+    /// (entries `j`, `j + 2h`) and `(x_0 − p_1) ± ω_4·(p_2 − p_3)` (entries `j + h`, `j + 3h`):
+    /// three twiddle products where two radix-2 stages take four.
+    fn radix4(&self, a: &mut [F], mut half: usize, rot: impl Fn(F) -> F) {
+        let n = a.len();
+        while half < n {
+            let step = n / (4 * half);
+            for block in a.chunks_exact_mut(4 * half) {
+                let (b01, b23) = block.split_at_mut(2 * half);
+                let (b0, b1) = b01.split_at_mut(half);
+                let (b2, b3) = b23.split_at_mut(half);
+                let quads = b0.iter_mut().zip(b1).zip(b2.iter_mut().zip(b3));
+                for (j, ((x0, x1), (x2, x3))) in quads.enumerate() {
+                    let k = j * step;
+                    let p1 = self.twiddles[2 * k] * *x1;
+                    let p2 = self.twiddles[k] * *x2;
+                    let p3 = self.twiddles[3 * k] * *x3;
+                    let (s, d) = (*x0 + p1, *x0 - p1);
+                    let (t, e) = (p2 + p3, rot(p2 - p3));
+                    *x0 = s + t;
+                    *x2 = s - t;
+                    *x1 = d + e;
+                    *x3 = d - e;
+                }
+            }
+            half *= 4;
         }
     }
 
@@ -132,20 +178,27 @@ mod tests {
     use rand::SeedableRng;
     use rand_chacha::ChaCha20Rng;
 
+    /// Every domain size up to 2^8 (odd and even stage counts) and every rate up to 1/8, through
+    /// `encode` and the in-place `fft`, against Horner evaluation at each `ω^i`.
     fn fft_matches_naive<F: KaizenField + UniformRand>() {
         let mut rng = ChaCha20Rng::seed_from_u64(3);
-        for log in [0u32, 1, 3, 6] {
+        for log in 0u32..=8 {
             let d = Radix2Domain::<F>::new(log).unwrap();
-            let coeffs: Vec<F> = (0..1 << (log.max(1) - 1))
-                .map(|_| F::rand(&mut rng))
-                .collect();
-            let coeffs = &coeffs[..coeffs.len().min(d.size())];
-            let evals = d.encode(coeffs);
             let omega = F::root_of_unity(log).unwrap();
-            for (i, e) in evals.iter().enumerate() {
-                let x = omega.pow([i as u64]);
-                let naive: F = coeffs.iter().rev().fold(F::ZERO, |acc, &c| acc * x + c);
-                assert_eq!(*e, naive);
+            for log_rate in 0..=log.min(3) {
+                let coeffs: Vec<F> = (0..d.size() >> log_rate)
+                    .map(|_| F::rand(&mut rng))
+                    .collect();
+                let evals = d.encode(&coeffs);
+                let mut padded = coeffs.clone();
+                padded.resize(d.size(), F::ZERO);
+                d.fft(&mut padded);
+                assert_eq!(padded, evals);
+                for (i, e) in evals.iter().enumerate() {
+                    let x = omega.pow([i as u64]);
+                    let naive: F = coeffs.iter().rev().fold(F::ZERO, |acc, &c| acc * x + c);
+                    assert_eq!(*e, naive, "2^{log}, rate 2^-{log_rate}, point {i}");
+                }
             }
         }
     }

@@ -19,26 +19,42 @@ pub struct RoundPoly<F: KaizenField> {
 }
 
 impl<F: KaizenField> RoundPoly<F> {
-    /// `s(r)` by Lagrange interpolation over the nodes `0, 1, …, d`.
+    /// `s(r)` by Lagrange interpolation over the nodes `0, 1, …, d`, with one field inversion:
+    /// `s(r) = Σ_i s(i)·Π_{j≠i}(r − j) / (i!·(d − i)!·(−1)^{d−i})`.
     pub fn evaluate(&self, r: F) -> F {
-        let d = self.evals.len();
-        let nodes: Vec<F> = (0..d as u64).map(F::from).collect();
-        // If r is a node, return the stored value (the barycentric form divides by r − node).
-        if let Some(i) = nodes.iter().position(|&x| x == r) {
-            return self.evals[i];
+        let n = self.evals.len();
+        if n == 0 {
+            return F::ZERO;
+        }
+        // prefix[i] = Π_{j<i} (r − j); the suffix products are folded in below.
+        let mut prefix = Vec::with_capacity(n);
+        let mut acc = F::ONE;
+        for j in 0..n as u64 {
+            prefix.push(acc);
+            acc *= r - F::from(j);
+        }
+        // If r is a node, every other term vanishes and its own has weight one.
+        if acc.is_zero() {
+            if let Some(i) = (0..n as u64).position(|j| r == F::from(j)) {
+                return self.evals[i];
+            }
+        }
+        // inv_fact[k] = 1/k! for k < n, from a single inversion of (n − 1)!.
+        let fact = (1..n as u64).fold(F::ONE, |f, k| f * F::from(k));
+        let mut inv_fact = vec![fact.inverse().unwrap_or(F::ZERO); n];
+        for k in (1..n).rev() {
+            inv_fact[k - 1] = inv_fact[k] * F::from(k as u64);
         }
         let mut total = F::ZERO;
-        for (i, &yi) in self.evals.iter().enumerate() {
-            let mut num = F::ONE;
-            let mut den = F::ONE;
-            for (j, &xj) in nodes.iter().enumerate() {
-                if j != i {
-                    num *= r - xj;
-                    den *= nodes[i] - xj;
-                }
+        let mut suffix = F::ONE;
+        for i in (0..n).rev() {
+            let term = self.evals[i] * prefix[i] * suffix * inv_fact[i] * inv_fact[n - 1 - i];
+            if (n - 1 - i) % 2 == 0 {
+                total += term;
+            } else {
+                total -= term;
             }
-            // Nodes are distinct small integers, so den ≠ 0.
-            total += yi * num * den.inverse().unwrap_or(F::ZERO);
+            suffix *= r - F::from(i as u64);
         }
         total
     }
@@ -63,7 +79,7 @@ kaizen_field::impl_bounded_deserialize!(impl[F: KaizenField] SumcheckProof<F> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use kaizen_field::M61Ext2;
+    use kaizen_field::{AdditiveGroup, M61Ext2};
 
     #[test]
     fn interpolation_matches_polynomial() {
@@ -77,5 +93,30 @@ mod tests {
         for r in [0u64, 2, 3, 10, 12345] {
             assert_eq!(poly.evaluate(M61Ext2::from(r)), s(M61Ext2::from(r)));
         }
+    }
+
+    /// Every degree up to 7, at nodes and off them (including a point outside the prime field).
+    #[test]
+    fn interpolation_matches_every_degree() {
+        let r_ext = M61Ext2::new(5u64.into(), 9u64.into());
+        for d in 0..8u64 {
+            let coeffs: Vec<M61Ext2> = (0..=d).map(|k| M61Ext2::from(k * k + 3 * d + 1)).collect();
+            let s = |x: M61Ext2| {
+                coeffs
+                    .iter()
+                    .rev()
+                    .fold(M61Ext2::ZERO, |acc, &c| acc * x + c)
+            };
+            let poly = RoundPoly {
+                evals: (0..=d).map(|i| s(M61Ext2::from(i))).collect(),
+            };
+            for r in (0..=d + 2).map(M61Ext2::from).chain([r_ext]) {
+                assert_eq!(poly.evaluate(r), s(r), "degree {d}");
+            }
+        }
+        assert_eq!(
+            RoundPoly::<M61Ext2> { evals: vec![] }.evaluate(r_ext),
+            M61Ext2::ZERO
+        );
     }
 }
