@@ -3,7 +3,9 @@
 //! in every channel of a colour input; Ligero over M61², blake3): prover and
 //! verifier time, proof size, peak memory, and the prover / plain quantized step ratio, medians
 //! over 3 runs, each row in a fresh process. `-- --quick` runs the first three rows once,
-//! `-- --list` lists the rows, `-- --case K` runs row `K` alone (`scripts/bench-models` wraps it).
+//! `-- --list` lists the rows, `-- --case K` runs row `K` alone (`scripts/bench-models` wraps it),
+//! `-- --keep-encoding K` re-encodes every commitment of more than `2^K` entries at its opening
+//! instead of holding its Reed–Solomon encoding (less memory, more time).
 #![allow(missing_docs, clippy::unwrap_used)]
 use std::time::{Duration, Instant};
 
@@ -51,8 +53,8 @@ fn cases() -> Vec<(Architecture, usize)> {
 }
 
 /// Runs one case in this process and prints its table row.
-fn run_case(arch: &Architecture, batch: usize, runs: usize) {
-    let case = StepCase::new(arch, batch);
+fn run_case(arch: &Architecture, batch: usize, runs: usize, keep_encoding: usize) {
+    let case = StepCase::new(arch, batch, keep_encoding);
     let (mut plain, mut prove, mut verify) = (Vec::new(), Vec::new(), Vec::new());
     let mut size = 0;
     for _ in 0..runs {
@@ -82,6 +84,12 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     let quick = args.iter().any(|a| a == "--quick");
     let runs = if quick { 1 } else { 3 };
+    // `--keep-encoding K`: re-encode (at opening) every commitment of more than 2^K entries
+    // instead of holding its encoding (less memory, one more encoding's time).
+    let keep_encoding = args
+        .iter()
+        .position(|a| a == "--keep-encoding")
+        .map_or(usize::MAX, |i| args[i + 1].parse().unwrap());
     let cases = cases();
     if args.iter().any(|a| a == "--list") {
         for (k, (arch, batch)) in cases.iter().enumerate() {
@@ -92,7 +100,7 @@ fn main() {
     if let Some(i) = args.iter().position(|a| a == "--case") {
         let k: usize = args[i + 1].parse().unwrap();
         let (arch, batch) = &cases[k];
-        return run_case(arch, *batch, runs);
+        return run_case(arch, *batch, runs, keep_encoding);
     }
     println!(
         "step proof, softmax CE, scale 2^16, Ligero/M61² (balanced shape) sized per model, N = 1024 embedded \
@@ -112,6 +120,9 @@ fn main() {
         cmd.args(["--case", &k.to_string()]);
         if quick {
             cmd.arg("--quick");
+        }
+        if keep_encoding != usize::MAX {
+            cmd.args(["--keep-encoding", &keep_encoding.to_string()]);
         }
         let status = cmd.status().unwrap();
         if !status.success() {

@@ -65,6 +65,11 @@ pub struct LigeroParams {
     pub queries: usize,
     /// Matrix layout.
     pub shape: MatrixShape,
+    /// The prover keeps the encoded matrix of a commitment of at most this many variables and
+    /// re-encodes the rows of a larger one when it is opened, holding `2^n` evaluations instead
+    /// of `2^n·(1 + 1/ρ)` field elements (one more encoding's time). A prover-side choice:
+    /// commitments and proofs are the same either way. Default: keep every encoding.
+    pub keep_encoding_max_vars: usize,
 }
 
 impl LigeroParams {
@@ -75,8 +80,16 @@ impl LigeroParams {
             log_inv_rate: 2,
             queries: 0,
             shape,
+            keep_encoding_max_vars: usize::MAX,
         }
         .with_security(100)
+    }
+
+    /// Keeps the encoded matrix only for commitments of at most `max_vars` variables (see
+    /// [`LigeroParams::keep_encoding_max_vars`]).
+    pub fn with_kept_encoding(mut self, max_vars: usize) -> Self {
+        self.keep_encoding_max_vars = max_vars;
+        self
     }
 
     /// Sets the number of queries for `lambda` bits in the unique-decoding regime:
@@ -124,11 +137,12 @@ pub struct LigeroCommitment {
     pub rows: u32,
 }
 
-/// What the prover keeps: the evaluations, the encoded stored rows and the tree.
+/// What the prover keeps: the evaluations, the encoded stored rows (unless they are recomputed
+/// at opening, [`LigeroParams::keep_encoding_max_vars`]) and the tree.
 #[derive(Clone, Debug)]
 pub struct LigeroData<F> {
     evals: Vec<F>,
-    encoded: Vec<F>,
+    encoded: Option<Vec<F>>,
     tree: MerkleTree,
     num_vars: usize,
     rows: usize,
@@ -213,30 +227,36 @@ impl<F: KaizenField> Ligero<F> {
     /// The encodings of the rows of `evals` (rows of `2^log_cols` entries).
     fn encode_matrix(&self, evals: &[F], log_cols: usize) -> Result<Vec<F>, PcsError> {
         let domain = self.domain(log_cols)?;
-        let len = domain.size();
-        let cols = 1 << log_cols;
-        // Rows go in pairs: two base-field rows share one FFT where the field allows it. A zero
-        // row encodes to zeros: padding rows cost no FFT.
+        let (len, cols) = (domain.size(), 1 << log_cols);
         let mut encoded = vec![F::ZERO; len * evals.len().div_ceil(cols)];
-        let nonzero = |row: &[F]| row.iter().any(|x| !x.is_zero());
         encoded
             .par_chunks_mut(2 * len)
             .zip(evals.par_chunks(2 * cols))
-            .for_each(|(out, rows)| {
-                if rows.len() == 2 * cols {
-                    let (x, y) = rows.split_at(cols);
-                    let (out_x, out_y) = out.split_at_mut(len);
-                    if nonzero(x) && nonzero(y) && domain.encode_pair_into(x, y, out_x, out_y) {
-                        return;
-                    }
-                }
-                for (out, row) in out.chunks_mut(len).zip(rows.chunks(cols)) {
-                    if nonzero(row) {
-                        domain.encode_into(row, out);
-                    }
-                }
-            });
+            .for_each(|(out, rows)| encode_rows(&domain, rows, cols, out));
         Ok(encoded)
+    }
+
+    /// `E[r][j]` for every stored row `r` and each queried column `j` (row-major, `rows × |js|`),
+    /// re-encoding the rows two at a time: the encoded matrix is never held whole.
+    fn encoded_columns(&self, data: &LigeroData<F>, js: &[usize]) -> Result<Vec<F>, PcsError> {
+        let log_cols = self.params.split(data.num_vars).1;
+        let domain = self.domain(log_cols)?;
+        let (len, cols) = (domain.size(), 1 << log_cols);
+        let mut out = vec![F::ZERO; data.rows * js.len()];
+        out.par_chunks_mut(2 * js.len())
+            .zip(data.stored(cols).par_chunks(2 * cols))
+            .for_each_init(
+                || vec![F::ZERO; 2 * len],
+                |scratch, (out, rows)| {
+                    let scratch = &mut scratch[..rows.len() / cols * len];
+                    scratch.iter_mut().for_each(|x| *x = F::ZERO);
+                    encode_rows(&domain, rows, cols, scratch);
+                    for (out, row) in out.chunks_mut(js.len()).zip(scratch.chunks(len)) {
+                        out.iter_mut().zip(js).for_each(|(o, &j)| *o = row[j]);
+                    }
+                },
+            );
+        Ok(out)
     }
 
     /// The Merkle tree over the columns of a `rows × len` encoded matrix. Columns are gathered in
@@ -264,6 +284,26 @@ impl<F: KaizenField> Ligero<F> {
                 }
             });
         MerkleTree::new(leaves)
+    }
+}
+
+/// Encodes one or two rows of `cols` entries into `out` (as many rows of `domain.size()`, zero
+/// on entry): two base-field rows share one FFT where the field allows it, and a zero row costs
+/// no FFT.
+fn encode_rows<F: KaizenField>(domain: &Radix2Domain<F>, rows: &[F], cols: usize, out: &mut [F]) {
+    let len = domain.size();
+    let nonzero = |row: &[F]| row.iter().any(|x| !x.is_zero());
+    if rows.len() == 2 * cols {
+        let (x, y) = rows.split_at(cols);
+        let (out_x, out_y) = out.split_at_mut(len);
+        if nonzero(x) && nonzero(y) && domain.encode_pair_into(x, y, out_x, out_y) {
+            return;
+        }
+    }
+    for (out, row) in out.chunks_mut(len).zip(rows.chunks(cols)) {
+        if nonzero(row) {
+            domain.encode_into(row, out);
+        }
     }
 }
 
@@ -323,7 +363,7 @@ impl<F: KaizenField> MultilinearPcs<F> for Ligero<F> {
         let tree = Self::tree(&encoded, rows, cols << self.params.log_inv_rate);
         let data = LigeroData {
             evals,
-            encoded,
+            encoded: (num_vars <= self.params.keep_encoding_max_vars).then_some(encoded),
             tree,
             num_vars,
             rows,
@@ -385,12 +425,25 @@ impl<F: KaizenField> MultilinearPcs<F> for Ligero<F> {
         transcript.absorb_fields(b"ligero/evaluation", &evaluation);
         let len = cols << self.params.log_inv_rate;
         let queries = transcript.squeeze_indices(b"ligero/queries", self.params.queries, len);
+        // Per polynomial, E[r][j] at every query j: read from the kept encoding or re-encoded.
+        let columns = data
+            .iter()
+            .map(|d| match &d.encoded {
+                Some(e) => Ok((0..d.rows)
+                    .flat_map(|r| queries.iter().map(move |&j| e[r * len + j]))
+                    .collect()),
+                None => self.encoded_columns(d, &queries),
+            })
+            .collect::<Result<Vec<Vec<F>>, _>>()?;
+        let t = queries.len();
         let openings = queries
             .iter()
-            .map(|&j| ColumnOpening {
+            .enumerate()
+            .map(|(q, &j)| ColumnOpening {
                 values: data
                     .iter()
-                    .flat_map(|d| (0..d.rows).map(move |r| d.encoded[r * len + j]))
+                    .zip(&columns)
+                    .flat_map(|(d, c)| (0..d.rows).map(move |r| c[r * t + q]))
                     .collect(),
                 paths: data.iter().map(|d| d.tree.open(j)).collect(),
             })
@@ -570,6 +623,41 @@ mod tests {
             .unwrap();
     }
 
+    /// A prover that re-encodes at opening (the encoding not kept) sends the same proof as one
+    /// that kept it, for a batch mixing both, with integer and extension-field rows, an odd row
+    /// count and a zero tail; the proof verifies, and a wrong value is still rejected.
+    #[test]
+    fn recomputed_encoding_opens_as_the_kept_one() {
+        let n = 12;
+        let kept = Ligero::<F>::new(LigeroParams::new(n, MatrixShape::Balanced));
+        let lean =
+            Ligero::<F>::new(LigeroParams::new(n, MatrixShape::Balanced).with_kept_encoding(n - 1));
+        let ints: Vec<F> = (0..1u64 << n).map(|i| F::from(i * 7 % 1000)).collect();
+        let mut mixed: Vec<F> = (0..1u64 << n)
+            .map(|i| F::new((i + 1).into(), (i % 3).into()))
+            .collect();
+        let cols = 1 << kept.params().split(n).1;
+        mixed[5 * cols..].iter_mut().for_each(|x| *x = F::ZERO);
+        let point: Vec<F> = (0..n as u64).map(|i| F::from(5 * i + 1)).collect();
+        let t = || Blake3Transcript::new(b"lean");
+        let (ca, a) = kept.commit(&ints).unwrap();
+        let (cb, b) = kept.commit(&mixed).unwrap();
+        let (la, lean_a) = lean.commit(&ints).unwrap();
+        let (lb, lean_b) = lean.commit(&mixed).unwrap();
+        assert!(lean_a.encoded.is_none() && a.encoded.is_some());
+        assert!(ca == la && cb == lb);
+        assert_eq!(lb.rows, 5);
+        let (values, proof) = kept.open(&[&a, &b], &point, &mut t()).unwrap();
+        let (lean_values, lean_proof) = lean.open(&[&lean_a, &lean_b], &point, &mut t()).unwrap();
+        assert!(values == lean_values && proof == lean_proof);
+        lean.verify(&[&la, &lb], &point, &values, &proof, &mut t())
+            .unwrap();
+        let wrong = [values[0], values[1] + F::from(1u64)];
+        assert!(lean
+            .verify(&[&la, &lb], &point, &wrong, &proof, &mut t())
+            .is_err());
+    }
+
     /// A committed word that is not a codeword (10% of one row's positions changed before
     /// hashing) is caught by the column checks.
     #[test]
@@ -579,10 +667,11 @@ mod tests {
         let (_, mut data) = pcs.commit(&evals).unwrap();
         let (log_rows, log_cols) = pcs.params().split(12);
         let len = 1usize << (log_cols + 2);
+        let encoded = data.encoded.as_mut().unwrap();
         for j in (0..len).step_by(10) {
-            data.encoded[3 * len + j] += F::from(7u64);
+            encoded[3 * len + j] += F::from(7u64);
         }
-        data.tree = Ligero::<F>::tree(&data.encoded, 1 << log_rows, len);
+        data.tree = Ligero::<F>::tree(encoded, 1 << log_rows, len);
         let commitment = Ligero::<F>::commitment(&data);
         let point: Vec<F> = (0..12u64).map(|i| F::from(i + 3)).collect();
         let (values, proof) = pcs

@@ -51,13 +51,17 @@ fn transcript() -> Blake3Transcript {
 }
 
 impl StepCase {
-    pub fn new(arch: &Architecture, batch: usize) -> Self {
+    /// The case for `arch` at batch `batch`; the prover keeps the Reed–Solomon encodings of
+    /// commitments of at most `keep_encoding` variables (larger ones are re-encoded when opened).
+    pub fn new(arch: &Architecture, batch: usize, keep_encoding: usize) -> Self {
         let data = arch.fit(&Dataset::embedded().unwrap()).unwrap();
         let hyper = Hyper::new(16, 0.1, batch, Loss::SoftmaxCrossEntropy).unwrap();
         let model = arch.build(16, 1).unwrap();
         let plan = Plan::new(&ModelShape::of(&model), &hyper).unwrap();
         let vars = max_commitment_vars(&plan, data.len()).unwrap();
-        let pcs = Ligero::<M61Ext2>::new(LigeroParams::new(vars, MatrixShape::Balanced));
+        let pcs = Ligero::<M61Ext2>::new(
+            LigeroParams::new(vars, MatrixShape::Balanced).with_kept_encoding(keep_encoding),
+        );
         let dataset = commit_dataset(&pcs, &data, &plan).unwrap();
         let weights = commit_model(&pcs, &model, &hyper).unwrap();
         let idx = batch_indices(0, batch, data.len());
