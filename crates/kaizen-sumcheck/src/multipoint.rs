@@ -30,41 +30,26 @@ type Pairs<F> = Vec<(usize, Vec<F>, Vec<F>)>;
 /// `w` there, folding only `P` everywhere — the first fold reading the committed table where it
 /// lies. Once the blocks fill half the table, [`ProductSum`] takes over. Same messages either way.
 enum Reduction<'a, F: KaizenField> {
-    Sparse {
-        table: Cow<'a, [F]>,
-        weight: Blocks<F>,
-        /// The weight's pairs for the current round, kept from its evaluation for the bind.
-        pairs: Option<Pairs<F>>,
-    },
+    Sparse(Sparse<'a, F>),
     Dense(ProductSum<F>),
 }
 
-impl<F: KaizenField> RoundProver<F> for Reduction<'_, F> {
-    fn num_vars(&self) -> usize {
-        match self {
-            Reduction::Sparse { table, .. } => table.len().trailing_zeros() as usize,
-            Reduction::Dense(p) => p.num_vars(),
-        }
-    }
+/// The sparse rounds' state: `P` (borrowed until its first fold) and the weight's blocks.
+struct Sparse<'a, F: KaizenField> {
+    table: Cow<'a, [F]>,
+    weight: Blocks<F>,
+    /// The weight's pairs for the current round, kept from its evaluation for the bind.
+    pairs: Option<Pairs<F>>,
+}
 
-    fn degree(&self) -> usize {
-        2
-    }
-
+impl<'a, F: KaizenField> Sparse<'a, F> {
     fn round_evals(&mut self, claim: F, degree: usize) -> Vec<F> {
-        let (table, weight, pairs) = match self {
-            Reduction::Sparse {
-                table,
-                weight,
-                pairs,
-            } => (table, weight, pairs),
-            Reduction::Dense(p) => return p.round_evals(claim, degree),
-        };
         // s(X) = Σ_i w(X, i)·P(X, i): s(0) and the leading coefficient from the blocks, s(1) from
         // the claim, s(2) = (2·s(1) − s(0)) + 2·lead.
-        let m = table.len() / 2;
-        let (s0, lead) = pairs
-            .insert(pair_blocks(weight, m))
+        let (table, m) = (&self.table, self.table.len() / 2);
+        let (s0, lead) = self
+            .pairs
+            .insert(pair_blocks(&self.weight, m))
             .par_iter()
             .map(|(o, lo, hi)| {
                 let (p_lo, p_hi) = (&table[*o..o + lo.len()], &table[o + m..o + m + lo.len()]);
@@ -85,22 +70,20 @@ impl<F: KaizenField> RoundProver<F> for Reduction<'_, F> {
         evals
     }
 
-    fn bind(&mut self, r: F) {
-        let (table, weight, pairs) = match self {
-            Reduction::Sparse {
-                table,
-                weight,
-                pairs,
-            } => (table, weight, pairs),
-            Reduction::Dense(p) => return p.bind(r),
-        };
-        let m = table.len() / 2;
+    /// Binds the first variable to `r`: the next round's prover, dense once the blocks fill half
+    /// the table.
+    fn bind(self, r: F) -> Reduction<'a, F> {
+        let m = self.table.len() / 2;
         if m == 0 {
-            return;
+            return Reduction::Sparse(self);
         }
+        let Self {
+            table,
+            weight,
+            pairs,
+        } = self;
         let weight: Blocks<F> = pairs
-            .take()
-            .unwrap_or_else(|| pair_blocks(weight, m))
+            .unwrap_or_else(|| pair_blocks(&weight, m))
             .into_par_iter()
             .map(|(o, lo, hi)| {
                 (
@@ -109,7 +92,7 @@ impl<F: KaizenField> RoundProver<F> for Reduction<'_, F> {
                 )
             })
             .collect();
-        let folded: Vec<F> = match std::mem::take(table) {
+        let folded: Vec<F> = match table {
             Cow::Borrowed(t) => {
                 let (lo, hi) = t.split_at(m);
                 lo.par_iter()
@@ -128,29 +111,62 @@ impl<F: KaizenField> RoundProver<F> for Reduction<'_, F> {
                 t
             }
         };
-        *self = if m >= 2 && is_sparse(weight.iter().map(|b| b.1.len()), m) {
-            Reduction::Sparse {
+        if m >= 2 && is_sparse(weight.iter().map(|b| b.1.len()), m) {
+            return Reduction::Sparse(Sparse {
                 table: Cow::Owned(folded),
                 weight,
                 pairs: None,
+            });
+        }
+        let mut w = vec![F::ZERO; m];
+        for (o, values) in weight {
+            w[o..o + values.len()].copy_from_slice(&values);
+        }
+        let n = m.trailing_zeros() as usize;
+        match ProductSum::new(SumcheckShape::product(n, 2), vec![folded, w]) {
+            Ok(p) => Reduction::Dense(p),
+            // Both tables have 2^n entries, so the instance exists.
+            Err(_) => unreachable!("tables of equal power-of-two length"),
+        }
+    }
+}
+
+impl<F: KaizenField> RoundProver<F> for Reduction<'_, F> {
+    fn num_vars(&self) -> usize {
+        match self {
+            Reduction::Sparse(s) => s.table.len().trailing_zeros() as usize,
+            Reduction::Dense(p) => p.num_vars(),
+        }
+    }
+
+    fn degree(&self) -> usize {
+        2
+    }
+
+    fn round_evals(&mut self, claim: F, degree: usize) -> Vec<F> {
+        match self {
+            Reduction::Sparse(s) => s.round_evals(claim, degree),
+            Reduction::Dense(p) => p.round_evals(claim, degree),
+        }
+    }
+
+    fn bind(&mut self, r: F) {
+        match self {
+            Reduction::Sparse(s) => {
+                let empty = Sparse {
+                    table: Cow::Owned(Vec::new()),
+                    weight: Vec::new(),
+                    pairs: None,
+                };
+                *self = std::mem::replace(s, empty).bind(r);
             }
-        } else {
-            let mut w = vec![F::ZERO; m];
-            for (o, values) in weight {
-                w[o..o + values.len()].copy_from_slice(&values);
-            }
-            let n = m.trailing_zeros() as usize;
-            match ProductSum::new(SumcheckShape::product(n, 2), vec![folded, w]) {
-                Ok(p) => Reduction::Dense(p),
-                // Both tables have 2^n entries, so the instance exists.
-                Err(_) => unreachable!("tables of equal power-of-two length"),
-            }
-        };
+            Reduction::Dense(p) => p.bind(r),
+        }
     }
 
     fn final_evals(&self) -> Vec<F> {
         match self {
-            Reduction::Sparse { table, .. } => table.first().copied().into_iter().collect(),
+            Reduction::Sparse(s) => s.table.first().copied().into_iter().collect(),
             Reduction::Dense(p) => p.final_evals().into_iter().take(1).collect(),
         }
     }
@@ -275,11 +291,11 @@ pub fn prove_multipoint<F: KaizenField, T: Transcript<F>>(
         _ => None,
     };
     let instance = match instance {
-        Some(weight) => Reduction::Sparse {
+        Some(weight) => Reduction::Sparse(Sparse {
             table: Cow::Borrowed(evals),
             weight,
             pairs: None,
-        },
+        }),
         None => Reduction::Dense(ProductSum::new(shape, vec![evals.to_vec()])?),
     };
     let (proof, mut out) = prove_single(instance, sum, transcript)?;
