@@ -146,18 +146,23 @@ impl<F: KaizenField> Radix2Domain<F> {
         {
             return false;
         }
-        let z: Vec<F> = x.iter().zip(y).map(|(&a, &b)| (a + i * b) * half).collect();
+        let z: Vec<F> = x
+            .iter()
+            .zip(y)
+            .map(|(&a, &b)| (a + b.times_imaginary().unwrap_or(i * b)) * half)
+            .collect();
         self.encode_into(&z, out_x);
         let n = out_x.len();
-        let neg_i = -i;
+        // −i·x, a swap and a negation where the field provides it.
+        let times_neg_i = |x: F| x.times_imaginary().map_or(-(x * i), |y| -y);
         for k in 0..=n / 2 {
             let m = (n - k) % n;
             let (a, b) = (out_x[k], out_x[m]);
             let (ca, cb) = (a.conjugate(), b.conjugate());
             out_x[k] = a + cb;
-            out_y[k] = (a - cb) * neg_i;
+            out_y[k] = times_neg_i(a - cb);
             out_x[m] = b + ca;
-            out_y[m] = (b - ca) * neg_i;
+            out_y[m] = times_neg_i(b - ca);
         }
         true
     }
