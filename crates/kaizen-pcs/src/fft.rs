@@ -60,9 +60,13 @@ impl<F: KaizenField> Radix2Domain<F> {
         let w4 = self.twiddles[n / 4];
         let i = F::imaginary_unit();
         if i == Some(w4) {
-            self.radix4(a, half, |x: F| x.times_imaginary().unwrap_or(x * w4));
+            self.radix4(a, half, |x: F| {
+                x.times_imaginary().unwrap_or_else(|| x * w4)
+            });
         } else if i == Some(-w4) {
-            self.radix4(a, half, |x: F| -x.times_imaginary().unwrap_or(-x * w4));
+            self.radix4(a, half, |x: F| {
+                -x.times_imaginary().unwrap_or_else(|| -x * w4)
+            });
         } else {
             self.radix4(a, half, |x: F| x * w4);
         }
@@ -149,12 +153,12 @@ impl<F: KaizenField> Radix2Domain<F> {
         let z: Vec<F> = x
             .iter()
             .zip(y)
-            .map(|(&a, &b)| (a + b.times_imaginary().unwrap_or(i * b)) * half)
+            .map(|(&a, &b)| (a + b.times_imaginary().unwrap_or_else(|| i * b)) * half)
             .collect();
         self.encode_into(&z, out_x);
         let n = out_x.len();
         // −i·x, a swap and a negation where the field provides it.
-        let times_neg_i = |x: F| x.times_imaginary().map_or(-(x * i), |y| -y);
+        let times_neg_i = |x: F| x.times_imaginary().map_or_else(|| -(x * i), |y| -y);
         for k in 0..=n / 2 {
             let m = (n - k) % n;
             let (a, b) = (out_x[k], out_x[m]);

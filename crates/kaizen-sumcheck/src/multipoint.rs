@@ -331,6 +331,14 @@ mod tests {
 
     type F = M61Ext2;
 
+    /// The true claim on `poly` at `point`.
+    fn true_claim(poly: &MultilinearPoly<F>, point: Vec<F>) -> Claim<F> {
+        Claim {
+            value: poly.evaluate(&point).unwrap(),
+            point,
+        }
+    }
+
     #[test]
     fn reduces_claims_to_one_true_claim_and_rejects_a_false_one() {
         let mut rng = ChaCha20Rng::seed_from_u64(9);
@@ -338,13 +346,7 @@ mod tests {
         let evals: Vec<F> = (0..1 << n).map(|_| F::rand(&mut rng)).collect();
         let poly = MultilinearPoly::new(evals.clone()).unwrap();
         let claims: Vec<Claim<F>> = (0..4)
-            .map(|_| {
-                let point: Vec<F> = (0..n).map(|_| F::rand(&mut rng)).collect();
-                Claim {
-                    value: poly.evaluate(&point).unwrap(),
-                    point,
-                }
-            })
+            .map(|_| true_claim(&poly, (0..n).map(|_| F::rand(&mut rng)).collect()))
             .collect();
         let (proof, claim) =
             prove_multipoint(&evals, &claims, &mut Blake3Transcript::new(b"mp")).unwrap();
@@ -384,10 +386,7 @@ mod tests {
             .map(|&(k, idx)| {
                 let mut point: Vec<F> = (0..k).map(|_| F::rand(&mut rng)).collect();
                 point.extend((0..n - k).map(|j| bit((idx >> j) & 1)));
-                Claim {
-                    value: poly.evaluate(&point).unwrap(),
-                    point,
-                }
+                true_claim(&poly, point)
             })
             .collect();
         let tr = || Blake3Transcript::new(b"sparse");

@@ -300,8 +300,8 @@ trait Body {
 
 /// Ligero commitments of more than `2^KEEP_ENCODING_VARS` entries are re-encoded when opened
 /// instead of holding their Reed–Solomon encodings (`LigeroParams::with_kept_encoding`): a step
-/// of VGG-11 at B = 16 then fits in 24 GiB, for a few per cent more proving time on the large
-/// models; the small ones are unaffected.
+/// of VGG-11 at B = 16 then fits in 24 GiB, for 1–14 % more proving time on the large models
+/// (one more encoding per large opening; docs/BENCHMARKS.md); the small ones are unaffected.
 const KEEP_ENCODING_VARS: usize = 22;
 
 fn with_pcs<B: Body>(choice: PcsChoice, vars: usize, body: B) -> Result<B::Out, Error> {

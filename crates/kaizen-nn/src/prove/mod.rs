@@ -28,8 +28,8 @@
 //! # Relations ([`relations`])
 //!
 //! `C_D` is chosen by the prover, so the batch is checked like any witness: its pixels are
-//! range-checked into `[0, 2^{s+1})` (they are `[0, 1]` quantized) and its label rows are one-hot (boolean, zero on the
-//! padded classes, one 1 per row), as the argmax rows are.
+//! range-checked into `[0, 2^{s+1})` (they are `[0, 1]` quantized) and its label rows are one-hot
+//! (boolean, zero on the padded classes, one 1 per row), as the argmax rows are.
 //!
 //! Each relation is checked at its own transcript point, independently of the others (every
 //! tensor but `dW` is committed, so no claim has to flow through the network; the claims the
