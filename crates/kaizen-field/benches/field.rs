@@ -5,8 +5,8 @@ use std::hint::black_box;
 use ark_std::UniformRand;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use kaizen_field::{
-    eq_table, Blake3Transcript, Fr, KaizenField, M61Ext2, MultilinearPoly, Poseidon2Transcript,
-    Transcript, M61,
+    eq_table, inner_product, Accumulator, Blake3Transcript, Fr, KaizenField, M61Ext2,
+    MultilinearPoly, Poseidon2Transcript, Transcript, M61,
 };
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
@@ -26,6 +26,23 @@ fn arith<F: KaizenField + UniformRand>(c: &mut Criterion) {
             xs.iter()
                 .zip(xs.iter().rev())
                 .map(|(x, y)| *x * y)
+                .fold(F::ZERO, |acc, p| acc + p)
+        })
+    });
+    g.bench_function("sum of products (Accumulator)", |b| {
+        b.iter(|| {
+            let mut acc = F::Acc::default();
+            for (x, y) in xs.iter().zip(xs.iter().rev()) {
+                acc.add_product(*x, *y);
+            }
+            acc.reduce()
+        })
+    });
+    g.bench_function("lerp (independent)", |b| {
+        b.iter(|| {
+            xs.iter()
+                .zip(xs.iter().rev())
+                .map(|(x, y)| F::lerp(*x, *y, xs[7]))
                 .fold(F::ZERO, |acc, p| acc + p)
         })
     });
@@ -68,6 +85,10 @@ fn mle<F: KaizenField + UniformRand>(c: &mut Criterion) {
     });
     g.bench_function(BenchmarkId::new("eq_table", "2^20"), |b| {
         b.iter(|| eq_table(&point))
+    });
+    let other: Vec<F> = (0..1 << n).map(|_| F::rand(&mut rng)).collect();
+    g.bench_function(BenchmarkId::new("inner_product", "2^20"), |b| {
+        b.iter(|| inner_product(poly.evals(), &other))
     });
     g.finish();
 }

@@ -1,7 +1,7 @@
 //! BLS12-381's scalar field, used with the EC-based commitments of ark-poly-commit.
 use ark_ff::{FftField, PrimeField};
 
-use crate::{m61::prime_to_signed, KaizenField};
+use crate::{m61::prime_to_signed, KaizenField, Reduced};
 
 /// The scalar field of BLS12-381 (255 bits, 2-adicity 32).
 pub type Fr = ark_bls12_381::Fr;
@@ -13,6 +13,7 @@ impl KaizenField for Fr {
     const SIGNED_BITS: u32 = 126;
     const UNIFORM_BYTES: usize = 64;
     const FIELD_BITS: u32 = 254;
+    type Acc = Reduced<Fr>;
 
     fn root_of_unity(log_n: u32) -> Option<Self> {
         if log_n > <Self as KaizenField>::TWO_ADICITY {

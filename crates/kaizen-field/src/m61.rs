@@ -16,7 +16,7 @@ use ark_ff::{
     BigInt, Field, PrimeField, SqrtPrecomputation, Zero,
 };
 
-use crate::KaizenField;
+use crate::{Accumulator, KaizenField};
 
 /// `p = 2^61 − 1`.
 const P: u64 = (1 << 61) - 1;
@@ -46,6 +46,12 @@ fn reduce128(x: u128) -> u64 {
     // (x mod 2^61) + ⌊x / 2^61⌋ < 2^61 + 2^67 fits in 68 bits; a second fold brings it below 2^62.
     let y = (x as u64 & P) as u128 + (x >> 61);
     reduce64((y as u64 & P) + (y >> 61) as u64)
+}
+
+/// `x mod p` for `x < 2^125`, canonical: one fold leaves less than `2^64`.
+#[inline(always)]
+fn reduce125(x: u128) -> u64 {
+    reduce64((x as u64 & P) + (x >> 61) as u64)
 }
 
 /// ark-ff backend for `F_p`, `p = 2^61 − 1`, with canonical (non-Montgomery) storage and Mersenne
@@ -95,9 +101,8 @@ impl FpConfig<1> for M61Config {
     fn sum_of_products<const T: usize>(a: &[M61; T], b: &[M61; T]) -> M61 {
         let product = |k: usize| a[k].0 .0[0] as u128 * b[k].0 .0[0] as u128;
         if T <= 2 {
-            // Below 2^123: one fold leaves less than 2^63.
-            let x = (0..T).fold(0u128, |s, k| s + product(k));
-            return m61(reduce64((x as u64 & P) + (x >> 61) as u64));
+            // Below 2^123.
+            return m61(reduce125((0..T).fold(0u128, |s, k| s + product(k))));
         }
         // Each product is below 2^122, so 64 of them fit in a u128.
         let mut acc = 0u64;
@@ -183,8 +188,106 @@ pub(crate) fn prime_to_signed<P: PrimeField>(x: &P, bits: u32) -> Option<i128> {
     small(x).or_else(|| small(&-*x).map(|v| -v))
 }
 
+/// The canonical value of an element.
+#[inline(always)]
+fn value(x: M61) -> u64 {
+    x.0 .0[0]
+}
+
+/// `a + r·(b − a)` in `F_p` from canonical values, reduced once: `b + p − a < 2^62`, so the sum is
+/// below `2^124`.
+#[inline(always)]
+fn lerp_value(a: u64, b: u64, r: u64) -> u64 {
+    reduce125(a as u128 + (b + P - a) as u128 * r as u128)
+}
+
+/// An unreduced sum of `F_p` terms: a `u128` and the number of times it wrapped around
+/// (`2^128 = 2^(2·61 + 6) ≡ 2^6`). Products are below `2^122`, so they are added as they are.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct M61Acc {
+    low: u128,
+    wraps: u64,
+}
+
+impl M61Acc {
+    #[inline(always)]
+    fn add_raw(&mut self, x: u128) {
+        let (sum, wrapped) = self.low.overflowing_add(x);
+        self.low = sum;
+        self.wraps += u64::from(wrapped);
+    }
+
+    /// `low + wraps·2^128 ≡ low + wraps·2^6`: `low` folded at bit 61 (below `2^68`) plus
+    /// `wraps·2^6` (below `2^70`), folded again (below `2^62`) and corrected.
+    #[inline(always)]
+    fn reduce_raw(self) -> u64 {
+        let y = (self.low as u64 & P) as u128 + (self.low >> 61) + ((self.wraps as u128) << 6);
+        reduce64((y as u64 & P) + (y >> 61) as u64)
+    }
+}
+
+impl Accumulator<M61> for M61Acc {
+    #[inline(always)]
+    fn add_product(&mut self, a: M61, b: M61) {
+        self.add_raw(value(a) as u128 * value(b) as u128);
+    }
+
+    #[inline(always)]
+    fn add(&mut self, a: M61) {
+        self.add_raw(value(a) as u128);
+    }
+
+    #[inline(always)]
+    fn merge(&mut self, other: Self) {
+        self.add_raw(other.low);
+        self.wraps += other.wraps;
+    }
+
+    #[inline(always)]
+    fn reduce(self) -> M61 {
+        m61(self.reduce_raw())
+    }
+}
+
+/// An unreduced sum of `F_{p²}` terms, one [`M61Acc`] per coordinate. The real part of
+/// `(a₀ + a₁i)(b₀ + b₁i)` is `a₀b₀ − a₁b₁`; it is added as `a₀b₀ + p·2^61 − a₁b₁`, which is
+/// non-negative (`a₁b₁ < p·2^61`) and below `2^123`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct M61Ext2Acc {
+    re: M61Acc,
+    im: M61Acc,
+}
+
+impl Accumulator<M61Ext2> for M61Ext2Acc {
+    #[inline(always)]
+    fn add_product(&mut self, a: M61Ext2, b: M61Ext2) {
+        let m = |x: M61, y: M61| value(x) as u128 * value(y) as u128;
+        self.re
+            .add_raw(m(a.c0, b.c0) + ((P as u128) << 61) - m(a.c1, b.c1));
+        self.im.add_raw(m(a.c0, b.c1) + m(a.c1, b.c0));
+    }
+
+    #[inline(always)]
+    fn add(&mut self, a: M61Ext2) {
+        self.re.add(a.c0);
+        self.im.add(a.c1);
+    }
+
+    #[inline(always)]
+    fn merge(&mut self, other: Self) {
+        self.re.merge(other.re);
+        self.im.merge(other.im);
+    }
+
+    #[inline(always)]
+    fn reduce(self) -> M61Ext2 {
+        M61Ext2::new(self.re.reduce(), self.im.reduce())
+    }
+}
+
 impl KaizenField for M61 {
     const NAME: &'static str = "M61";
+    type Acc = M61Acc;
     const TWO_ADICITY: u32 = 1;
     const SIGNED_BITS: u32 = 59;
     const UNIFORM_BYTES: usize = 16;
@@ -208,10 +311,16 @@ impl KaizenField for M61 {
     fn to_signed(&self) -> Option<i128> {
         prime_to_signed(self, Self::SIGNED_BITS)
     }
+
+    #[inline(always)]
+    fn lerp(a: Self, b: Self, r: Self) -> Self {
+        m61(lerp_value(value(a), value(b), value(r)))
+    }
 }
 
 impl KaizenField for M61Ext2 {
     const NAME: &'static str = "M61^2";
+    type Acc = M61Ext2Acc;
     const TWO_ADICITY: u32 = 62;
     const SIGNED_BITS: u32 = 59;
     const UNIFORM_BYTES: usize = 32;
@@ -250,6 +359,18 @@ impl KaizenField for M61Ext2 {
 
     fn times_imaginary(&self) -> Option<Self> {
         Some(Self::new(-self.c1, self.c0))
+    }
+
+    /// With `d = b − a` kept unreduced (`b + p − a < 2^62`) and `r = r₀ + r₁i`:
+    /// `a₀ + d₀r₀ + d₁(p − r₁)` and `a₁ + d₀r₁ + d₁r₀`, each below `2^125` and reduced once.
+    #[inline(always)]
+    fn lerp(a: Self, b: Self, r: Self) -> Self {
+        let m = |x: u64, y: u64| x as u128 * y as u128;
+        let (d0, d1) = (value(b.c0) + P - value(a.c0), value(b.c1) + P - value(a.c1));
+        let (r0, r1) = (value(r.c0), value(r.c1));
+        let c0 = value(a.c0) as u128 + m(d0, r0) + m(d1, P - r1);
+        let c1 = value(a.c1) as u128 + m(d0, r1) + m(d1, r0);
+        Self::new(m61(reduce125(c0)), m61(reduce125(c1)))
     }
 }
 
@@ -307,6 +428,71 @@ mod tests {
             let plain: M61 = xs.iter().zip(&ys).map(|(x, y)| *x * y).sum();
             prop_assert_eq!(M61Config::sum_of_products(&xs, &ys), plain);
         }
+
+        #[test]
+        fn lerp_matches_the_field_formula(a in 0..P, b in 0..P, r in 0..P, a1 in 0..P, b1 in 0..P, r1 in 0..P) {
+            let (x, y, z) = (m61(a), m61(b), m61(r));
+            prop_assert_eq!(M61::lerp(x, y, z), x + z * (y - x));
+            let (x, y, z) = (ext(a, a1), ext(b, b1), ext(r, r1));
+            prop_assert_eq!(M61Ext2::lerp(x, y, z), x + z * (y - x));
+        }
+    }
+
+    fn ext(a: u64, b: u64) -> M61Ext2 {
+        M61Ext2::new(m61(a), m61(b))
+    }
+
+    #[test]
+    fn lerp_at_the_edges() {
+        for (a, b, r) in EDGES
+            .into_iter()
+            .flat_map(|a| EDGES.map(|b| (a, b)))
+            .flat_map(|(a, b)| EDGES.map(|r| (a, b, r)))
+        {
+            let (x, y, z) = (m61(a), m61(b), m61(r));
+            assert_eq!(M61::lerp(x, y, z), x + z * (y - x));
+            let (x, y, z) = (ext(a, r), ext(b, a), ext(r, b));
+            assert_eq!(M61Ext2::lerp(x, y, z), x + z * (y - x));
+        }
+    }
+
+    /// Unreduced sums agree with reduced ones, also past the `u128` wrap-around (a product of
+    /// maximal `F_{p²}` coordinates adds almost `2^123`, so a few thousand of them wrap many times).
+    #[test]
+    fn accumulators_match_reduced_sums() {
+        let values: Vec<u64> = EDGES
+            .iter()
+            .copied()
+            .chain((0..40).map(|k| P - 1 - k))
+            .collect();
+        let (mut base, mut base_ref) = (M61Acc::default(), M61::ZERO);
+        let (mut ext_acc, mut ext_ref) = (M61Ext2Acc::default(), M61Ext2::ZERO);
+        let mut halves = (M61Ext2Acc::default(), M61Ext2Acc::default());
+        for round in 0..60u64 {
+            for (k, &a) in values.iter().enumerate() {
+                let b = values[(k + round as usize) % values.len()];
+                base.add_product(m61(a), m61(b));
+                base.add(m61(b));
+                base_ref += m61(a) * m61(b) + m61(b);
+                let (x, y) = (ext(a, b), ext(b, P - 1 - round));
+                ext_acc.add_product(x, y);
+                ext_acc.add(y);
+                ext_ref += x * y + y;
+                let half = if k % 2 == 0 {
+                    &mut halves.0
+                } else {
+                    &mut halves.1
+                };
+                half.add_product(x, y);
+                half.add(y);
+            }
+        }
+        assert!(base.wraps > 0 && ext_acc.re.wraps > 0 && ext_acc.im.wraps > 0);
+        assert_eq!(base.reduce(), base_ref);
+        assert_eq!(ext_acc.reduce(), ext_ref);
+        halves.0.merge(halves.1);
+        assert_eq!(halves.0.reduce(), ext_ref);
+        assert_eq!(M61Ext2Acc::default().reduce(), M61Ext2::ZERO);
     }
 
     #[test]

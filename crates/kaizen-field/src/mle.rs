@@ -10,19 +10,13 @@
 //! convention the whole workspace relies on.
 use rayon::prelude::*;
 
-use crate::{FieldError, KaizenField, PAR_MIN_LEN};
+use crate::{Accumulator, FieldError, KaizenField, PAR_MIN_LEN};
 
 /// A multilinear polynomial in `num_vars` variables, stored as its `2^num_vars` hypercube evaluations.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MultilinearPoly<F> {
     evals: Vec<F>,
     num_vars: usize,
-}
-
-/// `a + r·(b − a)`: the multilinear interpolation between two evaluations.
-#[inline(always)]
-pub fn lerp<F: KaizenField>(a: F, b: F, r: F) -> F {
-    a + r * (b - a)
 }
 
 impl<F: KaizenField> MultilinearPoly<F> {
@@ -74,7 +68,7 @@ impl<F: KaizenField> MultilinearPoly<F> {
         let half = self.evals.len() / 2;
         if half <= PAR_MIN_LEN {
             for i in 0..half {
-                self.evals[i] = lerp(self.evals[2 * i], self.evals[2 * i + 1], r);
+                self.evals[i] = F::lerp(self.evals[2 * i], self.evals[2 * i + 1], r);
             }
             self.evals.truncate(half);
         } else {
@@ -132,18 +126,26 @@ pub fn fold<F: KaizenField>(evals: &[F], r: F) -> Vec<F> {
     evals
         .par_chunks_exact(2)
         .with_min_len(PAR_MIN_LEN)
-        .map(|p| lerp(p[0], p[1], r))
+        .map(|p| F::lerp(p[0], p[1], r))
         .collect()
 }
 
 /// `Σ_i a_i·b_i` over the common length (parallel above [`PAR_MIN_LEN`]): an MLE's value at `r`
 /// is `inner_product(evals, eq_table(r))`.
+/// Products are summed unreduced ([`Accumulator`]).
 pub fn inner_product<F: KaizenField>(a: &[F], b: &[F]) -> F {
     a.par_iter()
         .zip(b)
         .with_min_len(PAR_MIN_LEN)
-        .map(|(&x, &y)| x * y)
-        .sum()
+        .fold(F::Acc::default, |mut acc, (&x, &y)| {
+            acc.add_product(x, y);
+            acc
+        })
+        .reduce(F::Acc::default, |mut acc, other| {
+            acc.merge(other);
+            acc
+        })
+        .reduce()
 }
 
 /// The table of `eq(r, x) = Π_i (r_i·x_i + (1 − r_i)(1 − x_i))` over `x ∈ {0,1}^n`, in `2^n` multiplications.
@@ -177,6 +179,23 @@ pub fn eq_table_into<F: KaizenField>(r: &[F], scale: F, out: &mut [F]) {
     }
 }
 
+/// `out[i] = Σ_k w_k·row_k[i]` over the `(w_k, row_k)` given (each row at least as long as `out`),
+/// every sum accumulated unreduced ([`Accumulator`]) and reduced once.
+pub fn weighted_sum_into<'a, F: KaizenField>(
+    out: &mut [F],
+    terms: impl IntoIterator<Item = (F, &'a [F])>,
+) {
+    let mut acc = vec![F::Acc::default(); out.len()];
+    for (w, row) in terms {
+        for (a, &x) in acc.iter_mut().zip(row) {
+            a.add_product(w, x);
+        }
+    }
+    for (o, a) in out.iter_mut().zip(acc) {
+        *o = a.reduce();
+    }
+}
+
 /// Binds a block of middle variables: `table` is `[outer][2^|point|][inner]` (row-major, `inner` a
 /// power of two), and the result is `[outer][inner]` with `out[o][i] = Σ_m eq(point, m)·table[o][m][i]`
 /// — the table's MLE with those variables fixed to `point`.
@@ -193,11 +212,8 @@ pub fn fix_block<F: KaizenField>(
     let outer = table.len() / block;
     let mut out = vec![F::ZERO; outer * inner];
     let accumulate = |o: &mut [F], t: &[F], start: usize| {
-        for (row, &w) in t.chunks_exact(inner).zip(&eq) {
-            for (x, &y) in o.iter_mut().zip(&row[start..]) {
-                *x += w * y;
-            }
-        }
+        let rows = t.chunks_exact(inner).map(|row| &row[start..]);
+        weighted_sum_into(o, eq.iter().copied().zip(rows));
     };
     if outer >= inner {
         out.par_chunks_mut(inner)

@@ -21,7 +21,7 @@
 //! numerators are neither stored nor claimed, and its leaf layer's summand is
 //! `eq·(q1 + q0 + λ·q0·q1)` over two tables instead of four.
 use ark_serialize::CanonicalSerialize;
-use kaizen_field::{mle::lerp, KaizenField, Transcript, PAR_MIN_LEN};
+use kaizen_field::{KaizenField, Transcript, PAR_MIN_LEN};
 use kaizen_sumcheck::{
     prove, verify, Claim, ProductSum, SumcheckProof, SumcheckShape, Term, Weight,
 };
@@ -203,8 +203,8 @@ fn open_tops<F: KaizenField, T: Transcript<F>>(
         .iter()
         .map(|&[p0, p1, q0, q1]| Running {
             root: (p0 * q1 + p1 * q0, q0 * q1),
-            p: lerp(p0, p1, c),
-            q: lerp(q0, q1, c),
+            p: F::lerp(p0, p1, c),
+            q: F::lerp(q0, q1, c),
         })
         .collect();
     Ok((vec![c], running))
@@ -223,8 +223,11 @@ fn descend<F: KaizenField>(
     c: F,
 ) -> Result<(), GkrError> {
     (running.p, running.q) = match (claims, unit_leaves) {
-        ([q0, q1], true) => (F::ONE, lerp(q0.value, q1.value, c)),
-        ([p0, p1, q0, q1], false) => (lerp(p0.value, p1.value, c), lerp(q0.value, q1.value, c)),
+        ([q0, q1], true) => (F::ONE, F::lerp(q0.value, q1.value, c)),
+        ([p0, p1, q0, q1], false) => (
+            F::lerp(p0.value, p1.value, c),
+            F::lerp(q0.value, q1.value, c),
+        ),
         _ => {
             return Err(GkrError::ProofShape(
                 "a layer must end in four values (two at unit leaves)".into(),

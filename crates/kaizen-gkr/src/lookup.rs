@@ -19,7 +19,7 @@ use std::collections::HashMap;
 
 use ark_serialize::CanonicalSerialize;
 use kaizen_field::{
-    eq_table, inner_product, mle::lerp, KaizenField, MultilinearPoly, Transcript, PAR_MIN_LEN,
+    eq_table, inner_product, KaizenField, MultilinearPoly, Transcript, PAR_MIN_LEN,
 };
 use kaizen_sumcheck::Claim;
 use rayon::prelude::*;
@@ -160,7 +160,7 @@ fn leaves<F: KaizenField>(p: Option<Vec<F>>, q: Vec<F>) -> Leaves<F> {
 /// one coordinate more than the block: the padding bit, whose leaf is `pad`).
 fn padded_leaf<F: KaizenField>(log: usize, point: &[F], v: F, pad: F) -> F {
     match (log, point.first()) {
-        (0, Some(&r)) => lerp(v, pad, r),
+        (0, Some(&r)) => F::lerp(v, pad, r),
         _ => v,
     }
 }

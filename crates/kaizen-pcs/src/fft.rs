@@ -188,10 +188,11 @@ mod tests {
     use rand_chacha::ChaCha20Rng;
 
     /// Every domain size up to 2^8 (odd and even stage counts) and every rate up to 1/8, through
-    /// `encode` and the in-place `fft`, against Horner evaluation at each `ω^i`.
+    /// `encode` and the in-place `fft`, against Horner evaluation at each `ω^i`; and two larger
+    /// domains at sampled points.
     fn fft_matches_naive<F: KaizenField + UniformRand>() {
         let mut rng = ChaCha20Rng::seed_from_u64(3);
-        for log in 0u32..=8 {
+        for log in (0u32..=8).chain([14, 15]) {
             let d = Radix2Domain::<F>::new(log).unwrap();
             let omega = F::root_of_unity(log).unwrap();
             for log_rate in 0..=log.min(3) {
@@ -203,10 +204,17 @@ mod tests {
                 padded.resize(d.size(), F::ZERO);
                 d.fft(&mut padded);
                 assert_eq!(padded, evals);
-                for (i, e) in evals.iter().enumerate() {
+                let points: Vec<usize> = if log > 8 {
+                    (0..24)
+                        .map(|k| (k * 7919 + k * k * 104_729) % d.size())
+                        .collect()
+                } else {
+                    (0..d.size()).collect()
+                };
+                for i in points {
                     let x = omega.pow([i as u64]);
                     let naive: F = coeffs.iter().rev().fold(F::ZERO, |acc, &c| acc * x + c);
-                    assert_eq!(*e, naive, "2^{log}, rate 2^-{log_rate}, point {i}");
+                    assert_eq!(evals[i], naive, "2^{log}, rate 2^-{log_rate}, point {i}");
                 }
             }
         }

@@ -32,7 +32,9 @@
 use std::marker::PhantomData;
 
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
-use kaizen_field::{eq_table, inner_product, KaizenField, Transcript, PAR_MIN_LEN};
+use kaizen_field::{
+    eq_table, inner_product, mle::weighted_sum_into, KaizenField, Transcript, PAR_MIN_LEN,
+};
 use rayon::prelude::*;
 
 use crate::{
@@ -313,15 +315,12 @@ const COLUMN_BLOCK: usize = 64;
 /// `Σ_r w_r·M[r]` for a row-major matrix with rows of length `cols`.
 fn combine_rows<F: KaizenField>(matrix: &[F], cols: usize, weights: &[F]) -> Vec<F> {
     let mut out = vec![F::ZERO; cols];
-    out.par_chunks_mut(PAR_MIN_LEN.min(cols))
+    let width = PAR_MIN_LEN.min(cols);
+    out.par_chunks_mut(width)
         .enumerate()
         .for_each(|(c, chunk)| {
-            let start = c * chunk.len();
-            for (row, &w) in matrix.chunks_exact(cols).zip(weights) {
-                for (o, &x) in chunk.iter_mut().zip(&row[start..]) {
-                    *o += w * x;
-                }
-            }
+            let rows = matrix.chunks_exact(cols).map(|row| &row[c * width..]);
+            weighted_sum_into(chunk, weights.iter().copied().zip(rows));
         });
     out
 }

@@ -9,7 +9,7 @@
 //! weight `Σ_k ρ^k·eq(r_k, r*)` itself, so the proof is the sumcheck plus `P(r*)`.
 use std::borrow::Cow;
 
-use kaizen_field::{mle::lerp, KaizenField, Transcript, PAR_MIN_LEN};
+use kaizen_field::{KaizenField, Transcript, PAR_MIN_LEN};
 use rayon::prelude::*;
 
 use crate::{
@@ -88,7 +88,10 @@ impl<'a, F: KaizenField> Sparse<'a, F> {
             .map(|(o, lo, hi)| {
                 (
                     o,
-                    lo.iter().zip(&hi).map(|(&x, &y)| lerp(x, y, r)).collect(),
+                    lo.iter()
+                        .zip(&hi)
+                        .map(|(&x, &y)| F::lerp(x, y, r))
+                        .collect(),
                 )
             })
             .collect();
@@ -98,7 +101,7 @@ impl<'a, F: KaizenField> Sparse<'a, F> {
                 lo.par_iter()
                     .with_min_len(PAR_MIN_LEN)
                     .zip(hi)
-                    .map(|(&x, &y)| lerp(x, y, r))
+                    .map(|(&x, &y)| F::lerp(x, y, r))
                     .collect()
             }
             Cow::Owned(mut t) => {
@@ -106,7 +109,7 @@ impl<'a, F: KaizenField> Sparse<'a, F> {
                 lo.par_iter_mut()
                     .with_min_len(PAR_MIN_LEN)
                     .zip(&*hi)
-                    .for_each(|(x, &y)| *x = lerp(*x, y, r));
+                    .for_each(|(x, &y)| *x = F::lerp(*x, y, r));
                 t.truncate(m);
                 t
             }

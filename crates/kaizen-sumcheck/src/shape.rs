@@ -1,7 +1,7 @@
 //! Sumcheck statements ([`SumcheckShape`]) and the prover's instance ([`ProductSum`]).
 use rayon::prelude::*;
 
-use kaizen_field::{eq_eval, eq_table, mle::eq_table_into, mle::lerp, KaizenField, PAR_MIN_LEN};
+use kaizen_field::{eq_eval, eq_table, mle::eq_table_into, Accumulator, KaizenField, PAR_MIN_LEN};
 
 use crate::SumcheckError;
 
@@ -530,7 +530,7 @@ impl<F: KaizenField> ProductSum<F> {
             Some(self.fold_and_evaluate(&mut tables, m, r))
         } else {
             for t in tables.iter_mut() {
-                t[0] = lerp(t[0], t[1], r);
+                t[0] = F::lerp(t[0], t[1], r);
             }
             None
         };
@@ -562,7 +562,7 @@ impl<F: KaizenField> ProductSum<F> {
     fn run<const N: usize, const LEADING: bool>(
         &self,
         op: Op<'_, F>,
-        f: impl Fn(&[F; N]) -> F + Sync,
+        f: impl Fn(&mut F::Acc, &[F; N]) + Sync,
     ) -> Vec<F> {
         let rest = self.eq.as_ref().map(|eq| eq.rest.as_slice());
         match (op, rest) {
@@ -580,41 +580,71 @@ impl<F: KaizenField> ProductSum<F> {
 
     /// `Σ_i w_i·f(hi_i)`: the factored summand at `X = 1`, for the round where `scale·r_c`
     /// vanishes and the running claim does not determine it.
-    fn at_one_n<const N: usize>(&self, rest: &[F], f: &(impl Fn(&[F; N]) -> F + Sync)) -> F {
+    fn at_one_n<const N: usize>(
+        &self,
+        rest: &[F],
+        f: &(impl Fn(&mut F::Acc, &[F; N]) + Sync),
+    ) -> F {
         let m = self.tables[0].len() / 2;
         (0..m)
             .into_par_iter()
             .with_min_len(PAR_MIN_LEN)
-            .map(|i| rest[i] * f(&std::array::from_fn(|t| self.tables[t][i + m])))
-            .sum()
+            .fold(F::Acc::default, |mut acc, i| {
+                let hi = std::array::from_fn(|t| self.tables[t][i + m]);
+                add_summand::<F, N, true>(&mut acc, &hi, rest[i], f);
+                acc
+            })
+            .reduce(F::Acc::default, |mut acc, other| {
+                acc.merge(other);
+                acc
+            })
+            .reduce()
     }
 
     /// Picks the summand for this instance's kernel and applies the kernel's coefficient (which
     /// the fast kernels factor out of the sum) to the result.
     fn with_summand<const N: usize>(&self, op: Op<'_, F>) -> Vec<F> {
         let (mut evals, coeff) = match self.kernel {
-            Kernel::Single(c) => (self.run::<N, true>(op, |v: &[F; N]| v[0]), c),
-            Kernel::Pair(c) => (self.run::<N, true>(op, |v: &[F; N]| v[0] * v[N - 1]), c),
+            Kernel::Single(c) => (
+                self.run::<N, true>(op, |acc: &mut F::Acc, v: &[F; N]| acc.add(v[0])),
+                c,
+            ),
+            Kernel::Pair(c) => (
+                self.run::<N, true>(op, |acc: &mut F::Acc, v: &[F; N]| {
+                    acc.add_product(v[0], v[N - 1])
+                }),
+                c,
+            ),
             Kernel::WeightedPair(c) => (
-                self.run::<N, true>(op, |v: &[F; N]| v[0] * v[1] * v[N - 1]),
+                self.run::<N, true>(op, |acc: &mut F::Acc, v: &[F; N]| {
+                    acc.add_product(v[0] * v[1], v[N - 1])
+                }),
                 c,
             ),
             Kernel::Fraction(l) => (
-                self.run::<N, true>(op, |v: &[F; N]| v[0] * v[3] + v[1] * v[2] + l * v[2] * v[3]),
+                self.run::<N, true>(op, |acc: &mut F::Acc, v: &[F; N]| {
+                    acc.add_product(v[0], v[3]);
+                    acc.add_product(v[1], v[2]);
+                    acc.add_product(l * v[2], v[3]);
+                }),
                 F::ONE,
             ),
             Kernel::UnitFraction(l) => (
-                self.run::<N, false>(op, |v: &[F; N]| v[1] + v[0] + l * v[0] * v[1]),
+                self.run::<N, false>(op, |acc: &mut F::Acc, v: &[F; N]| {
+                    acc.add(v[1]);
+                    acc.add(v[0]);
+                    acc.add_product(l * v[0], v[1]);
+                }),
                 F::ONE,
             ),
             Kernel::General => {
                 let np = self.shape.num_polys;
-                let f = |v: &[F; N]| {
+                let f = |acc: &mut F::Acc, v: &[F; N]| {
                     let x = self.shape.combine(v);
                     if N > np {
-                        x * v[N - 1]
+                        acc.add_product(x, v[N - 1]);
                     } else {
-                        x
+                        acc.add(x);
                     }
                 };
                 (self.run::<N, false>(op, f), F::ONE)
@@ -631,7 +661,7 @@ impl<F: KaizenField> ProductSum<F> {
     fn evaluate_round_n<const N: usize, const LEADING: bool, const W: bool>(
         &self,
         rest: &[F],
-        f: &(impl Fn(&[F; N]) -> F + Sync),
+        f: &(impl Fn(&mut F::Acc, &[F; N]) + Sync),
     ) -> Vec<F> {
         let degree = self.kernel_degree();
         let m = self.tables[0].len() / 2;
@@ -640,7 +670,7 @@ impl<F: KaizenField> ProductSum<F> {
         let acc = (0..m.div_ceil(chunk))
             .into_par_iter()
             .map(|j| {
-                let mut acc = [F::ZERO; MAX_DEGREE + 1];
+                let mut acc = [F::Acc::default(); MAX_DEGREE + 1];
                 for i in j * chunk..((j + 1) * chunk).min(m) {
                     let lo = std::array::from_fn(|t| tables[t][i]);
                     let hi = std::array::from_fn(|t| tables[t][i + m]);
@@ -649,8 +679,8 @@ impl<F: KaizenField> ProductSum<F> {
                 }
                 acc
             })
-            .reduce(|| [F::ZERO; MAX_DEGREE + 1], add_arrays);
-        acc[..=degree].to_vec()
+            .reduce(|| [F::Acc::default(); MAX_DEGREE + 1], merge_arrays::<F>);
+        acc[..=degree].iter().map(|a| a.reduce()).collect()
     }
 
     fn fold_and_evaluate_n<const N: usize, const LEADING: bool, const W: bool>(
@@ -659,7 +689,7 @@ impl<F: KaizenField> ProductSum<F> {
         m: usize,
         r: F,
         rest: &[F],
-        f: &(impl Fn(&[F; N]) -> F + Sync),
+        f: &(impl Fn(&mut F::Acc, &[F; N]) + Sync),
     ) -> Vec<F> {
         let degree = self.kernel_degree();
         let q = m / 2;
@@ -684,13 +714,13 @@ impl<F: KaizenField> ProductSum<F> {
             .into_par_iter()
             .enumerate()
             .map(|(j, mut job)| {
-                let mut acc = [F::ZERO; MAX_DEGREE + 1];
+                let mut acc = [F::Acc::default(); MAX_DEGREE + 1];
                 for i in 0..job[0].q0.len() {
                     let mut lo = [F::ZERO; N];
                     let mut hi = [F::ZERO; N];
                     for (t, part) in job.iter_mut().enumerate() {
-                        lo[t] = lerp(part.q0[i], part.q2[i], r);
-                        hi[t] = lerp(part.q1[i], part.q3[i], r);
+                        lo[t] = F::lerp(part.q0[i], part.q2[i], r);
+                        hi[t] = F::lerp(part.q1[i], part.q3[i], r);
                         part.q0[i] = lo[t];
                         part.q1[i] = hi[t];
                     }
@@ -699,8 +729,8 @@ impl<F: KaizenField> ProductSum<F> {
                 }
                 acc
             })
-            .reduce(|| [F::ZERO; MAX_DEGREE + 1], add_arrays);
-        acc[..=degree].to_vec()
+            .reduce(|| [F::Acc::default(); MAX_DEGREE + 1], merge_arrays::<F>);
+        acc[..=degree].iter().map(|a| a.reduce()).collect()
     }
 
     /// The polynomials' values at the bound point (after all variables are bound).
@@ -718,12 +748,29 @@ fn job_size(len: usize) -> usize {
     PAR_MIN_LEN.max(len.div_ceil(8 * rayon::current_num_threads()))
 }
 
-fn add_arrays<F: KaizenField>(
-    mut a: [F; MAX_DEGREE + 1],
-    b: [F; MAX_DEGREE + 1],
-) -> [F; MAX_DEGREE + 1] {
-    a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
+fn merge_arrays<F: KaizenField>(
+    mut a: [F::Acc; MAX_DEGREE + 1],
+    b: [F::Acc; MAX_DEGREE + 1],
+) -> [F::Acc; MAX_DEGREE + 1] {
+    a.iter_mut().zip(b).for_each(|(x, y)| x.merge(y));
     a
+}
+
+/// Adds the summand at `v` to `acc`, times `w` with `W` (then reduced once before the product).
+#[inline(always)]
+fn add_summand<F: KaizenField, const N: usize, const W: bool>(
+    acc: &mut F::Acc,
+    v: &[F; N],
+    w: F,
+    f: &impl Fn(&mut F::Acc, &[F; N]),
+) {
+    if W {
+        let mut value = F::Acc::default();
+        f(&mut value, v);
+        acc.add_product(w, value.reduce());
+    } else {
+        f(acc, v);
+    }
 }
 
 /// Adds the pair `(lo, hi)`'s contribution at `X = 0, 2, …, degree` to `acc` (index 1 is left for
@@ -732,24 +779,24 @@ fn add_arrays<F: KaizenField>(
 /// the leading coefficient of `X ↦ f(lo + X·(hi − lo))` is `f(hi − lo)`:
 /// slot `degree` then accumulates that coefficient instead of `s(degree)`, which saves the
 /// additions for the last point ([`ProductSum::round_evals`] recovers `s(degree)`). With `W`,
-/// every value is multiplied by the pair's weight `w` (a factored `eq`'s `rest` entry).
+/// every value is multiplied by the pair's weight `w` (a factored `eq`'s `rest` entry). Sums stay
+/// unreduced in `acc` until the pass ends.
 #[inline(always)]
 fn accumulate<F: KaizenField, const N: usize, const LEADING: bool, const W: bool>(
-    acc: &mut [F; MAX_DEGREE + 1],
+    acc: &mut [F::Acc; MAX_DEGREE + 1],
     lo: &[F; N],
     hi: &[F; N],
     degree: usize,
     w: F,
-    f: &(impl Fn(&[F; N]) -> F + Sync),
+    f: &(impl Fn(&mut F::Acc, &[F; N]) + Sync),
 ) {
-    let weighted = |x: F| if W { w * x } else { x };
-    acc[0] += weighted(f(lo));
+    add_summand::<F, N, W>(&mut acc[0], lo, w, f);
     if degree < 2 {
         return;
     }
     let diff: [F; N] = std::array::from_fn(|t| hi[t] - lo[t]);
     let last = if LEADING {
-        acc[degree] += weighted(f(&diff));
+        add_summand::<F, N, W>(&mut acc[degree], &diff, w, f);
         degree - 1
     } else {
         degree
@@ -758,10 +805,10 @@ fn accumulate<F: KaizenField, const N: usize, const LEADING: bool, const W: bool
         return;
     }
     let mut cur: [F; N] = std::array::from_fn(|t| hi[t] + diff[t]);
-    acc[2] += weighted(f(&cur));
+    add_summand::<F, N, W>(&mut acc[2], &cur, w, f);
     for a in acc.iter_mut().take(last + 1).skip(3) {
         cur.iter_mut().zip(&diff).for_each(|(c, d)| *c += d);
-        *a += weighted(f(&cur));
+        add_summand::<F, N, W>(a, &cur, w, f);
     }
 }
 
