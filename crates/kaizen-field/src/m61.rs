@@ -48,7 +48,7 @@ fn reduce128(x: u128) -> u64 {
     reduce64((y as u64 & P) + (y >> 61) as u64)
 }
 
-/// `x mod p` for `x < 2^125`, canonical: one fold leaves less than `2^64`.
+/// `x mod p` for `x < 2^125 − 2^122`, canonical: one fold leaves less than `2^64`.
 #[inline(always)]
 fn reduce125(x: u128) -> u64 {
     reduce64((x as u64 & P) + (x >> 61) as u64)
@@ -251,7 +251,8 @@ impl Accumulator<M61> for M61Acc {
 
 /// An unreduced sum of `F_{p²}` terms, one [`M61Acc`] per coordinate. The real part of
 /// `(a₀ + a₁i)(b₀ + b₁i)` is `a₀b₀ − a₁b₁`; it is added as `a₀b₀ + p·2^61 − a₁b₁`, which is
-/// non-negative (`a₁b₁ < p·2^61`) and below `2^123`.
+/// non-negative (`a₁b₁ < p·2^61`) and below `2^123`. (Not as `a₀b₀ + a₁(p − b₁)`, the form
+/// [`KaizenField::lerp`] uses with its fixed `r`: negating every `b₁` measured 13 % slower.)
 #[derive(Clone, Copy, Debug, Default)]
 pub struct M61Ext2Acc {
     re: M61Acc,

@@ -179,8 +179,10 @@ pub fn eq_table_into<F: KaizenField>(r: &[F], scale: F, out: &mut [F]) {
     }
 }
 
-/// `out[i] = Σ_k w_k·row_k[i]` over the `(w_k, row_k)` given (each row at least as long as `out`),
-/// every sum accumulated unreduced ([`Accumulator`]) and reduced once.
+/// `out[i] = Σ_k w_k·row_k[i]` over the `(w_k, row_k)` given (a row shorter than `out` counts as
+/// zero-padded), every sum accumulated unreduced ([`Accumulator`]) and reduced once. The rows are
+/// read in order, each once (a 64-output stack block re-reading strided rows was 40 % slower for
+/// a 1024 × 1024 `fix_block`).
 pub fn weighted_sum_into<'a, F: KaizenField>(
     out: &mut [F],
     terms: impl IntoIterator<Item = (F, &'a [F])>,
@@ -258,7 +260,7 @@ pub fn index_bits<F: KaizenField>(index: usize, len: usize) -> Vec<F> {
 mod tests {
     use super::*;
     use crate::{Fr, M61Ext2};
-    use ark_ff::Field;
+    use ark_ff::{AdditiveGroup, Field};
     use ark_std::UniformRand;
     use rand::SeedableRng;
     use rand_chacha::ChaCha20Rng;
@@ -271,6 +273,28 @@ mod tests {
     /// Binding a middle block then the rest equals evaluating at the assembled point, for the
     /// outer-parallel and inner-parallel paths; a table that is not a whole number of blocks is
     /// an error.
+    /// Rows longer than the output and one shorter (zero-padded), against the plain sums.
+    #[test]
+    fn weighted_sum_matches_the_plain_sums() {
+        let rows: Vec<Vec<M61Ext2>> = (0..5)
+            .map(|k| random_vec(if k == 3 { 90 } else { 160 }, 10 + k))
+            .collect();
+        let weights: Vec<M61Ext2> = random_vec(5, 20);
+        let mut out = vec![M61Ext2::ZERO; 150];
+        weighted_sum_into(
+            &mut out,
+            weights.iter().copied().zip(rows.iter().map(Vec::as_slice)),
+        );
+        for (i, o) in out.iter().enumerate() {
+            let plain: M61Ext2 = weights
+                .iter()
+                .zip(&rows)
+                .map(|(&w, row)| w * row.get(i).copied().unwrap_or(M61Ext2::ZERO))
+                .sum();
+            assert_eq!(*o, plain, "output {i}");
+        }
+    }
+
     #[test]
     fn fix_block_binds_the_middle_variables() {
         type F = M61Ext2;
