@@ -553,7 +553,7 @@ fn mutation_matrix_large(arch: Architecture) {
 
 /// `cargo test --release -p kaizen-nn mutation_matrix_malexnet -- --ignored --nocapture`
 #[test]
-#[ignore = "40 minutes on 2 cores (123 corruptions, about 20 s each)"]
+#[ignore = "22 minutes on 2 cores (123 corruptions, about 10 s each)"]
 fn mutation_matrix_malexnet() {
     mutation_matrix_large(Architecture::PaperMAlexNet { channels: 1 });
 }
