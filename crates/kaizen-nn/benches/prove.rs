@@ -58,7 +58,7 @@ fn cases() -> Vec<(Architecture, usize)> {
 /// commitments are re-encoded at opening; every other row keeps its encodings.
 fn default_keep_encoding(arch: &Architecture, batch: usize) -> usize {
     if matches!(arch, Architecture::Vgg11) && batch >= 16 {
-        22
+        kaizen_pcs::KEEP_ENCODING_VARS_24_GIB
     } else {
         usize::MAX
     }

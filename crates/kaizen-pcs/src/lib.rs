@@ -31,7 +31,7 @@ use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 pub use error::PcsError;
 use kaizen_field::{serialize::to_bytes, KaizenField, Transcript};
 pub use kzg::{Bls12Kzg, MultilinearKzg};
-pub use ligero::{Ligero, LigeroParams, MatrixShape};
+pub use ligero::{Ligero, LigeroParams, MatrixShape, KEEP_ENCODING_VARS_24_GIB};
 
 /// What commitments and proofs must be: comparable, printable, serializable, shareable.
 pub trait ProofData:

@@ -56,6 +56,12 @@ pub enum MatrixShape {
     Balanced,
 }
 
+/// A [`LigeroParams::with_kept_encoding`] bound for 24 GiB machines: re-encoding commitments of
+/// more than `2^22` entries at opening lets a step of VGG-11 at B = 16 fit, for 1–14 % more
+/// proving time on the large models (docs/BENCHMARKS.md); smaller commitments are unaffected.
+/// The `kaizen` CLI uses it, and the prove bench for that row.
+pub const KEEP_ENCODING_VARS_24_GIB: usize = 22;
+
 /// Parameters of the Ligero scheme.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LigeroParams {

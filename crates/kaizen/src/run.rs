@@ -26,7 +26,9 @@ use kaizen_nn::{
     model::{exp_table, Hyper, Loss},
     reference::float_gap,
 };
-use kaizen_pcs::{Bls12Kzg, Ligero, LigeroParams, MatrixShape, MultilinearPcs};
+use kaizen_pcs::{
+    Bls12Kzg, Ligero, LigeroParams, MatrixShape, MultilinearPcs, KEEP_ENCODING_VARS_24_GIB,
+};
 use serde_json::{json, Value};
 
 use crate::{
@@ -298,18 +300,12 @@ trait Body {
     ) -> Result<Self::Out, Error>;
 }
 
-/// Ligero commitments of more than `2^KEEP_ENCODING_VARS` entries are re-encoded when opened
-/// instead of holding their Reed–Solomon encodings (`LigeroParams::with_kept_encoding`): a step
-/// of VGG-11 at B = 16 then fits in 24 GiB, for 1–14 % more proving time on the large models
-/// (one more encoding per large opening; docs/BENCHMARKS.md); the small ones are unaffected.
-const KEEP_ENCODING_VARS: usize = 22;
-
 fn with_pcs<B: Body>(choice: PcsChoice, vars: usize, body: B) -> Result<B::Out, Error> {
     let start = Instant::now();
     match choice {
         PcsChoice::Ligero => {
             let params = LigeroParams::new(vars, MatrixShape::Balanced)
-                .with_kept_encoding(KEEP_ENCODING_VARS);
+                .with_kept_encoding(KEEP_ENCODING_VARS_24_GIB);
             let pcs = Ligero::<M61Ext2>::new(params);
             body.run::<M61Ext2, _>(pcs, choice.id(), start.elapsed().as_secs_f64())
         }
