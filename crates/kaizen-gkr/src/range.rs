@@ -7,9 +7,13 @@
 //! large batch gets a wide table and few limbs. If `k` is not a multiple of `w`, the top limb `y`
 //! (which must be `< 2^{k − w(L−1)}`) is also looked up shifted, as `y·2^{wL − k}`: both `y` and the
 //! shifted value lie in `[0, 2^w)` only if `y` is small enough (no wrap-around, as
-//! `2^{2w} < p`). Limbs are **committed witness** (the caller commits them and the multiplicities
-//! before proving); the verifier derives the claim on `v` from the limb claims, all at the same
-//! point, and checks the shifted limb's claim against the top limb's.
+//! `2^{2w} < p`). Limbs `1..L` are **committed witness** (the caller commits them and the
+//! multiplicities before proving); limb 0 is not: it is `v − Σ_{j≥1} 2^{wj}·limb_j`, a fixed
+//! linear function of `v` and the committed limbs. The verifier derives the claim on `v` from the
+//! limb claims, all at the same point, and checks the shifted limb's claim against the top limb's;
+//! the caller must then check that value claim against `v` itself (by opening `v`, or from the
+//! claims on the committed tensors `v` combines) — that check is what binds limb 0, whose claim
+//! is never opened.
 //!
 //! `k ≤ 64` and `k ≤ F::SIGNED_BITS`, so the limb sum never wraps modulo `p`.
 use kaizen_field::{KaizenField, Transcript, PAR_MIN_LEN};
@@ -36,7 +40,7 @@ pub struct RangeShape {
 impl RangeShape {
     /// Bits per limb: the width `w ≤ MAX_LIMB_BITS` minimising
     /// `N·(2L + s) + 3·2^w + 2^10·V·(L + s)` — `N` checked values in `V` vectors, `L = ⌈k/w⌉`
-    /// limbs (each committed and looked up), `s` one if the top limb needs its shifted lookup, the
+    /// limbs (each looked up, all but limb 0 committed: `N·(2L − 1 + s)` has the same minimiser), `s` one if the top limb needs its shifted lookup, the
     /// table's `2^w` multiplicities (committed) and leaves, and a fixed cost per limb vector (its
     /// own tree, claims and opening). Ties go to the narrower limb.
     pub fn limb_bits(&self) -> u32 {
@@ -84,7 +88,7 @@ impl RangeShape {
     }
 }
 
-/// The prover's committed witness for a range check: limbs and multiplicities.
+/// The prover's witness for a range check: limbs (all but limb 0 committed) and multiplicities.
 #[derive(Clone, Debug)]
 pub struct RangeWitness<F> {
     shape: RangeShape,
@@ -93,14 +97,15 @@ pub struct RangeWitness<F> {
     multiplicities: Vec<F>,
 }
 
-/// The claims a range check leaves: on each limb and on the multiplicities (to be opened), and the
-/// derived claim on each checked vector.
+/// The claims a range check leaves: on each committed limb and on the multiplicities (to be
+/// opened), and the derived claim on each checked vector (to be checked against the vector: it
+/// binds the uncommitted limb 0).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RangeClaims<F> {
     /// Claim on each vector, derived from its limbs.
     pub values: Vec<Claim<F>>,
-    /// Claims on each vector's limbs (low limb first).
-    pub limbs: Vec<Vec<Claim<F>>>,
+    /// Claims on each vector's committed limbs `1..L` (low limb first).
+    pub committed_limbs: Vec<Vec<Claim<F>>>,
     /// Claim on the multiplicities of the limb table `[0, 2^w)`.
     pub multiplicities: Claim<F>,
 }
@@ -175,9 +180,10 @@ impl<F: KaizenField> RangeWitness<F> {
         &self.shape
     }
 
-    /// Per vector, its limb vectors (low limb first) — to be committed by the caller.
-    pub fn limbs(&self, vector: usize) -> &[Vec<F>] {
-        &self.segments[vector][..self.shape.limbs()]
+    /// Per vector, its limb vectors `1..L` (low limb first) — to be committed by the caller
+    /// (limb 0 is implied by the vector and these).
+    pub fn committed_limbs(&self, vector: usize) -> &[Vec<F>] {
+        &self.segments[vector][1..self.shape.limbs()]
     }
 
     /// Multiplicities of each value of the limb table `[0, 2^w)` — to be committed by the caller.
@@ -258,11 +264,11 @@ fn range_claims<F: KaizenField>(
             point: group[0].point.clone(),
             value,
         });
-        limb_claims.push(group[..limbs].to_vec());
+        limb_claims.push(group[1..limbs].to_vec());
     }
     Ok(RangeClaims {
         values,
-        limbs: limb_claims,
+        committed_limbs: limb_claims,
         multiplicities: claims.multiplicities,
     })
 }
@@ -338,6 +344,23 @@ mod tests {
             Err(GkrError::RootNumerator)
         ));
         assert!(verdict(&cheat(with_top(31, 31 << 2))).is_ok());
+    }
+
+    /// Limb 0 is never opened: a prover whose limbs decompose another vector than the checked
+    /// one passes the lookup, and the value claim it leaves holds for the limbs' vector only —
+    /// the caller's check of that claim against the checked vector is what rejects it.
+    #[test]
+    fn value_claim_is_what_binds_limb_zero() {
+        let mut s = vec![vec![5, 0]];
+        s.extend(vec![vec![0, 0]; 5]);
+        let claims = verdict(&cheat(s)).unwrap();
+        let at = |v: [u64; 2]| {
+            let r = &claims.values[0].point[0];
+            F::from(v[0]) * (F::ONE - r) + F::from(v[1]) * r
+        };
+        assert_eq!(claims.values[0].value, at([5, 0]));
+        assert_ne!(claims.values[0].value, at([6, 0]));
+        assert_eq!(claims.committed_limbs[0].len(), 4);
     }
 
     #[test]

@@ -48,9 +48,10 @@ fn range_checks_complete_with_true_claims() {
             holds(&v.values[0], &a) && holds(&v.values[1], &b),
             "bits {bits}"
         );
-        for (i, limbs) in v.limbs.iter().enumerate() {
+        for (i, limbs) in v.committed_limbs.iter().enumerate() {
+            assert_eq!(limbs.len(), witness.shape().limbs() - 1);
             for (j, c) in limbs.iter().enumerate() {
-                assert!(holds(c, &witness.limbs(i)[j]));
+                assert!(holds(c, &witness.committed_limbs(i)[j]));
             }
         }
         assert!(holds(&v.multiplicities, witness.multiplicities()));

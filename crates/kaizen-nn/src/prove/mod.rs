@@ -13,7 +13,7 @@
 //! |---|---|
 //! | `C_D` (statement) | `images` `[N, …input]` (e.g. `[N, 1, 28, 28]`) quantized at scale `s`, `labels` one-hot `[N, C]` |
 //! | `C_W_i`, `C_W_{i+1}` (statement) | `{layer}.weight` (`[out, in]`, `[out, c, h, w]` after a flatten, `[O, C, K, K]`), `{layer}.bias` `[out]` |
-//! | `C_step` (proof; one or more parts) | every other tensor of the [`plan::Plan`] but the weight gradients `dW` ([`plan::Place::Virtual`]), each range check's limbs (`range{g}.{v}.limb{j}`) and multiplicities (`range{g}.mult`), the exp lookup's multiplicities |
+//! | `C_step` (proof; one or more parts) | every other tensor of the [`plan::Plan`] but the weight gradients `dW` ([`plan::Place::Virtual`]), each range check's limbs but the lowest (`range{g}.{v}.limb{j}`, `j ≥ 1`: limb 0 is the checked combination minus the others, bound by the claims on its terms) and multiplicities (`range{g}.mult`), the exp lookup's multiplicities |
 //!
 //! Every dimension is zero-padded to a power of two (`28 → 32` per image side, `C = 16` for 10
 //! classes; a flatten keeps the padded `(c, h, w)` layout, so it is the identity on committed
@@ -445,8 +445,8 @@ fn prover_tables<F: KaizenField>(
             )));
         }
         for v in 0..specs.len() {
-            for j in 0..witness.limbs(v).len() {
-                range_tables.insert(limb_name(g, v, j), (g, Some((v, j))));
+            for j in 1..shape.limbs() {
+                range_tables.insert(limb_name(g, v, j), (g, Some((v, j - 1))));
             }
         }
         range_tables.insert(mult_name(g), (g, None));
@@ -540,7 +540,7 @@ fn step_layouts(plan: &Plan) -> Result<Vec<(SegmentLayout, Vec<String>)>, ProveE
         .collect();
     for (g, (shape, specs)) in plan.range_groups().into_iter().enumerate() {
         for (v, &i) in specs.iter().enumerate() {
-            for j in 0..shape.limbs() {
+            for j in 1..shape.limbs() {
                 segments.push((limb_name(g, v, j), 1 << plan.ranges[i].vars));
             }
         }

@@ -106,7 +106,8 @@ pub(crate) struct ProverTables<F> {
     pub tables: HashMap<String, Vec<F>>,
     pub ranges: Vec<RangeWitness<F>>,
     /// Where the range checks' committed tables live in `ranges` (kept there, not copied):
-    /// `(group, Some((vector, limb)))` for a limb, `(group, None)` for the multiplicities.
+    /// `(group, Some((vector, k)))` for committed limb `k + 1`, `(group, None)` for the
+    /// multiplicities.
     pub range_tables: HashMap<String, (usize, Option<(usize, usize)>)>,
 }
 
@@ -121,7 +122,9 @@ impl<F: KaizenField> ProverTables<F> {
             .ok_or_else(|| ProveError::Witness(format!("missing tensor {name}")))?;
         let witness = &self.ranges[*g];
         Ok(match part {
-            Some((v, j)) => &witness.limbs(*v)[*j],
+            Some((v, k)) => witness.committed_limbs(*v).get(*k).ok_or_else(|| {
+                ProveError::Witness(format!("range group {g}: no committed limb {}", k + 1))
+            })?,
             None => witness.multiplicities(),
         })
     }
@@ -599,8 +602,9 @@ impl<'a, F: KaizenField, T: Transcript<F>> Session<'a, F, T> {
         }
     }
 
-    /// Range check number `group` (of `shape`); records limb and multiplicity claims under
-    /// `range{group}.…` and returns the claims on the checked vectors.
+    /// Range check number `group` (of `shape`); records the committed limbs' and the
+    /// multiplicities' claims under `range{group}.…` and returns the claims on the checked
+    /// vectors (the caller checks them against the checked combinations: that binds limb 0).
     pub(crate) fn range(
         &mut self,
         group: usize,
@@ -620,8 +624,8 @@ impl<'a, F: KaizenField, T: Transcript<F>> Session<'a, F, T> {
                 claims
             }
         };
-        for (v, limbs) in claims.limbs.into_iter().enumerate() {
-            for (j, c) in limbs.into_iter().enumerate() {
+        for (v, limbs) in claims.committed_limbs.into_iter().enumerate() {
+            for (j, c) in (1..).zip(limbs) {
                 self.record(&limb_name(group, v, j), c.point, c.value);
             }
         }

@@ -316,6 +316,7 @@ fn step_commitment_parts_cover_the_layout() {
         (Architecture::Mlp(vec![784, 128, 10]), 16),
         (Architecture::PaperMAlexNet { channels: 1 }, 16),
         (Architecture::PaperLeNet { channels: 1 }, 4),
+        (Architecture::Mlp(vec![784, 16, 10]), 16),
     ] {
         let hyper = Hyper::new(16, 0.1, batch, Loss::SoftmaxCrossEntropy).unwrap();
         let plan = Plan::new(&ModelShape::of(&arch.build(16, 1).unwrap()), &hyper).unwrap();
@@ -343,7 +344,7 @@ fn step_commitment_parts_cover_the_layout() {
 fn tampered_proofs_are_rejected() {
     let pcs = pcs();
     // A width whose step commitment comes in several parts.
-    let h = honest(&pcs, Loss::SoftmaxCrossEntropy, &[784, 32, 10], 0);
+    let h = honest(&pcs, Loss::SoftmaxCrossEntropy, &[784, 16, 10], 0);
     let proof = h.prove(&pcs, &h.witness, Checks::Strict).unwrap();
     let mut p = proof.clone();
     p.parts.evals[5] += F::from(1u64);
