@@ -13,7 +13,7 @@
 //! |---|---|
 //! | `C_D` (statement) | `images` `[N, …input]` (e.g. `[N, 1, 28, 28]`) quantized at scale `s`, `labels` one-hot `[N, C]` |
 //! | `C_W_i`, `C_W_{i+1}` (statement) | `{layer}.weight` (`[out, in]`, `[out, c, h, w]` after a flatten, `[O, C, K, K]`), `{layer}.bias` `[out]` |
-//! | `C_step` (proof; one or more parts) | every other tensor of the [`plan::Plan`] but the weight gradients `dW` ([`plan::Place::Virtual`]), each range check's limbs but the lowest (`range{g}.{v}.limb{j}`, `j ≥ 1`: limb 0 is the checked combination minus the others, bound by the claims on its terms) and multiplicities (`range{g}.mult`), the exp lookup's multiplicities |
+//! | `C_step` (proof; one or more parts) | every other tensor of the [`plan::Plan`] but the weight gradients `dW` and the dense and conv rescaling remainders `z_rem`, `dx_rem` ([`plan::Place::Virtual`]), each range check's limbs but the lowest (`range{g}.{v}.limb{j}`, `j ≥ 1`: limb 0 is the checked combination minus the others, bound by the claims on its terms) and multiplicities (`range{g}.mult`), the exp lookup's multiplicities |
 //!
 //! Every dimension is zero-padded to a power of two (`28 → 32` per image side, `C = 16` for 10
 //! classes; a flatten keeps the padded `(c, h, w)` layout, so it is the identity on committed
@@ -32,9 +32,12 @@
 //! (boolean, zero on the padded classes, one 1 per row), as the argmax rows are.
 //!
 //! Each relation is checked at its own transcript point, independently of the others (every
-//! tensor but `dW` is committed, so no claim has to flow through the network; the claims the
-//! range checks leave on a `dW` are reduced last, each by its matmul or conv reduction to `dy` and
-//! the layer input): linear identities by the
+//! activation and gradient is committed, so no claim has to flow through the network), except
+//! the rescalings of dense and conv layers: their remainders are not committed, so
+//! `z·2^s + z_rem = a·Wᵀ + b·2^s` (and `dx·2^s + dx_rem = dy·W`) is checked at the point where the
+//! remainder's range check leaves its claim — the range check proves that
+//! `a·Wᵀ + b·2^s − z·2^s` lies in `[0, 2^s)`. These claims and those the range checks leave on a
+//! `dW` are reduced last, each by its matmul or conv reduction to the committed operands: linear identities by the
 //! claimed values at one point; element-wise and row-wise identities (`out = bit·z`,
 //! `bit(1−bit) = 0`, `dx = bit·dy`, argmax one-hot, `max = Σ sel·z`, the exp clamp,
 //! `sum = Σ exp`, `exp·2^s = prob·sum + prob_rem`) in one batched sumcheck; products

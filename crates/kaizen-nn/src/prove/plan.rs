@@ -254,13 +254,11 @@ impl Plan {
                 plan.add(&n("bias"), &bias, 0, Place::Weights);
                 plan.add(&n("weight_new"), &w, 0, Place::NewWeights);
                 plan.add(&n("bias_new"), &bias, 0, Place::NewWeights);
-                for t in ["z", "z_rem"] {
-                    plan.add(&n(t), &y, 0, Place::Step);
-                }
+                plan.add(&n("z"), &y, 0, Place::Step);
+                plan.add(&n("z_rem"), &y, 0, Place::Virtual);
                 if l > 0 {
-                    for t in ["dx", "dx_rem"] {
-                        plan.add(&n(t), &x, 0, Place::Step);
-                    }
+                    plan.add(&n("dx"), &x, 0, Place::Step);
+                    plan.add(&n("dx_rem"), &x, 0, Place::Virtual);
                 }
                 plan.add(&n("dW"), &w, 0, Place::Virtual);
                 plan.add(&n("db"), &bias, 0, Place::Step);
@@ -439,11 +437,13 @@ impl Plan {
                     }
                 }
                 LayerKind::Relu => {
+                    // With `bit` boolean and `out = bit·z` (zero checks), `2·out − z − 1 + bit`
+                    // is `z` where `bit = 1` and `−z − 1` where `bit = 0`: one range check
+                    // proves both signs (and bounds `out`, as `z` is bounded).
                     let z = self.input_of(l);
-                    self.range(&n("out"), &[(&n("out"), 1, 0)], 0, bd.value + 1);
                     self.range(
-                        &format!("{name}.sign (out − z − 1 + bit ≥ 0)"),
-                        &[(&n("out"), 1, 0), (&z, -1, 0), (&n("bit"), 1, 0)],
+                        &format!("{name}.sign (2·out − z − 1 + bit ≥ 0)"),
+                        &[(&n("out"), 2, 0), (&z, -1, 0), (&n("bit"), 1, 0)],
                         -1,
                         bd.value + 1,
                     );

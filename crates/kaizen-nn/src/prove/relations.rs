@@ -1,6 +1,7 @@
 //! Every relation of one SGD step, written once for both sides (see [`super::session`]). Each
-//! relation is checked at its own transcript point; what it leaves are claims on committed
-//! tensors, opened at the end. Element-wise identities and row reductions go into one batched
+//! relation is checked at its own transcript point (a rescaling at the point its uncommitted
+//! remainder's range check leaves); what it leaves are claims on committed tensors, opened at the
+//! end. Element-wise identities and row reductions go into one batched
 //! sumcheck; products of matrices are Thaler matmul sumchecks; range checks and the exp table are
 //! logUp lookups.
 use kaizen_field::{KaizenField, Transcript};
@@ -55,17 +56,10 @@ pub(crate) fn run<F: KaizenField, T: Transcript<F>>(
     let mut batch = Vec::new();
     for (l, (name, kind)) in plan.model.layers.iter().enumerate() {
         match *kind {
-            LayerKind::Dense { outputs, .. } => dense(plan, s, l, name, outputs)?,
-            LayerKind::Conv {
-                kernel,
-                stride,
-                padding,
-                ..
-            } => conv(plan, s, l, name, (kernel, stride, padding))?,
             LayerKind::Relu => relu(plan, s, l, name, &mut batch)?,
             LayerKind::MaxPool(k) => max_pool(plan, s, l, name, k, &mut batch)?,
             LayerKind::AvgPool(k) => avg_pool(plan, s, l, name, k)?,
-            LayerKind::Flatten => {}
+            LayerKind::Flatten | LayerKind::Dense { .. } | LayerKind::Conv { .. } => {}
         }
         if matches!(kind, LayerKind::Dense { .. } | LayerKind::Conv { .. }) {
             bias_gradient(plan, s, l, name)?;
@@ -75,13 +69,23 @@ pub(crate) fn run<F: KaizenField, T: Transcript<F>>(
     loss(plan, s, exp_table, &mut batch)?;
     s.sumcheck(&batch)?;
     ranges(plan, s)?;
-    // The weight gradients are not committed: each claim on one (from the update's and its own
-    // range checks) is reduced to claims on the layer's input and output gradient.
+    // The rescaling remainders and the weight gradients are not committed: the remainders'
+    // claims (from their range checks) are the forward and input-gradient relations, each
+    // reduced by its matmul or conv reduction; the claims on a weight gradient (from the update's
+    // and its own range checks) are reduced to claims on the layer's input and output gradient.
     for (l, (name, kind)) in plan.model.layers.iter().enumerate() {
-        let dw = format!("{name}.dW");
+        let n = |t: &str| format!("{name}.{t}");
         match *kind {
             LayerKind::Dense { outputs, .. } => {
-                for claim in s.take_claims(&dw) {
+                for claim in remainder_claims(s, &n("z_rem"))? {
+                    dense_forward(plan, s, l, outputs, claim)?;
+                }
+                if l > 0 {
+                    for claim in remainder_claims(s, &n("dx_rem"))? {
+                        dense_input_gradient(plan, s, l, outputs, claim)?;
+                    }
+                }
+                for claim in s.take_claims(&n("dW")) {
                     dense_weight_gradient(plan, s, l, outputs, claim)?;
                 }
             }
@@ -91,14 +95,36 @@ pub(crate) fn run<F: KaizenField, T: Transcript<F>>(
                 padding,
                 ..
             } => {
-                for claim in s.take_claims(&dw) {
-                    conv_weight_gradient(plan, s, l, (kernel, stride, padding), claim)?;
+                let conv = (kernel, stride, padding);
+                for claim in remainder_claims(s, &n("z_rem"))? {
+                    conv_forward(plan, s, l, conv, claim)?;
+                }
+                if l > 0 {
+                    for claim in remainder_claims(s, &n("dx_rem"))? {
+                        conv_input_gradient(plan, s, l, conv, claim)?;
+                    }
+                }
+                for claim in s.take_claims(&n("dW")) {
+                    conv_weight_gradient(plan, s, l, conv, claim)?;
                 }
             }
             _ => {}
         }
     }
     Ok(())
+}
+
+/// The claims on an uncommitted rescaling remainder; there is at least one (its range check's),
+/// or its relation would go unchecked.
+fn remainder_claims<F: KaizenField, T: Transcript<F>>(
+    s: &mut Session<'_, F, T>,
+    name: &str,
+) -> Result<Vec<Claim<F>>, ProveError> {
+    let claims = s.take_claims(name);
+    if claims.is_empty() {
+        return Err(ProveError::Config(format!("no claim on {name}")));
+    }
+    Ok(claims)
 }
 
 /// Variables of each (padded) dimension of tensor `name`.
@@ -120,48 +146,52 @@ fn split<'p, F>(point: &'p [F], vars: &[usize]) -> Vec<&'p [F]> {
     parts
 }
 
-fn dense<F: KaizenField, T: Transcript<F>>(
+/// A claim on dense layer `l`'s `z_rem = a·Wᵀ + b·2^s − z·2^s` at `r`: the forward relation,
+/// reduced by a matmul sumcheck to claims on `a` and `W` (and the claimed `z`, `b`).
+fn dense_forward<F: KaizenField, T: Transcript<F>>(
     plan: &Plan,
     s: &mut Session<'_, F, T>,
     l: usize,
-    name: &str,
     outputs: usize,
+    claim: Claim<F>,
 ) -> Result<(), ProveError> {
-    let n = |t: &str| format!("{name}.{t}");
-    let (a, dy) = (plan.input_of(l), plan.grad_of(l));
-    let b = plan.hyper.batch;
+    let name = &plan.model.layers[l].0;
     let (kp, op) = dense_widths(plan, l, outputs);
-    let (lb, lk, lo) = (log2(b), log2(kp), log2(op));
     let scale = pow2::<F>(plan.hyper.fixed.scale());
-    let weight = n("weight");
-    let (w, wt) = (
-        Operand::plain(&weight, kp),
-        Operand::transposed(&weight, kp),
-    );
-    // Forward: z·2^s + z_rem = a·Wᵀ + b·2^s.
-    let r = s.point(lo + lb);
-    let acc = s.eval(&n("z"), &r)? * scale + s.eval(&n("z_rem"), &r)?
-        - s.eval(&n("bias"), &r[..lo])? * scale;
-    let a_op = Operand::plain(&a, kp);
+    let r = &claim.point;
+    let acc = s.eval(&format!("{name}.z"), r)? * scale + claim.value
+        - s.eval(&format!("{name}.bias"), &r[..log2(op)])? * scale;
+    let (input, weight) = (plan.input_of(l), format!("{name}.weight"));
     let dims = MatmulDims {
-        rows: b,
+        rows: plan.hyper.batch,
         inner: kp,
         cols: op,
     };
-    s.matmul(dims, a_op, wt, &r, acc)?;
-    // dx·2^s + dx_rem = dy·W (not for the first layer).
-    if l > 0 {
-        let r = s.point(lk + lb);
-        let acc = s.eval(&n("dx"), &r)? * scale + s.eval(&n("dx_rem"), &r)?;
-        let dy_op = Operand::plain(&dy, op);
-        let dims = MatmulDims {
-            rows: b,
-            inner: op,
-            cols: kp,
-        };
-        s.matmul(dims, dy_op, w, &r, acc)?;
-    }
-    Ok(())
+    let (a, wt) = (Operand::plain(&input, kp), Operand::transposed(&weight, kp));
+    s.matmul(dims, a, wt, r, acc)
+}
+
+/// A claim on dense layer `l`'s `dx_rem = dy·W − dx·2^s` at `r`: the input-gradient relation,
+/// reduced by a matmul sumcheck to claims on `dy` and `W` (and the claimed `dx`).
+fn dense_input_gradient<F: KaizenField, T: Transcript<F>>(
+    plan: &Plan,
+    s: &mut Session<'_, F, T>,
+    l: usize,
+    outputs: usize,
+    claim: Claim<F>,
+) -> Result<(), ProveError> {
+    let name = &plan.model.layers[l].0;
+    let (kp, op) = dense_widths(plan, l, outputs);
+    let scale = pow2::<F>(plan.hyper.fixed.scale());
+    let acc = s.eval(&format!("{name}.dx"), &claim.point)? * scale + claim.value;
+    let (grad, weight) = (plan.grad_of(l), format!("{name}.weight"));
+    let dims = MatmulDims {
+        rows: plan.hyper.batch,
+        inner: op,
+        cols: kp,
+    };
+    let (dy, w) = (Operand::plain(&grad, op), Operand::plain(&weight, kp));
+    s.matmul(dims, dy, w, &claim.point, acc)
 }
 
 /// The padded input and output widths of dense layer `l`.
@@ -192,33 +222,32 @@ fn dense_weight_gradient<F: KaizenField, T: Transcript<F>>(
     s.matmul(dims, dy_t, a_op, &claim.point, claim.value)
 }
 
-/// Conv forward `z·2^s + z_rem = conv(x, W) + b·2^s` (bias on real positions only), the kernel
-/// gradient `dW = Σ dy ⋆ x` and the input gradient `dx·2^s + dx_rem = conv_input_grad(dy, W)`,
-/// each a [`kaizen_sumcheck::conv`] reduction.
-fn conv<F: KaizenField, T: Transcript<F>>(
+/// A claim on conv layer `l`'s `z_rem = conv(x, W) + b·2^s − z·2^s` (bias on real positions
+/// only) at `(r_b, r_o, r_i, r_j)`: the forward relation, reduced by a [`kaizen_sumcheck::conv`]
+/// reduction to claims on `W` and `x` (and the claimed `z`, `b`).
+fn conv_forward<F: KaizenField, T: Transcript<F>>(
     plan: &Plan,
     s: &mut Session<'_, F, T>,
     l: usize,
-    name: &str,
-    (kernel, stride, padding): (usize, usize, usize),
+    conv: (usize, usize, usize),
+    claim: Claim<F>,
 ) -> Result<(), ProveError> {
+    let name = &plan.model.layers[l].0;
     let n = |t: &str| format!("{name}.{t}");
-    let (x, dy, weight) = (plan.input_of(l), plan.grad_of(l), n("weight"));
     let out = &plan.shapes[l + 1];
     let ConvGeometry {
         axes: [ah, aw],
         x: [vb, vc, vh, vw],
         z: [vo, vh2, vw2],
         vk,
-    } = ConvGeometry::of(plan, l, (kernel, stride, padding))?;
+    } = ConvGeometry::of(plan, l, conv)?;
     let scale = pow2::<F>(plan.hyper.fixed.scale());
-    // Forward, at a point (r_b, r_o, r_i, r_j) of z.
-    let r = s.point(vw2 + vh2 + vo + vb);
-    let [r_b, r_o, r_i, r_j] = split(&r, &[vb, vo, vh2, vw2])[..] else {
+    let r = &claim.point;
+    let [r_b, r_o, r_i, r_j] = split(r, &[vb, vo, vh2, vw2])[..] else {
         return Err(ProveError::Config("point split".into()));
     };
     let bias = s.eval(&n("bias"), r_o)? * scale * mask_at(out[1], r_i) * mask_at(out[2], r_j);
-    let acc = s.eval(&n("z"), &r)? * scale + s.eval(&n("z_rem"), &r)? - bias;
+    let acc = s.eval(&n("z"), r)? * scale + claim.value - bias;
     let sel = [ah.at_output(r_i)?, aw.at_output(r_j)?];
     let dims = ConvDims {
         g: vc,
@@ -226,30 +255,46 @@ fn conv<F: KaizenField, T: Transcript<F>>(
         b: [vh, vw],
     };
     let (p, q) = (
-        Bound::new(&weight, vc + 2 * vk, r_o),
-        Bound::new(&x, vc + vh + vw, r_b),
+        Bound::new(&n("weight"), vc + 2 * vk, r_o),
+        Bound::new(&plan.input_of(l), vc + vh + vw, r_b),
     );
-    s.conv(dims, &p, &q, [&sel[0], &sel[1]], acc)?;
-    // dx at (r_b, r_c, r_x, r_y), not for the first layer.
-    if l > 0 {
-        let r = s.point(vw + vh + vc + vb);
-        let [r_b, r_c, r_x, r_y] = split(&r, &[vb, vc, vh, vw])[..] else {
-            return Err(ProveError::Config("point split".into()));
-        };
-        let acc = s.eval(&n("dx"), &r)? * scale + s.eval(&n("dx_rem"), &r)?;
-        let sel = [ah.at_input(r_x)?, aw.at_input(r_y)?];
-        let dims = ConvDims {
-            g: vo,
-            a: [vk, vk],
-            b: [vh2, vw2],
-        };
-        let (p, q) = (
-            Bound::new(&weight, 2 * vk, r_c),
-            Bound::new(&dy, vo + vh2 + vw2, r_b),
-        );
-        s.conv(dims, &p, &q, [&sel[0], &sel[1]], acc)?;
-    }
-    Ok(())
+    s.conv(dims, &p, &q, [&sel[0], &sel[1]], acc)
+}
+
+/// A claim on conv layer `l`'s `dx_rem = conv_input_grad(dy, W) − dx·2^s` (rotated kernel,
+/// padding) at `(r_b, r_c, r_x, r_y)`: the input-gradient relation, reduced by a
+/// [`kaizen_sumcheck::conv`] reduction to claims on `W` and `dy` (and the claimed `dx`).
+fn conv_input_gradient<F: KaizenField, T: Transcript<F>>(
+    plan: &Plan,
+    s: &mut Session<'_, F, T>,
+    l: usize,
+    conv: (usize, usize, usize),
+    claim: Claim<F>,
+) -> Result<(), ProveError> {
+    let name = &plan.model.layers[l].0;
+    let ConvGeometry {
+        axes: [ah, aw],
+        x: [vb, vc, vh, vw],
+        z: [vo, vh2, vw2],
+        vk,
+    } = ConvGeometry::of(plan, l, conv)?;
+    let scale = pow2::<F>(plan.hyper.fixed.scale());
+    let r = &claim.point;
+    let [r_b, r_c, r_x, r_y] = split(r, &[vb, vc, vh, vw])[..] else {
+        return Err(ProveError::Config("point split".into()));
+    };
+    let acc = s.eval(&format!("{name}.dx"), r)? * scale + claim.value;
+    let sel = [ah.at_input(r_x)?, aw.at_input(r_y)?];
+    let dims = ConvDims {
+        g: vo,
+        a: [vk, vk],
+        b: [vh2, vw2],
+    };
+    let (p, q) = (
+        Bound::new(&format!("{name}.weight"), 2 * vk, r_c),
+        Bound::new(&plan.grad_of(l), vo + vh2 + vw2, r_b),
+    );
+    s.conv(dims, &p, &q, [&sel[0], &sel[1]], acc)
 }
 
 /// The axes and variable counts of conv layer `l`: input `x` `[B, C, H, W]`, output `z`
