@@ -40,9 +40,10 @@ pub struct RangeShape {
 impl RangeShape {
     /// Bits per limb: the width `w ≤ MAX_LIMB_BITS` minimising
     /// `N·(2L + s) + 3·2^w + 2^10·V·(L + s)` — `N` checked values in `V` vectors, `L = ⌈k/w⌉`
-    /// limbs (each looked up, all but limb 0 committed: `N·(2L − 1 + s)` has the same minimiser), `s` one if the top limb needs its shifted lookup, the
-    /// table's `2^w` multiplicities (committed) and leaves, and a fixed cost per limb vector (its
-    /// own tree, claims and opening). Ties go to the narrower limb.
+    /// limbs (each looked up, all but limb 0 committed: `N·(2L − 1 + s)` has the same
+    /// minimiser), `s` one if the top limb needs its shifted lookup, the table's `2^w`
+    /// multiplicities (committed) and leaves, and a fixed cost per limb vector (its own tree,
+    /// claims and opening). Ties go to the narrower limb.
     pub fn limb_bits(&self) -> u32 {
         let n: u128 = self.log_lens.iter().map(|&l| 1u128 << l.min(100)).sum();
         let v = self.log_lens.len() as u128;
