@@ -4,7 +4,8 @@
 //! **Commit.** The `2^n` evaluations form a `2^a × 2^b` matrix `M` (row-major: the low `b` variables
 //! index columns, the high `a` variables rows). Each row is Reed–Solomon-encoded — read as the
 //! coefficients of a polynomial of degree `< 2^b` and evaluated on a subgroup of size
-//! `L = 2^b/ρ` — and each column of the encoded matrix `E` is a leaf of a blake3 Merkle tree. The
+//! `L = 2^b/ρ` — and each column of the encoded matrix `E` is a leaf of a blake3 Merkle tree
+//! ([`crate::merkle`]: BLAKE3's own tree over the zero-padded columns end to end). The
 //! commitment is the root, `n`, and the number `R ≤ 2^a` of rows stored: the rows after the last
 //! non-zero one (a zero-padded tail, as a segmented layout leaves) are zero by definition, so they
 //! are neither encoded, stored nor hashed, and no opened column carries them.
@@ -40,7 +41,7 @@ use rayon::prelude::*;
 use crate::{
     check_batch,
     fft::Radix2Domain,
-    merkle::{hash_leaf, Digest, MerklePath, MerkleTree},
+    merkle::{serialize_column, slot_len, ColumnTree, Digest, MerklePath},
     MultilinearPcs, PcsError,
 };
 
@@ -151,7 +152,7 @@ pub struct LigeroCommitment {
 pub struct LigeroData<F> {
     evals: Vec<F>,
     encoded: Option<Vec<F>>,
-    tree: MerkleTree,
+    tree: ColumnTree,
     num_vars: usize,
     rows: usize,
 }
@@ -199,14 +200,6 @@ impl<F: KaizenField> Ligero<F> {
 
     fn domain(&self, log_cols: usize) -> Result<Radix2Domain<F>, PcsError> {
         Radix2Domain::new(log_cols as u32 + self.params.log_inv_rate)
-    }
-
-    fn column_leaf(values: &[F], buf: &mut Vec<u8>) -> Digest {
-        buf.clear();
-        for v in values {
-            let _ = v.serialize_compressed(&mut *buf);
-        }
-        hash_leaf(buf)
     }
 
     /// Absorbs the public inputs of an opening and draws `β` and `γ`.
@@ -267,31 +260,39 @@ impl<F: KaizenField> Ligero<F> {
         Ok(out)
     }
 
-    /// The Merkle tree over the columns of a `rows × len` encoded matrix. Columns are gathered in
-    /// blocks of [`COLUMN_BLOCK`] so every row is read in contiguous segments.
-    fn tree(encoded: &[F], rows: usize, len: usize) -> MerkleTree {
+    /// The column tree of a `rows × len` encoded matrix.
+    fn tree(encoded: &[F], rows: usize, len: usize) -> ColumnTree {
         let elem = F::ZERO.compressed_size();
-        let block = COLUMN_BLOCK.min(len);
-        let mut leaves = vec![Digest::default(); len];
-        leaves
-            .par_chunks_mut(block)
-            .enumerate()
-            .for_each(|(b, out)| {
-                let j0 = b * block;
-                let mut bytes = vec![0u8; block * rows * elem];
-                for r in 0..rows {
-                    let segment = &encoded[r * len + j0..r * len + j0 + block];
-                    for (c, x) in segment.iter().enumerate() {
-                        let at = (c * rows + r) * elem;
-                        // Writing into a slice of the exact size cannot fail.
-                        let _ = x.serialize_compressed(&mut bytes[at..at + elem]);
-                    }
+        let slot = slot_len(rows * elem);
+        ColumnTree::new(len, rows * elem, |first, slots| {
+            let count = slots.len() / slot;
+            for r in 0..rows {
+                let segment = &encoded[r * len + first..r * len + first + count];
+                for (c, x) in segment.iter().enumerate() {
+                    let at = c * slot + r * elem;
+                    // Writing into a slice of the exact size cannot fail.
+                    let _ = x.serialize_compressed(&mut slots[at..at + elem]);
                 }
-                for (leaf, column) in out.iter_mut().zip(bytes.chunks_exact(rows * elem)) {
-                    *leaf = hash_leaf(column);
-                }
-            });
-        MerkleTree::new(leaves)
+            }
+        })
+    }
+}
+
+/// The encoded columns an opening reads: `values[r][i]` is `E[r][needed[i]]` (row-major).
+struct OpenedColumns<F> {
+    needed: Vec<usize>,
+    values: Vec<F>,
+    rows: usize,
+}
+
+impl<F: Copy> OpenedColumns<F> {
+    /// Column `j` (one of `needed`), every stored row.
+    fn column(&self, j: usize) -> Vec<F> {
+        let m = self.needed.len();
+        match self.needed.binary_search(&j) {
+            Ok(i) => (0..self.rows).map(|r| self.values[r * m + i]).collect(),
+            Err(_) => Vec::new(),
+        }
     }
 }
 
@@ -314,9 +315,6 @@ fn encode_rows<F: KaizenField>(domain: &Radix2Domain<F>, rows: &[F], cols: usize
         }
     }
 }
-
-/// Columns hashed together when building the tree.
-const COLUMN_BLOCK: usize = 64;
 
 /// `Σ_r w_r·M[r]` for a row-major matrix with rows of length `cols`.
 fn combine_rows<F: KaizenField>(matrix: &[F], cols: usize, weights: &[F]) -> Vec<F> {
@@ -430,27 +428,43 @@ impl<F: KaizenField> MultilinearPcs<F> for Ligero<F> {
         transcript.absorb_fields(b"ligero/evaluation", &evaluation);
         let len = cols << self.params.log_inv_rate;
         let queries = transcript.squeeze_indices(b"ligero/queries", self.params.queries, len);
-        // Per polynomial, E[r][j] at every query j: read from the kept encoding or re-encoded.
+        // Per polynomial, the columns of every queried column's tree group (its path is rebuilt
+        // from them): read from the kept encoding or re-encoded.
         let columns = data
             .iter()
-            .map(|d| match &d.encoded {
-                Some(e) => Ok((0..d.rows)
-                    .flat_map(|r| queries.iter().map(move |&j| e[r * len + j]))
-                    .collect()),
-                None => self.encoded_columns(d, &queries),
+            .map(|d| {
+                let mut needed: Vec<usize> =
+                    queries.iter().flat_map(|&j| d.tree.group_of(j)).collect();
+                needed.sort_unstable();
+                needed.dedup();
+                let values = match &d.encoded {
+                    Some(e) => (0..d.rows)
+                        .flat_map(|r| needed.iter().map(move |&j| e[r * len + j]))
+                        .collect(),
+                    None => self.encoded_columns(d, &needed)?,
+                };
+                Ok(OpenedColumns {
+                    needed,
+                    values,
+                    rows: d.rows,
+                })
             })
-            .collect::<Result<Vec<Vec<F>>, _>>()?;
-        let t = queries.len();
+            .collect::<Result<Vec<_>, PcsError>>()?;
         let openings = queries
-            .iter()
-            .enumerate()
-            .map(|(q, &j)| ColumnOpening {
-                values: data
+            .par_iter()
+            .map(|&j| ColumnOpening {
+                values: columns.iter().flat_map(|c| c.column(j)).collect(),
+                paths: data
                     .iter()
                     .zip(&columns)
-                    .flat_map(|(d, c)| (0..d.rows).map(move |r| c[r * t + q]))
+                    .map(|(d, c)| {
+                        d.tree.open(j, |k| {
+                            let mut bytes = Vec::new();
+                            serialize_column(&c.column(k), &mut bytes);
+                            bytes
+                        })
+                    })
                     .collect(),
-                paths: data.iter().map(|d| d.tree.open(j)).collect(),
             })
             .collect();
         Ok((
@@ -534,7 +548,8 @@ impl<F: KaizenField> MultilinearPcs<F> for Ligero<F> {
             for (i, (path, c)) in opening.paths.iter().zip(commitments).enumerate() {
                 let (column, tail) = rest.split_at(stored[i]);
                 rest = tail;
-                if !path.verify(&c.root, j, Self::column_leaf(column, &mut buf), depth) {
+                serialize_column(column, &mut buf);
+                if !path.verify(&c.root, j, &buf, depth) {
                     return Err(PcsError::MerklePath { query: q, poly: i });
                 }
                 prox += inner_product(&gammas[i * rows..i * rows + stored[i]], column);
