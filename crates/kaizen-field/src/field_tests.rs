@@ -35,6 +35,9 @@ fn serialization<F: KaizenField + UniformRand>(seed: u64) {
     let mut bytes = Vec::new();
     a.serialize_compressed(&mut bytes).unwrap();
     assert_eq!(F::deserialize_compressed(&bytes[..]).unwrap(), a);
+    let mut written = vec![0u8; a.compressed_size()];
+    a.write_compressed(&mut written);
+    assert_eq!(written, bytes, "write_compressed is serialize_compressed");
     // Truncated input is an error, not a panic.
     assert!(F::deserialize_compressed(&bytes[..bytes.len() - 1]).is_err());
 }

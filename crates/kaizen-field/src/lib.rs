@@ -115,6 +115,15 @@ pub trait KaizenField:
         a + r * (b - a)
     }
 
+    /// Writes the compressed serialization (what `serialize_compressed` writes) into the first
+    /// `compressed_size()` bytes of `out`; fields override it with a plain copy of their limbs
+    /// (Merkle leaves and transcripts serialize every committed and absorbed element).
+    #[inline(always)]
+    fn write_compressed(&self, out: &mut [u8]) {
+        // `out` holds `compressed_size()` bytes, so the write cannot fail.
+        let _ = self.serialize_compressed(out);
+    }
+
     /// Embeds `x` as `x mod p`, failing if `|x| ≥ 2^SIGNED_BITS`.
     fn from_signed(x: i128) -> Result<Self, FieldError> {
         if x.unsigned_abs() >> Self::SIGNED_BITS != 0 {

@@ -317,6 +317,12 @@ impl KaizenField for M61 {
     fn lerp(a: Self, b: Self, r: Self) -> Self {
         m61(lerp_value(value(a), value(b), value(r)))
     }
+
+    /// The canonical value, 8 bytes little-endian (ark-serialize's layout).
+    #[inline(always)]
+    fn write_compressed(&self, out: &mut [u8]) {
+        out[..8].copy_from_slice(&value(*self).to_le_bytes());
+    }
 }
 
 impl KaizenField for M61Ext2 {
@@ -372,6 +378,13 @@ impl KaizenField for M61Ext2 {
         let c0 = value(a.c0) as u128 + m(d0, r0) + m(d1, P - r1);
         let c1 = value(a.c1) as u128 + m(d0, r1) + m(d1, r0);
         Self::new(m61(reduce125(c0)), m61(reduce125(c1)))
+    }
+
+    /// `c0` then `c1`, 8 bytes little-endian each (ark-serialize's layout).
+    #[inline(always)]
+    fn write_compressed(&self, out: &mut [u8]) {
+        self.c0.write_compressed(&mut out[..8]);
+        self.c1.write_compressed(&mut out[8..16]);
     }
 }
 

@@ -270,8 +270,7 @@ impl<F: KaizenField> Ligero<F> {
                 let segment = &encoded[r * len + first..r * len + first + count];
                 for (c, x) in segment.iter().enumerate() {
                     let at = c * slot + r * elem;
-                    // Writing into a slice of the exact size cannot fail.
-                    let _ = x.serialize_compressed(&mut slots[at..at + elem]);
+                    x.write_compressed(&mut slots[at..at + elem]);
                 }
             }
         })

@@ -22,7 +22,7 @@ use blake3::{
     },
     Hasher, CHUNK_LEN,
 };
-use kaizen_field::PAR_MIN_LEN;
+use kaizen_field::{KaizenField, PAR_MIN_LEN};
 use rayon::prelude::*;
 
 /// A 32-byte blake3 digest.
@@ -77,11 +77,12 @@ fn column_leaf(index: usize, column: &[u8], slot: usize) -> Digest {
 }
 
 /// Serializes field elements (compressed) into `buf`, replacing its contents.
-pub fn serialize_column<T: CanonicalSerialize>(values: &[T], buf: &mut Vec<u8>) {
+pub fn serialize_column<F: KaizenField>(values: &[F], buf: &mut Vec<u8>) {
+    let size = F::ZERO.compressed_size();
     buf.clear();
-    for v in values {
-        // Writing into a vector cannot fail.
-        let _ = v.serialize_compressed(&mut *buf);
+    buf.resize(values.len() * size, 0);
+    for (v, out) in values.iter().zip(buf.chunks_exact_mut(size)) {
+        v.write_compressed(out);
     }
 }
 

@@ -48,10 +48,11 @@ impl<F: KaizenField> Transcript<F> for Blake3Transcript {
 
     fn absorb_fields(&mut self, label: &[u8], elems: &[F]) {
         self.record(0x02, label, elems.len());
+        let size = F::ZERO.compressed_size();
         self.scratch.clear();
-        for e in elems {
-            // Writing into a Vec cannot fail.
-            let _ = e.serialize_compressed(&mut self.scratch);
+        self.scratch.resize(elems.len() * size, 0);
+        for (e, out) in elems.iter().zip(self.scratch.chunks_exact_mut(size)) {
+            e.write_compressed(out);
         }
         self.hasher.update(&self.scratch);
     }
