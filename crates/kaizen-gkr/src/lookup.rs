@@ -240,16 +240,22 @@ pub fn prove_lookup<F: KaizenField, T: Transcript<F>, C: AsRef<[F]> + Sync>(
         return Err(GkrError::Input("one multiplicity per table row".into()));
     }
     let (alpha, x) = challenges(table, &logs, transcript);
-    let compress = |row: &mut dyn Iterator<Item = F>| {
-        row.fold((F::ZERO, F::ONE), |(acc, pow), v| {
-            (acc + pow * v, pow * alpha)
-        })
-        .0
+    let width = table.width();
+    // `X − Σ_c α^c·v_c`; a one-column row is `X − v`.
+    let leaf = |row: &mut dyn Iterator<Item = F>| {
+        if width == 1 {
+            return x - row.next().unwrap_or(F::ZERO);
+        }
+        x - row
+            .fold((F::ZERO, F::ONE), |(acc, pow), v| {
+                (acc + pow * v, pow * alpha)
+            })
+            .0
     };
     let table_q = (0..1usize << table.log_len)
         .into_par_iter()
         .with_min_len(PAR_MIN_LEN)
-        .map(|i| x - compress(&mut (0..table.width()).map(|c| table.entry(c, i))))
+        .map(|i| leaf(&mut (0..width).map(|c| table.entry(c, i))))
         .collect();
     let table_p = multiplicities.par_iter().map(|&m| -m).collect();
     let trees = std::iter::once(leaves(Some(table_p), table_q))
@@ -258,13 +264,15 @@ pub fn prove_lookup<F: KaizenField, T: Transcript<F>, C: AsRef<[F]> + Sync>(
             let q = (0..len)
                 .into_par_iter()
                 .with_min_len(PAR_MIN_LEN)
-                .map(|i| x - compress(&mut seg.iter().map(|c| c.as_ref()[i])))
+                .map(|i| leaf(&mut seg.iter().map(|c| c.as_ref()[i])))
                 .collect();
             leaves(None, q)
         }))
         .collect();
     let (fraction, claims) = prove_fractional(trees, transcript)?;
-    // Each block's values at its tree's point (without a one-row block's padding bit).
+    // Each block's values at its tree's point (without a one-row block's padding bit). An
+    // unpadded one-column block's value is `X − q(point)` (its leaves are `X − v`, and the `eq`
+    // weights sum to one), the multiplicities' `−p(point)`: no pass over the data.
     let at = |t: usize, log: usize| {
         let point = &claims[t].q.point;
         eq_table(&point[point.len() - log..])
@@ -274,11 +282,17 @@ pub fn prove_lookup<F: KaizenField, T: Transcript<F>, C: AsRef<[F]> + Sync>(
         .zip(&logs)
         .enumerate()
         .map(|(s, (seg, &log))| {
+            if width == 1 && log >= 1 {
+                return vec![x - claims[s + 1].q.value];
+            }
             let eq = at(s + 1, log);
             seg.iter().map(|c| inner_product(&eq, c.as_ref())).collect()
         })
         .collect();
-    let multiplicity_eval = inner_product(&at(0, table.log_len), multiplicities);
+    let multiplicity_eval = match (&claims[0].p, table.log_len) {
+        (Some(p), 1..) => -p.value,
+        _ => inner_product(&at(0, table.log_len), multiplicities),
+    };
     let proof = LookupProof {
         fraction,
         segment_evals,
