@@ -184,16 +184,24 @@ impl ColumnTree {
     }
 
     /// The authentication path of column `index` (in range); `column(k)` serializes column `k`
-    /// for every `k` in [`ColumnTree::group_of`]`(index)`.
+    /// for every `k` in [`ColumnTree::group_of`]`(index)` but `index`. The in-group siblings are
+    /// subtrees of `1, 2, 4, …` columns, each hashed with one call (across SIMD lanes).
     pub fn open(&self, index: usize, column: impl Fn(usize) -> Vec<u8>) -> MerklePath {
         let slot = slot_len(self.column_bytes);
-        let group = self.group_of(index);
-        let first = group.start;
-        let mut layer: Vec<Digest> = group.map(|k| column_leaf(k, &column(k), slot)).collect();
         let mut siblings = Vec::with_capacity(self.depth());
+        let mut bytes = Vec::new();
         for level in 0..self.group_log {
-            siblings.push(layer[((index - first) >> level) ^ 1]);
-            layer = layer.chunks_exact(2).map(|p| merge(&p[0], &p[1])).collect();
+            let first = ((index >> level) ^ 1) << level;
+            bytes.clear();
+            for k in first..first + (1 << level) {
+                let c = column(k);
+                bytes.extend_from_slice(&c);
+                bytes.resize(bytes.len() + slot - c.len(), 0);
+            }
+            let mut h = hasher();
+            h.set_input_offset((first * slot) as u64);
+            h.update(&bytes);
+            siblings.push(h.finalize_non_root());
         }
         for (level, layer) in (self.group_log..).zip(&self.layers) {
             siblings.push(layer[(index >> level) ^ 1]);
