@@ -34,6 +34,9 @@ pub const CONTEXT: &str = "kaizen-rs 2026-12 column tree";
 /// Chunks the prover hashes with one call: AVX-512 runs 16 chunks at once.
 pub const SIMD_CHUNKS: usize = 16;
 
+/// Columns the prover gathers at once when building a tree.
+const GATHER_COLUMNS: usize = 64;
+
 fn context_key() -> &'static ContextKey {
     static KEY: OnceLock<ContextKey> = OnceLock::new();
     KEY.get_or_init(|| hash_derive_key_context(CONTEXT))
@@ -135,18 +138,28 @@ impl ColumnTree {
                 root: *h.finalize().as_bytes(),
             };
         }
+        // Columns are gathered in blocks of at least `GATHER_COLUMNS`, so `fill` reads every row
+        // in runs of that many entries, and each block's groups are hashed from its buffer.
+        let block = group.max(GATHER_COLUMNS).min(columns);
         let mut groups = vec![Digest::default(); columns / group];
-        groups.par_iter_mut().enumerate().for_each_init(
-            || vec![0u8; group * slot],
-            |bytes, (g, out)| {
-                bytes.iter_mut().for_each(|b| *b = 0);
-                fill(g * group, bytes);
-                let mut h = hasher();
-                h.set_input_offset((g * group * slot) as u64);
-                h.update(bytes);
-                *out = h.finalize_non_root();
-            },
-        );
+        groups
+            .par_chunks_mut(block / group)
+            .enumerate()
+            .for_each_init(
+                || vec![0u8; block * slot],
+                |bytes, (b, out)| {
+                    bytes.iter_mut().for_each(|x| *x = 0);
+                    fill(b * block, bytes);
+                    for (g, (cv, chunk)) in
+                        out.iter_mut().zip(bytes.chunks(group * slot)).enumerate()
+                    {
+                        let mut h = hasher();
+                        h.set_input_offset(((b * block + g * group) * slot) as u64);
+                        h.update(chunk);
+                        *cv = h.finalize_non_root();
+                    }
+                },
+            );
         let mut layers = vec![groups];
         while let Some(last) = layers.last().filter(|l| l.len() > 2) {
             let next = last
