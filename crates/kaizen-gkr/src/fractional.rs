@@ -132,23 +132,53 @@ fn layer_shape<F: KaizenField>(r: &[F], lambda: F, unit_leaves: bool) -> Sumchec
     }
 }
 
-/// The parent layer of a layer (a unit layer's numerators are all one).
-fn parent<F: KaizenField>(layer: &Leaves<F>) -> Leaves<F> {
-    let q = &layer.denominators;
-    let (p, q) = match &layer.numerators {
-        Some(p) => p
-            .par_chunks_exact(2)
-            .zip(q.par_chunks_exact(2))
-            .with_min_len(PAR_MIN_LEN)
-            .map(|(p, q)| (p[0] * q[1] + p[1] * q[0], q[0] * q[1]))
-            .unzip(),
-        None => q
-            .par_chunks_exact(2)
-            .with_min_len(PAR_MIN_LEN)
-            .map(|q| (q[0] + q[1], q[0] * q[1]))
-            .unzip(),
-    };
-    Leaves::new(p, q)
+/// One layer held as its even- and odd-indexed halves, `(L[2x], L[2x+1])`: the layer sumcheck's
+/// tables as they are (the child bit is the low-order variable), and its parent's entry `x` a
+/// function of entry `x` of each half.
+struct Halves<F> {
+    /// Numerators, `None` where all are one.
+    p: Option<(Vec<F>, Vec<F>)>,
+    q: (Vec<F>, Vec<F>),
+}
+
+impl<F: KaizenField> Halves<F> {
+    fn of(leaves: Leaves<F>) -> Self {
+        Self {
+            p: leaves.numerators.as_deref().map(split),
+            q: split(&leaves.denominators),
+        }
+    }
+
+    /// Entries per half.
+    fn len(&self) -> usize {
+        self.q.0.len()
+    }
+
+    /// Entry `x` of the parent layer: `(p0·q1 + p1·q0, q0·q1)`, or `(q0 + q1, q0·q1)` for unit
+    /// numerators.
+    fn parent_entry(&self, x: usize) -> (F, F) {
+        let (q0, q1) = (self.q.0[x], self.q.1[x]);
+        match &self.p {
+            Some((p0, p1)) => (p0[x] * q1 + p1[x] * q0, q0 * q1),
+            None => (q0 + q1, q0 * q1),
+        }
+    }
+
+    /// The parent layer, written straight into its halves.
+    fn parent(&self) -> Self {
+        let half = |odd: usize| -> (Vec<F>, Vec<F>) {
+            (0..self.len() / 2)
+                .into_par_iter()
+                .with_min_len(PAR_MIN_LEN)
+                .map(|y| self.parent_entry(2 * y + odd))
+                .unzip()
+        };
+        let ((p0, q0), (p1, q1)) = (half(0), half(1));
+        Self {
+            p: Some((p0, p1)),
+            q: (q0, q1),
+        }
+    }
 }
 
 fn split<F: KaizenField>(v: &[F]) -> (Vec<F>, Vec<F>) {
@@ -312,13 +342,13 @@ pub fn prove_fractional<F: KaizenField, T: Transcript<F>>(
         .map(Leaves::shape)
         .collect::<Result<Vec<_>, _>>()?;
     absorb_shapes(&shapes, transcript);
-    // Per tree, its layers from the leaves up to (excluding) the top.
-    let mut stacks: Vec<Vec<Leaves<F>>> = trees
+    // Per tree, its layers from the leaves up to the top (two fractions), in halves.
+    let mut stacks: Vec<Vec<Halves<F>>> = trees
         .into_iter()
         .map(|leaves| {
-            let mut stack = vec![leaves];
-            while let Some(layer) = stack.last().filter(|l| l.denominators.len() > 2) {
-                let up = parent(layer);
+            let mut stack = vec![Halves::of(leaves)];
+            while let Some(layer) = stack.last().filter(|l| l.len() > 1) {
+                let up = layer.parent();
                 stack.push(up);
             }
             stack
@@ -330,9 +360,9 @@ pub fn prove_fractional<F: KaizenField, T: Transcript<F>>(
             let top = stack
                 .pop()
                 .ok_or_else(|| GkrError::Input("empty tree".into()))?;
-            let q = &top.denominators;
-            let (p0, p1) = top.numerators.map_or((F::ONE, F::ONE), |p| (p[0], p[1]));
-            Ok([p0, p1, q[0], q[1]])
+            let (q0, q1) = (top.q.0[0], top.q.1[0]);
+            let (p0, p1) = top.p.map_or((F::ONE, F::ONE), |(p0, p1)| (p0[0], p1[0]));
+            Ok([p0, p1, q0, q1])
         })
         .collect::<Result<Vec<[F; 4]>, GkrError>>()?;
     let (mut point, mut running) = open_tops(&shapes, &tops, transcript)?;
@@ -353,14 +383,9 @@ pub fn prove_fractional<F: KaizenField, T: Transcript<F>>(
             let layer = stacks[t]
                 .pop()
                 .ok_or_else(|| GkrError::Input("tree shorter than its shape".into()))?;
-            let (q0, q1) = split(&layer.denominators);
-            // The layer lives on in its halves only (peak memory: one copy of the leaves).
-            drop(layer.denominators);
-            let polys = match layer.numerators {
-                Some(p) => {
-                    let (p0, p1) = split(&p);
-                    vec![p0, p1, q0, q1]
-                }
+            let (q0, q1) = layer.q;
+            let polys = match layer.p {
+                Some((p0, p1)) => vec![p0, p1, q0, q1],
                 None => vec![q0, q1],
             };
             let shape = layer_shape(&point, lambda, unit_leaves(&shapes[t], k));
