@@ -1,9 +1,11 @@
-//! Hardened deserialization helpers for proof types.
+//! Hardened deserialization helpers for proof types, and [`write_elements`], the fast
+//! serialization of field elements for hashing.
 //!
 //! ark-serialize's `Vec<T>` reads a `u64` length and pre-allocates that many elements, so a malformed
 //! length aborts the process. Proof types in Kaizen-rs read their vectors with [`read_vec`], which
 //! bounds both the length and the pre-allocation, and decode whole byte strings with [`from_bytes`],
 //! which also rejects trailing bytes.
+use crate::KaizenField;
 use ark_serialize::{
     CanonicalDeserialize, CanonicalSerialize, Compress, Read, SerializationError, Validate,
 };
@@ -96,6 +98,18 @@ macro_rules! impl_bounded_deserialize {
     (@read one, $r:ident, $c:ident, $v:ident) => {
         $crate::ark_serialize::CanonicalDeserialize::deserialize_with_mode(&mut $r, $c, $v)?
     };
+}
+
+/// The elements' compressed serializations end to end (what `serialize_compressed` writes for
+/// each), replacing `out`'s contents: one [`KaizenField::write_compressed`] limb copy per element.
+/// Merkle columns and transcripts serialize every committed and absorbed element this way.
+pub fn write_elements<F: KaizenField>(elems: &[F], out: &mut Vec<u8>) {
+    let size = F::ZERO.compressed_size();
+    out.clear();
+    out.resize(elems.len() * size, 0);
+    for (e, chunk) in elems.iter().zip(out.chunks_exact_mut(size)) {
+        e.write_compressed(chunk);
+    }
 }
 
 /// Serializes `value` (compressed) into a fresh byte vector.

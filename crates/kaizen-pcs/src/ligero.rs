@@ -34,14 +34,15 @@ use std::marker::PhantomData;
 
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 use kaizen_field::{
-    eq_table, inner_product, mle::weighted_sum_into, KaizenField, Transcript, PAR_MIN_LEN,
+    eq_table, inner_product, mle::weighted_sum_into, serialize::write_elements, KaizenField,
+    Transcript, PAR_MIN_LEN,
 };
 use rayon::prelude::*;
 
 use crate::{
     check_batch,
     fft::Radix2Domain,
-    merkle::{serialize_column, slot_len, ColumnTree, Digest, MerklePath},
+    merkle::{slot_len, ColumnTree, Digest, MerklePath},
     MultilinearPcs, PcsError,
 };
 
@@ -285,7 +286,7 @@ struct OpenedColumns<F> {
 }
 
 impl<F: Copy> OpenedColumns<F> {
-    /// Column `j` (one of `needed`), every stored row.
+    /// Column `j`, every stored row (empty if `j` was not gathered).
     fn column(&self, j: usize) -> Vec<F> {
         let m = self.needed.len();
         match self.needed.binary_search(&j) {
@@ -459,7 +460,7 @@ impl<F: KaizenField> MultilinearPcs<F> for Ligero<F> {
                     .map(|(d, c)| {
                         d.tree.open(j, |k| {
                             let mut bytes = Vec::new();
-                            serialize_column(&c.column(k), &mut bytes);
+                            write_elements(&c.column(k), &mut bytes);
                             bytes
                         })
                     })
@@ -547,7 +548,7 @@ impl<F: KaizenField> MultilinearPcs<F> for Ligero<F> {
             for (i, (path, c)) in opening.paths.iter().zip(commitments).enumerate() {
                 let (column, tail) = rest.split_at(stored[i]);
                 rest = tail;
-                serialize_column(column, &mut buf);
+                write_elements(column, &mut buf);
                 if !path.verify(&c.root, j, &buf, depth) {
                     return Err(PcsError::MerklePath { query: q, poly: i });
                 }

@@ -22,7 +22,7 @@ use blake3::{
     },
     Hasher, CHUNK_LEN,
 };
-use kaizen_field::{KaizenField, PAR_MIN_LEN};
+use kaizen_field::PAR_MIN_LEN;
 use rayon::prelude::*;
 
 /// A 32-byte blake3 digest.
@@ -42,10 +42,6 @@ fn context_key() -> &'static ContextKey {
     KEY.get_or_init(|| hash_derive_key_context(CONTEXT))
 }
 
-fn hasher() -> Hasher {
-    Hasher::new_from_context_key(context_key())
-}
-
 fn merge(left: &Digest, right: &Digest) -> Digest {
     merge_subtrees_non_root(left, right, Mode::DeriveKeyMaterial(context_key()))
 }
@@ -54,39 +50,27 @@ fn merge_root(left: &Digest, right: &Digest) -> Digest {
     *merge_subtrees_root(left, right, Mode::DeriveKeyMaterial(context_key())).as_bytes()
 }
 
-/// Feeds `len` zero bytes.
-fn pad(h: &mut Hasher, mut len: usize) {
+/// The hasher of the subtree whose slots start at column `first`, fed `bytes` and then zeros up
+/// to `len` bytes; finalized as a chaining value, or as the root when `first` is 0 and the subtree
+/// is the whole input.
+fn subtree(first: usize, slot: usize, bytes: &[u8], len: usize) -> Hasher {
     const ZEROS: [u8; CHUNK_LEN] = [0; CHUNK_LEN];
-    while len > 0 {
-        let k = len.min(CHUNK_LEN);
+    let mut h = Hasher::new_from_context_key(context_key());
+    h.set_input_offset((first * slot) as u64);
+    h.update(bytes);
+    let mut pad = len - bytes.len();
+    while pad > 0 {
+        let k = pad.min(CHUNK_LEN);
         h.update(&ZEROS[..k]);
-        len -= k;
+        pad -= k;
     }
+    h
 }
 
 /// The slot of a column of `bytes` bytes: the least power-of-two number of chunks holding it,
 /// in bytes.
 pub fn slot_len(bytes: usize) -> usize {
     bytes.div_ceil(CHUNK_LEN).max(1).next_power_of_two() * CHUNK_LEN
-}
-
-/// The leaf of column `index`: the chaining value of its zero-padded slot.
-fn column_leaf(index: usize, column: &[u8], slot: usize) -> Digest {
-    let mut h = hasher();
-    h.set_input_offset((index * slot) as u64);
-    h.update(column);
-    pad(&mut h, slot - column.len());
-    h.finalize_non_root()
-}
-
-/// Serializes field elements (compressed) into `buf`, replacing its contents.
-pub fn serialize_column<F: KaizenField>(values: &[F], buf: &mut Vec<u8>) {
-    let size = F::ZERO.compressed_size();
-    buf.clear();
-    buf.resize(values.len() * size, 0);
-    for (v, out) in values.iter().zip(buf.chunks_exact_mut(size)) {
-        v.write_compressed(out);
-    }
 }
 
 /// The tree over a matrix's columns: the layers from the groups of columns hashed together up to
@@ -97,7 +81,8 @@ pub struct ColumnTree {
     column_bytes: usize,
     /// log2 of the columns per group.
     group_log: usize,
-    /// Group chaining values first; the last layer has two nodes (none if one group is the tree).
+    /// Group chaining values first (at least two groups); the last layer has two nodes. Empty
+    /// for a one-column tree.
     layers: Vec<Vec<Digest>>,
     root: Digest,
 }
@@ -127,15 +112,12 @@ impl ColumnTree {
         if columns == 1 {
             let mut bytes = vec![0u8; slot];
             fill(0, &mut bytes);
-            let mut h = hasher();
-            h.update(&bytes[..column_bytes]);
-            pad(&mut h, slot - column_bytes);
             return Self {
                 columns,
                 column_bytes,
                 group_log,
                 layers: Vec::new(),
-                root: *h.finalize().as_bytes(),
+                root: *subtree(0, slot, &bytes, slot).finalize().as_bytes(),
             };
         }
         // Columns are gathered in blocks of at least `GATHER_COLUMNS`, so `fill` reads every row
@@ -153,10 +135,8 @@ impl ColumnTree {
                     for (g, (cv, chunk)) in
                         out.iter_mut().zip(bytes.chunks(group * slot)).enumerate()
                     {
-                        let mut h = hasher();
-                        h.set_input_offset(((b * block + g * group) * slot) as u64);
-                        h.update(chunk);
-                        *cv = h.finalize_non_root();
+                        let first = b * block + g * group;
+                        *cv = subtree(first, slot, chunk, chunk.len()).finalize_non_root();
                     }
                 },
             );
@@ -211,10 +191,7 @@ impl ColumnTree {
                 bytes.extend_from_slice(&c);
                 bytes.resize(bytes.len() + slot - c.len(), 0);
             }
-            let mut h = hasher();
-            h.set_input_offset((first * slot) as u64);
-            h.update(&bytes);
-            siblings.push(h.finalize_non_root());
+            siblings.push(subtree(first, slot, &bytes, bytes.len()).finalize_non_root());
         }
         for (level, layer) in (self.group_log..).zip(&self.layers) {
             siblings.push(layer[(index >> level) ^ 1]);
@@ -231,22 +208,20 @@ impl MerklePath {
             return false;
         }
         let slot = slot_len(column.len());
+        let leaf = subtree(index, slot, column, slot);
         let Some((last, rest)) = self.siblings.split_last() else {
-            let mut h = hasher();
-            h.update(column);
-            pad(&mut h, slot - column.len());
-            return h.finalize().as_bytes() == root;
+            return leaf.finalize().as_bytes() == root;
         };
-        let node =
-            rest.iter()
-                .enumerate()
-                .fold(column_leaf(index, column, slot), |node, (level, sib)| {
-                    if (index >> level) & 1 == 0 {
-                        merge(&node, sib)
-                    } else {
-                        merge(sib, &node)
-                    }
-                });
+        let node = rest
+            .iter()
+            .enumerate()
+            .fold(leaf.finalize_non_root(), |node, (level, sib)| {
+                if (index >> level) & 1 == 0 {
+                    merge(&node, sib)
+                } else {
+                    merge(sib, &node)
+                }
+            });
         let top = if (index >> (depth - 1)) & 1 == 0 {
             merge_root(&node, last)
         } else {

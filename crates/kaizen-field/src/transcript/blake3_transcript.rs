@@ -10,7 +10,7 @@
 //!   (even with the same label) see a different state.
 
 use super::Transcript;
-use crate::KaizenField;
+use crate::{serialize::write_elements, KaizenField};
 
 /// Fiat–Shamir transcript over a running blake3 hash.
 #[derive(Clone, Debug)]
@@ -48,12 +48,7 @@ impl<F: KaizenField> Transcript<F> for Blake3Transcript {
 
     fn absorb_fields(&mut self, label: &[u8], elems: &[F]) {
         self.record(0x02, label, elems.len());
-        let size = F::ZERO.compressed_size();
-        self.scratch.clear();
-        self.scratch.resize(elems.len() * size, 0);
-        for (e, out) in elems.iter().zip(self.scratch.chunks_exact_mut(size)) {
-            e.write_compressed(out);
-        }
+        write_elements(elems, &mut self.scratch);
         self.hasher.update(&self.scratch);
     }
 
