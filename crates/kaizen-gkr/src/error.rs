@@ -15,12 +15,6 @@ pub enum GkrError {
     /// The stated column and multiplicity values do not rebuild the GKR's leaf claims.
     #[error("stated lookup evaluations do not match the fractional sum's leaves")]
     LeafMismatch,
-    /// A shifted top limb is not the top limb times its shift.
-    #[error("vector {vector}: the shifted top limb does not match the top limb")]
-    LimbRelation {
-        /// Vector in the batch.
-        vector: usize,
-    },
     /// The wiring predicate's value stated by the prover is not the circuit's.
     #[error("layer {layer}: wiring predicate mismatch")]
     Wiring {

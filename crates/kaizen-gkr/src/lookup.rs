@@ -1,20 +1,21 @@
 //! logUp lookups (Haböck 2022) proven with the fractional-sum GKR (Papini–Haböck 2023).
 //!
-//! Statement: every row of the witness *segments* (each a few columns of `2^s` rows) is a row of the
-//! public table `T` (`2^t` rows), with multiplicities `m`. With `X` and `α` drawn from the transcript
-//! (after the caller has absorbed commitments to the segments and to `m`), and rows compressed as
-//! `w = Σ_c α^c·col_c`:
+//! Statement: every row of the witness *segments* (each a few columns of `2^s` rows) is a row of
+//! its public table `T_k` (`2^{t_k}` rows; one table, or several looked up at once), with
+//! multiplicities `m_k`. With `X`, `α` and `γ` drawn from the transcript (after the caller has
+//! absorbed commitments to the segments and to the `m_k`), and a row of table `k` compressed as
+//! `w = Σ_c α^c·col_c + k·γ` (the tag `k·γ` keeps the tables apart):
 //!
 //! ```text
-//!     Σ_segments Σ_i 1/(X − w_i)  −  Σ_t m_t/(X − T_t)  =  0
+//!     Σ_segments Σ_i 1/(X − w_i)  −  Σ_k Σ_t m_{k,t}/(X − w(T_{k,t}))  =  0
 //! ```
 //!
-//! One batched fractional sum proves it, one tree per block: the table (`p = −m`, `q = X − T`) and
-//! each segment (`p = 1`, a unit tree, `q = X − w`); a block of one row is padded to two with the
-//! leaf `0/1`. The verifier checks that the roots sum to zero (numerator 0, denominator non-zero),
-//! then rebuilds each tree's leaf MLEs at its GKR point from: the table (evaluated itself), and the
-//! segment columns' and multiplicities' values at that point, which the proof states and which
-//! become the returned [`Claim`]s.
+//! One batched fractional sum proves it, one tree per block: each table (`p = −m_k`,
+//! `q = X − w(T_k)`) and each segment (`p = 1`, a unit tree, `q = X − w`); a block of one row is
+//! padded to two with the leaf `0/1`. The verifier checks that the roots sum to zero (numerator 0,
+//! denominator non-zero), then rebuilds each tree's leaf MLEs at its GKR point from: the tables
+//! (evaluated themselves), and the segment columns' and multiplicities' values at that point,
+//! which the proof states and which become the returned [`Claim`]s.
 use std::collections::HashMap;
 
 use ark_serialize::CanonicalSerialize;
@@ -116,8 +117,8 @@ pub struct LookupProof<F: KaizenField> {
     pub fraction: FractionalProof<F>,
     /// For each segment, each column's MLE at the segment's point.
     pub segment_evals: Vec<Vec<F>>,
-    /// The multiplicities' MLE at the table's point.
-    pub multiplicity_eval: F,
+    /// For each table, its multiplicities' MLE at the table's point.
+    pub multiplicity_evals: Vec<F>,
 }
 
 /// The claims a lookup leaves for the caller to open.
@@ -125,23 +126,83 @@ pub struct LookupProof<F: KaizenField> {
 pub struct LookupClaims<F> {
     /// For each segment, one claim per column.
     pub segments: Vec<Vec<Claim<F>>>,
-    /// Claim on the multiplicities.
-    pub multiplicities: Claim<F>,
+    /// For each table, the claim on its multiplicities.
+    pub multiplicities: Vec<Claim<F>>,
 }
 
-/// The trees: the table's, then one unit tree per segment (a one-row block becomes a general tree
-/// of two leaves).
-fn tree_shapes(table_log: usize, segment_logs: &[usize]) -> Vec<TreeShape> {
-    let table = TreeShape {
-        num_vars: table_log.max(1),
-        unit: false,
-    };
-    std::iter::once(table)
-        .chain(segment_logs.iter().map(|&log| TreeShape {
+/// A lookup's public shape: the tables, and per segment its table and log2 of its rows.
+#[derive(Clone, Copy, Debug)]
+pub struct LookupShape<'a, F> {
+    /// The tables.
+    pub tables: &'a [Table<F>],
+    /// `(table, log2 rows)` of each segment.
+    pub segments: &'a [(usize, usize)],
+}
+
+impl<F: KaizenField> LookupShape<'_, F> {
+    fn check(&self) -> Result<(), GkrError> {
+        if self.tables.is_empty() || self.segments.iter().any(|&(t, _)| t >= self.tables.len()) {
+            return Err(GkrError::Input(
+                "every segment must name one of the tables".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The trees: each table's, then one unit tree per segment (a one-row block becomes a
+    /// general tree of two leaves).
+    fn trees(&self) -> Vec<TreeShape> {
+        let tables = self.tables.iter().map(|t| TreeShape {
+            num_vars: t.log_len.max(1),
+            unit: false,
+        });
+        let segments = self.segments.iter().map(|&(_, log)| TreeShape {
             num_vars: log.max(1),
             unit: log > 0,
-        }))
-        .collect()
+        });
+        tables.chain(segments).collect()
+    }
+
+    /// Absorbs the shape and draws `(α, X, γ)`.
+    fn challenges<T: Transcript<F>>(&self, transcript: &mut T) -> Challenges<F> {
+        let tables = self.tables.iter().flat_map(|t| [t.log_len, t.width()]);
+        let segments = self.segments.iter().flat_map(|&(t, log)| [t, log]);
+        let shape: Vec<u8> = [self.tables.len(), self.segments.len()]
+            .into_iter()
+            .chain(tables)
+            .chain(segments)
+            .flat_map(|x| (x as u64).to_le_bytes())
+            .collect();
+        transcript.absorb_bytes(b"lookup/shape", &shape);
+        Challenges {
+            alpha: transcript.challenge(b"lookup/alpha"),
+            x: transcript.challenge(b"lookup/x"),
+            gamma: transcript.challenge(b"lookup/tag"),
+        }
+    }
+}
+
+/// The lookup's challenges: row compression `α`, the pole `X`, the table tag `γ`.
+#[derive(Clone, Copy)]
+struct Challenges<F> {
+    alpha: F,
+    x: F,
+    gamma: F,
+}
+
+impl<F: KaizenField> Challenges<F> {
+    /// `X − k·γ`: a row of table `k` has the leaf denominator `X − k·γ − Σ_c α^c·col_c`.
+    fn pole(&self, table: usize) -> F {
+        self.x - F::from(table as u64) * self.gamma
+    }
+
+    /// `Σ_c α^c·v_c`.
+    fn compress(&self, values: &[F]) -> F {
+        values
+            .iter()
+            .rev()
+            .fold(F::ZERO, |acc, &v| acc * self.alpha + v)
+    }
 }
 
 /// The leaves of a block of `p/q` fractions (`p = None`: all one), padded with `0/1` to two.
@@ -163,24 +224,6 @@ fn padded_leaf<F: KaizenField>(log: usize, point: &[F], v: F, pad: F) -> F {
         (0, Some(&r)) => F::lerp(v, pad, r),
         _ => v,
     }
-}
-
-/// Absorbs the statement's shape and draws `(α, X)`.
-fn challenges<F: KaizenField, T: Transcript<F>>(
-    table: &Table<F>,
-    segment_logs: &[usize],
-    transcript: &mut T,
-) -> (F, F) {
-    let shape: Vec<u8> = [table.log_len, table.width(), segment_logs.len()]
-        .into_iter()
-        .chain(segment_logs.iter().copied())
-        .flat_map(|x| (x as u64).to_le_bytes())
-        .collect();
-    transcript.absorb_bytes(b"lookup/shape", &shape);
-    (
-        transcript.challenge(b"lookup/alpha"),
-        transcript.challenge(b"lookup/x"),
-    )
 }
 
 /// How many times each table row occurs in the segments (prover side; errors on a missing row).
@@ -206,73 +249,94 @@ pub fn multiplicities<F: KaizenField + std::hash::Hash>(
     Ok(counts.into_iter().map(F::from).collect())
 }
 
-fn segment_logs<F, C: AsRef<[F]>>(
-    segments: &[Vec<C>],
-    width: usize,
-) -> Result<Vec<usize>, GkrError> {
+/// `(table, log2 rows)` of each segment, checking that its columns match its table.
+fn segment_logs<F: KaizenField, C: AsRef<[F]>>(
+    tables: &[Table<F>],
+    segments: &[(usize, Vec<C>)],
+) -> Result<Vec<(usize, usize)>, GkrError> {
     segments
         .iter()
-        .map(|seg| {
+        .map(|(t, seg)| {
             let len = seg.first().map_or(0, |c| c.as_ref().len());
-            if seg.len() != width
+            let width = tables.get(*t).map(Table::width);
+            if width != Some(seg.len())
                 || !len.is_power_of_two()
                 || seg.iter().any(|c| c.as_ref().len() != len)
             {
                 return Err(GkrError::Input(
-                    "segments need one power-of-two column per table column".into(),
+                    "segments need one power-of-two column per column of their table".into(),
                 ));
             }
-            Ok(len.trailing_zeros() as usize)
+            Ok((*t, len.trailing_zeros() as usize))
         })
         .collect()
 }
 
-/// Proves that every segment row is in the table, given the multiplicities. A segment's columns
-/// are anything that reads as a slice (owned [`Segment`]s, or borrowed `Vec<&[F]>`).
-pub fn prove_lookup<F: KaizenField, T: Transcript<F>, C: AsRef<[F]> + Sync>(
-    table: &Table<F>,
-    segments: &[Vec<C>],
-    multiplicities: &[F],
+/// Proves that every row of segment `(k, columns)` is a row of table `tables[k]`, given each
+/// table's multiplicities. A segment's columns are anything that reads as a slice (owned
+/// [`Segment`]s, or borrowed `Vec<&[F]>`).
+pub fn prove_lookups<F: KaizenField, T: Transcript<F>, C: AsRef<[F]> + Sync>(
+    tables: &[Table<F>],
+    segments: &[(usize, Vec<C>)],
+    multiplicities: &[&[F]],
     transcript: &mut T,
 ) -> Result<(LookupProof<F>, LookupClaims<F>), GkrError> {
-    let logs = segment_logs(segments, table.width())?;
-    if multiplicities.len() != 1 << table.log_len {
+    let logs = segment_logs(tables, segments)?;
+    let shape = LookupShape {
+        tables,
+        segments: &logs,
+    };
+    shape.check()?;
+    if multiplicities.len() != tables.len()
+        || tables
+            .iter()
+            .zip(multiplicities)
+            .any(|(t, m)| m.len() != 1 << t.log_len)
+    {
         return Err(GkrError::Input("one multiplicity per table row".into()));
     }
-    let (alpha, x) = challenges(table, &logs, transcript);
-    let width = table.width();
-    // `X − Σ_c α^c·v_c`; a one-column row is `X − v`.
-    let leaf = |row: &mut dyn Iterator<Item = F>| {
+    let ch = shape.challenges(transcript);
+    // `X − k·γ − Σ_c α^c·v_c`; a one-column row is `X − k·γ − v`.
+    let leaf = |pole: F, width: usize, row: &mut dyn Iterator<Item = F>| {
         if width == 1 {
-            return x - row.next().unwrap_or(F::ZERO);
+            return pole - row.next().unwrap_or(F::ZERO);
         }
-        x - row
+        pole - row
             .fold((F::ZERO, F::ONE), |(acc, pow), v| {
-                (acc + pow * v, pow * alpha)
+                (acc + pow * v, pow * ch.alpha)
             })
             .0
     };
-    let table_q = (0..1usize << table.log_len)
-        .into_par_iter()
-        .with_min_len(PAR_MIN_LEN)
-        .map(|i| leaf(&mut (0..width).map(|c| table.entry(c, i))))
-        .collect();
-    let table_p = multiplicities.par_iter().map(|&m| -m).collect();
-    let trees = std::iter::once(leaves(Some(table_p), table_q))
-        .chain(segments.iter().map(|seg| {
-            let len = seg.first().map_or(0, |c| c.as_ref().len());
-            let q = (0..len)
+    let table_trees = tables
+        .iter()
+        .zip(multiplicities)
+        .enumerate()
+        .map(|(k, (table, m))| {
+            let (pole, width) = (ch.pole(k), table.width());
+            let q = (0..1usize << table.log_len)
                 .into_par_iter()
                 .with_min_len(PAR_MIN_LEN)
-                .map(|i| leaf(&mut seg.iter().map(|c| c.as_ref()[i])))
+                .map(|i| leaf(pole, width, &mut (0..width).map(|c| table.entry(c, i))))
                 .collect();
-            leaves(None, q)
-        }))
-        .collect();
+            let p = m.par_iter().map(|&m| -m).collect();
+            leaves(Some(p), q)
+        });
+    let segment_trees = segments.iter().map(|(k, seg)| {
+        let (pole, width) = (ch.pole(*k), seg.len());
+        let len = seg.first().map_or(0, |c| c.as_ref().len());
+        let q = (0..len)
+            .into_par_iter()
+            .with_min_len(PAR_MIN_LEN)
+            .map(|i| leaf(pole, width, &mut seg.iter().map(|c| c.as_ref()[i])))
+            .collect();
+        leaves(None, q)
+    });
+    let trees = table_trees.chain(segment_trees).collect();
     let (fraction, claims) = prove_fractional(trees, transcript)?;
     // Each block's values at its tree's point (without a one-row block's padding bit). An
-    // unpadded one-column block's value is `X − q(point)` (its leaves are `X − v`, and the `eq`
-    // weights sum to one), the multiplicities' `−p(point)`: no pass over the data.
+    // unpadded one-column block's value is `X − k·γ − q(point)` (its leaves are `X − k·γ − v`,
+    // and the `eq` weights sum to one), a table's multiplicities' `−p(point)`: no pass over the
+    // data.
     let at = |t: usize, log: usize| {
         let point = &claims[t].q.point;
         eq_table(&point[point.len() - log..])
@@ -281,37 +345,42 @@ pub fn prove_lookup<F: KaizenField, T: Transcript<F>, C: AsRef<[F]> + Sync>(
         .iter()
         .zip(&logs)
         .enumerate()
-        .map(|(s, (seg, &log))| {
-            if width == 1 && log >= 1 {
-                return vec![x - claims[s + 1].q.value];
+        .map(|(s, ((k, seg), &(_, log)))| {
+            let tree = tables.len() + s;
+            if seg.len() == 1 && log >= 1 {
+                return vec![ch.pole(*k) - claims[tree].q.value];
             }
-            let eq = at(s + 1, log);
+            let eq = at(tree, log);
             seg.iter().map(|c| inner_product(&eq, c.as_ref())).collect()
         })
         .collect();
-    let multiplicity_eval = match (&claims[0].p, table.log_len) {
-        (Some(p), 1..) => -p.value,
-        _ => inner_product(&at(0, table.log_len), multiplicities),
-    };
+    let multiplicity_evals = tables
+        .iter()
+        .zip(multiplicities)
+        .enumerate()
+        .map(|(k, (table, m))| match (&claims[k].p, table.log_len) {
+            (Some(p), 1..) => -p.value,
+            _ => inner_product(&at(k, table.log_len), m),
+        })
+        .collect();
     let proof = LookupProof {
         fraction,
         segment_evals,
-        multiplicity_eval,
+        multiplicity_evals,
     };
-    let claims = finish(table, &logs, &proof, transcript, alpha, x, claims)?;
+    let claims = finish(&shape, &proof, transcript, ch, claims)?;
     Ok((proof, claims))
 }
 
-/// Verifies a lookup of segments with `2^segment_logs[i]` rows into `table`.
-pub fn verify_lookup<F: KaizenField, T: Transcript<F>>(
-    table: &Table<F>,
-    segment_logs: &[usize],
+/// Verifies a lookup of the given shape.
+pub fn verify_lookups<F: KaizenField, T: Transcript<F>>(
+    shape: &LookupShape<'_, F>,
     proof: &LookupProof<F>,
     transcript: &mut T,
 ) -> Result<LookupClaims<F>, GkrError> {
-    let (alpha, x) = challenges(table, segment_logs, transcript);
-    let shapes = tree_shapes(table.log_len, segment_logs);
-    let claims = verify_fractional(&shapes, &proof.fraction, transcript)?;
+    shape.check()?;
+    let ch = shape.challenges(transcript);
+    let claims = verify_fractional(&shape.trees(), &proof.fraction, transcript)?;
     // Σ_t P_t/Q_t = 0, without inverses.
     let (num, den) = claims.iter().fold((F::ZERO, F::ONE), |(p, q), c| {
         (p * c.denominator + c.numerator * q, q * c.denominator)
@@ -322,56 +391,101 @@ pub fn verify_lookup<F: KaizenField, T: Transcript<F>>(
     if den.is_zero() {
         return Err(GkrError::ZeroDenominator);
     }
-    finish(table, segment_logs, proof, transcript, alpha, x, claims)
+    finish(shape, proof, transcript, ch, claims)
+}
+
+/// [`prove_lookups`] with one table.
+pub fn prove_lookup<F: KaizenField, T: Transcript<F>, C: AsRef<[F]> + Sync>(
+    table: &Table<F>,
+    segments: &[Vec<C>],
+    multiplicities: &[F],
+    transcript: &mut T,
+) -> Result<(LookupProof<F>, LookupClaims<F>), GkrError> {
+    let segments: Vec<(usize, Vec<&[F]>)> = segments
+        .iter()
+        .map(|s| (0, s.iter().map(AsRef::as_ref).collect()))
+        .collect();
+    prove_lookups(
+        std::slice::from_ref(table),
+        &segments,
+        &[multiplicities],
+        transcript,
+    )
+}
+
+/// [`verify_lookups`] with one table and segments of `2^segment_logs[i]` rows.
+pub fn verify_lookup<F: KaizenField, T: Transcript<F>>(
+    table: &Table<F>,
+    segment_logs: &[usize],
+    proof: &LookupProof<F>,
+    transcript: &mut T,
+) -> Result<LookupClaims<F>, GkrError> {
+    let segments: Vec<(usize, usize)> = segment_logs.iter().map(|&log| (0, log)).collect();
+    let shape = LookupShape {
+        tables: std::slice::from_ref(table),
+        segments: &segments,
+    };
+    verify_lookups(&shape, proof, transcript)
 }
 
 /// Rebuilds each tree's leaves at its point from the stated evaluations and compares them with the
 /// fractional sum's leaf claims (shared by prover and verifier, so both absorb the same values).
 /// The root check is the verifier's alone, so that a prover can be run on a false statement.
 fn finish<F: KaizenField, T: Transcript<F>>(
-    table: &Table<F>,
-    logs: &[usize],
+    shape: &LookupShape<'_, F>,
     proof: &LookupProof<F>,
     transcript: &mut T,
-    alpha: F,
-    x: F,
+    ch: Challenges<F>,
     claims: Vec<FractionalClaims<F>>,
 ) -> Result<LookupClaims<F>, GkrError> {
+    let (tables, logs) = (shape.tables, shape.segments);
     if proof.segment_evals.len() != logs.len()
-        || proof.segment_evals.iter().any(|e| e.len() != table.width())
-        || claims.len() != logs.len() + 1
+        || proof
+            .segment_evals
+            .iter()
+            .zip(logs)
+            .any(|(e, &(k, _))| e.len() != tables[k].width())
+        || proof.multiplicity_evals.len() != tables.len()
+        || claims.len() != logs.len() + tables.len()
     {
         return Err(GkrError::ProofShape("one value per segment column".into()));
     }
     for e in &proof.segment_evals {
         transcript.absorb_fields(b"lookup/segment", e);
     }
-    transcript.absorb_field(b"lookup/multiplicity", &proof.multiplicity_eval);
-    let compress = |vals: &[F]| vals.iter().rev().fold(F::ZERO, |acc, &v| acc * alpha + v);
+    transcript.absorb_fields(b"lookup/multiplicity", &proof.multiplicity_evals);
     // The block's own point: a one-row block's padding bit is the point's first coordinate.
     let own = |c: &FractionalClaims<F>, log: usize| c.q.point[c.q.point.len() - log..].to_vec();
-    let check = |c: &FractionalClaims<F>, log: usize, p: F, w: F| {
-        let q = c.q.point.as_slice();
+    let check = |c: &FractionalClaims<F>, log: usize, p: F, q: F| {
+        let point = c.q.point.as_slice();
         let p_ok = match &c.p {
-            Some(claim) => padded_leaf(log, q, p, F::ZERO) == claim.value,
+            Some(claim) => padded_leaf(log, point, p, F::ZERO) == claim.value,
             None => p.is_one(),
         };
-        let q_ok = padded_leaf(log, q, x - w, F::ONE) == c.q.value;
+        let q_ok = padded_leaf(log, point, q, F::ONE) == c.q.value;
         (p_ok && q_ok).then_some(()).ok_or(GkrError::LeafMismatch)
     };
-    let table_point = own(&claims[0], table.log_len);
-    let cols: Vec<F> = (0..table.width())
-        .map(|c| table.evaluate(c, &table_point))
-        .collect::<Result<_, _>>()?;
-    check(
-        &claims[0],
-        table.log_len,
-        -proof.multiplicity_eval,
-        compress(&cols),
-    )?;
+    let mut multiplicities = Vec::with_capacity(tables.len());
+    for (k, ((table, &m), c)) in tables
+        .iter()
+        .zip(&proof.multiplicity_evals)
+        .zip(&claims)
+        .enumerate()
+    {
+        let point = own(c, table.log_len);
+        let cols: Vec<F> = (0..table.width())
+            .map(|col| table.evaluate(col, &point))
+            .collect::<Result<_, _>>()?;
+        check(c, table.log_len, -m, ch.pole(k) - ch.compress(&cols))?;
+        multiplicities.push(Claim { point, value: m });
+    }
     let mut segments = Vec::with_capacity(logs.len());
-    for ((&log, evals), c) in logs.iter().zip(&proof.segment_evals).zip(&claims[1..]) {
-        check(c, log, F::ONE, compress(evals))?;
+    for ((&(k, log), evals), c) in logs
+        .iter()
+        .zip(&proof.segment_evals)
+        .zip(&claims[tables.len()..])
+    {
+        check(c, log, F::ONE, ch.pole(k) - ch.compress(evals))?;
         let point = own(c, log);
         segments.push(
             evals
@@ -385,15 +499,12 @@ fn finish<F: KaizenField, T: Transcript<F>>(
     }
     Ok(LookupClaims {
         segments,
-        multiplicities: Claim {
-            point: table_point,
-            value: proof.multiplicity_eval,
-        },
+        multiplicities,
     })
 }
 
 kaizen_field::impl_bounded_deserialize!(impl[F: KaizenField] LookupProof<F> {
     fraction: one,
     segment_evals: vec2,
-    multiplicity_eval: one,
+    multiplicity_evals: vec,
 });

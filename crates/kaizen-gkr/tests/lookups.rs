@@ -6,7 +6,10 @@ use kaizen_field::{
     AdditiveGroup, Blake3Transcript, Field, KaizenField, M61Ext2, MultilinearPoly,
 };
 use kaizen_gkr::{
-    lookup::{multiplicities, prove_lookup, verify_lookup, LookupProof, Table, TableColumn},
+    lookup::{
+        multiplicities, prove_lookup, prove_lookups, verify_lookup, verify_lookups, LookupProof,
+        LookupShape, Table, TableColumn,
+    },
     range::{prove_range, verify_range, RangeWitness},
     Claim, GkrError,
 };
@@ -54,7 +57,10 @@ fn range_checks_complete_with_true_claims() {
                 assert!(holds(c, &witness.committed_limbs(i)[j]));
             }
         }
-        assert!(holds(&v.multiplicities, witness.multiplicities()));
+        assert_eq!(v.multiplicities.len(), witness.shape().table_logs().len());
+        for (t, c) in v.multiplicities.iter().enumerate() {
+            assert!(holds(c, witness.multiplicities(t).unwrap()));
+        }
         let bytes = to_bytes(&proof);
         assert_eq!(from_bytes::<LookupProof<F>>(&bytes).unwrap(), proof);
         assert!(from_bytes::<LookupProof<F>>(&bytes[..bytes.len() - 3]).is_err());
@@ -160,7 +166,7 @@ fn input_output_tables_and_tampering() {
     let v = verify_lookup(&table, &[3], &proof, &mut tr()).unwrap();
     assert_eq!(v, claims);
     assert!(holds(&v.segments[0][0], &seg[0]) && holds(&v.segments[0][1], &seg[1]));
-    assert!(holds(&v.multiplicities, &m));
+    assert!(holds(&v.multiplicities[0], &m));
 
     // A wrong output (x = 3 ↦ 13 instead of 12) is not in the table.
     let mut wrong = seg.clone();
@@ -186,7 +192,7 @@ fn input_output_tables_and_tampering() {
         Err(GkrError::LeafMismatch)
     ));
     let mut bad = proof.clone();
-    bad.multiplicity_eval += F::ONE;
+    bad.multiplicity_evals[0] += F::ONE;
     assert!(matches!(
         verify_lookup(&table, &[3], &bad, &mut tr()),
         Err(GkrError::LeafMismatch)
@@ -220,7 +226,7 @@ fn segments_of_mixed_sizes_including_one_row() {
         assert!(holds(&c[0], &seg[0]));
     }
     assert!(v.segments[0][0].point.is_empty());
-    assert!(holds(&v.multiplicities, &m));
+    assert!(holds(&v.multiplicities[0], &m));
 
     let mut bad = segments.clone();
     bad[0][0][0] = F::from(16u64);
@@ -236,4 +242,71 @@ fn segments_of_mixed_sizes_including_one_row() {
         Err(GkrError::LeafMismatch)
     ));
     assert!(verify_lookup(&table, &[1, 1, 4], &proof, &mut tr()).is_err());
+}
+
+/// Several tables in one lookup: a one-column range table and a two-column input/output table,
+/// each with its own segments and multiplicities. Rows are tagged by table: a row of table 0
+/// claimed for table 1, a table's multiplicities counted in the other, or a segment moved to the
+/// other table in the public shape are all rejected.
+#[test]
+fn several_tables_in_one_lookup() {
+    let small = Table::<F>::range(2);
+    let pairs = Table::new(
+        3,
+        vec![
+            TableColumn::Range { start: F::ZERO },
+            TableColumn::Values(ints(&(0..8).map(|x| 3 * x).collect::<Vec<_>>())),
+        ],
+    )
+    .unwrap();
+    let tables = [small, pairs];
+    let a = vec![ints(&[3, 0, 1, 1])];
+    let b = vec![ints(&[7, 2]), ints(&[21, 6])];
+    let m0 = multiplicities(&tables[0], std::slice::from_ref(&a)).unwrap();
+    let m1 = multiplicities(&tables[1], std::slice::from_ref(&b)).unwrap();
+    let segments = vec![(0, a.clone()), (1, b.clone())];
+    let logs = [(0usize, 2usize), (1, 1)];
+    let shape = LookupShape {
+        tables: &tables,
+        segments: &logs,
+    };
+    let (proof, claims) = prove_lookups(&tables, &segments, &[&m0, &m1], &mut tr()).unwrap();
+    let v = verify_lookups(&shape, &proof, &mut tr()).unwrap();
+    assert_eq!(v, claims);
+    assert!(holds(&v.segments[0][0], &a[0]));
+    assert!(holds(&v.segments[1][0], &b[0]) && holds(&v.segments[1][1], &b[1]));
+    assert!(holds(&v.multiplicities[0], &m0) && holds(&v.multiplicities[1], &m1));
+
+    // A segment moved to the other table (as rows of it) verifies under the shape that says so,
+    // not under the original one: the public shape fixes each segment's table.
+    let one_col = vec![ints(&[3, 0, 1, 1]), ints(&[9, 0, 3, 3])];
+    let m1_wide = multiplicities(&tables[1], &[b.clone(), one_col.clone()]).unwrap();
+    let moved = vec![(1, one_col), (1, b.clone())];
+    let zero = vec![F::ZERO; 4];
+    let (p2, _) = prove_lookups(&tables, &moved, &[&zero, &m1_wide], &mut tr()).unwrap();
+    let moved_logs = [(1usize, 2usize), (1, 1)];
+    let moved_shape = LookupShape {
+        tables: &tables,
+        segments: &moved_logs,
+    };
+    assert!(verify_lookups(&moved_shape, &p2, &mut tr()).is_ok());
+    assert!(verify_lookups(&shape, &p2, &mut tr()).is_err());
+    // A row of the small table counted in the other table's multiplicities.
+    let mut m0_short = m0.clone();
+    m0_short[3] -= F::ONE;
+    let mut m1_long = m1.clone();
+    m1_long[3] += F::ONE;
+    let (p3, _) = prove_lookups(&tables, &segments, &[&m0_short, &m1_long], &mut tr()).unwrap();
+    assert!(matches!(
+        verify_lookups(&shape, &p3, &mut tr()),
+        Err(GkrError::RootNumerator)
+    ));
+    // A segment naming a table that does not exist, and multiplicities for too few tables.
+    let bad_logs = [(0usize, 2usize), (2, 1)];
+    let bad_shape = LookupShape {
+        tables: &tables,
+        segments: &bad_logs,
+    };
+    assert!(verify_lookups(&bad_shape, &proof, &mut tr()).is_err());
+    assert!(prove_lookups(&tables, &segments, &[&m0], &mut tr()).is_err());
 }

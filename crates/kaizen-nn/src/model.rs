@@ -10,8 +10,9 @@
 //!   `z = ⌊acc / 2^s⌋`, `z_rem`; ReLU: `bit = [x ≥ 0]`, `out = bit·x`; max pool: `out`, one-hot
 //!   `select` per window, `gap = out − x ≥ 0` on every window element (0 outside windows); avg pool: `out = ⌊Σ window / k²⌋`, `rem`;
 //! * softmax cross-entropy on the logits `z` of each row: `max`, `argmax` (one-hot, first maximum),
-//!   `diff = max − z ≥ 0`; `exp_in = ⌊diff / 2^{s−8}⌋`, `exp_in_rem`; `exp_idx = min(exp_in, 2^16 − 1)`
-//!   with `exp_sat = [exp_in ≥ 2^16 − 1]`; `exp = EXP[exp_idx]`, `EXP[k] = round(e^{−k/256}·2^s)`;
+//!   `diff = max − z ≥ 0`; `exp_in = ⌊diff / 2^{s−8}⌋`, `exp_in_rem`; `exp_idx = min(exp_in, L − 1)`
+//!   with `exp_sat = [exp_in ≥ L − 1]`; `exp = EXP[exp_idx]`, `EXP[k] = round(e^{−k/256}·2^s)`
+//!   for `k < L` (`L = 2^12` at `s = 16`: the first power of two whose last entry is 0);
 //!   `sum = Σ exp`; `prob = ⌊exp·2^s / sum⌋`, `prob_rem`; `grad = prob − onehot·2^s`;
 //!   MSE: `grad = z − onehot·2^s` (the gradient of ½‖z − y‖²);
 //! * backward: `dy_L = grad`; dense/conv: `dW` (scale 2s), `db` (scale s), `dx = ⌊(dy·W) / 2^s⌋`
@@ -39,9 +40,6 @@ use crate::{
 
 /// Fractional bits of the exp table's input (resolution 1/256).
 pub const EXP_FRAC_BITS: u32 = 8;
-
-/// Number of exp-table entries.
-pub const EXP_TABLE_LEN: usize = 1 << 16;
 
 /// The loss whose gradient starts the backward pass.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -112,13 +110,27 @@ impl Hyper {
     }
 }
 
-/// `EXP[k] = round(e^{−k/256}·2^scale)` for `k < 2^16`.
+/// `round(e^{−k/256}·2^scale)`.
+fn exp_entry(k: usize, scale: u32) -> i64 {
+    ((-(k as f64) / f64::from(1u32 << EXP_FRAC_BITS)).exp() * 2f64.powi(scale as i32)).round()
+        as i64
+}
+
+/// Entries of the exp table at `scale`: the smallest power of two `L ≥ 2` with `EXP[L − 1] = 0`
+/// (`2^12` at scale 16, `2^13` from scale 23). Every larger index would read zero too, so an
+/// index clamped to `L − 1` reads the same value as in an unbounded table.
+pub fn exp_table_len(scale: u32) -> usize {
+    let mut len = 2;
+    while exp_entry(len - 1, scale) != 0 {
+        len *= 2;
+    }
+    len
+}
+
+/// `EXP[k] = round(e^{−k/256}·2^scale)` for `k < exp_table_len(scale)`.
 pub fn exp_table(scale: u32) -> Vec<i64> {
-    (0..EXP_TABLE_LEN)
-        .map(|k| {
-            ((-(k as f64) / (1u64 << EXP_FRAC_BITS) as f64).exp() * (1u64 << scale) as f64).round()
-                as i64
-        })
+    (0..exp_table_len(scale))
+        .map(|k| exp_entry(k, scale))
         .collect()
 }
 
@@ -574,8 +586,13 @@ impl Model {
                 targets.shape, hyper.batch
             )));
         }
-        if exp.len() != EXP_TABLE_LEN {
-            return Err(NnError::Config("exp table must have 2^16 entries".into()));
+        let len = exp_table_len(hyper.fixed.scale());
+        if exp.len() != len {
+            return Err(NnError::Config(format!(
+                "exp table of {} entries, {len} at scale {}",
+                exp.len(),
+                hyper.fixed.scale()
+            )));
         }
         let mut w = StepWitness::default();
         w.put("input".into(), x.clone());
@@ -852,7 +869,7 @@ fn loss_gradient(
         return Ok(g);
     }
     let shift = 1i128 << (hyper.fixed.scale() - EXP_FRAC_BITS);
-    let cap = (EXP_TABLE_LEN - 1) as i128;
+    let cap = (exp_table_len(hyper.fixed.scale()) - 1) as i128;
     let mut t: BTreeMap<&str, Vec<i128>> = BTreeMap::new();
     for (n, row) in z.data.chunks(classes).enumerate() {
         let max = row.iter().copied().max().unwrap_or(0);
@@ -1006,6 +1023,24 @@ mod tests {
 
     fn mlp(sizes: &[usize], seed: u64) -> Model {
         Architecture::Mlp(sizes.to_vec()).build(16, seed).unwrap()
+    }
+
+    #[test]
+    fn exp_table_ends_where_every_entry_is_zero() {
+        assert_eq!(exp_table_len(16), 1 << 12);
+        for scale in EXP_FRAC_BITS..=kaizen_field::fixed_point::MAX_SCALE {
+            let t = exp_table(scale);
+            let len = t.len();
+            assert!(len.is_power_of_two(), "scale {scale}");
+            assert_eq!(t[0], 1 << scale);
+            // Minimal, and the clamp to `len − 1` reads what any later index would.
+            assert_ne!(t[len / 2 - 1], 0, "scale {scale}");
+            assert_eq!(t[len - 1], 0, "scale {scale}");
+            assert!(
+                (len..1 << 16).all(|k| exp_entry(k, scale) == 0),
+                "scale {scale}"
+            );
+        }
     }
 
     fn weight(m: &Model, layer: usize) -> &Tensor {

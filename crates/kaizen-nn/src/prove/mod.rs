@@ -13,7 +13,7 @@
 //! |---|---|
 //! | `C_D` (statement) | `images` `[N, …input]` (e.g. `[N, 1, 28, 28]`) quantized at scale `s`, `labels` one-hot `[N, C]` |
 //! | `C_W_i`, `C_W_{i+1}` (statement) | `{layer}.weight` (`[out, in]`, `[out, c, h, w]` after a flatten, `[O, C, K, K]`), `{layer}.bias` `[out]` |
-//! | `C_step` (proof; one or more parts) | every other tensor of the [`plan::Plan`] but the weight gradients `dW` and the dense and conv rescaling remainders `z_rem`, `dx_rem` ([`plan::Place::Virtual`]), each range check's limbs but the lowest (`range{g}.{v}.limb{j}`, `j ≥ 1`: limb 0 is the checked combination minus the others, bound by the claims on its terms) and multiplicities (`range{g}.mult`), the exp lookup's multiplicities |
+//! | `C_step` (proof; one or more parts) | every other tensor of the [`plan::Plan`] but the weight gradients `dW` and the dense and conv rescaling remainders `z_rem`, `dx_rem` ([`plan::Place::Virtual`]), each range check's limbs but the lowest (`range{g}.{v}.limb{j}`, `j ≥ 1`: limb 0 is the checked combination minus the others, bound by the claims on its terms) and the multiplicities of each of its tables (`range{g}.mult{t}`: the limb table, and the top limb's when the width does not divide the bound), the exp lookup's multiplicities |
 //!
 //! Every dimension is zero-padded to a power of two (`28 → 32` per image side, `C = 16` for 10
 //! classes; a flatten keeps the padded `(c, h, w)` layout, so it is the identity on committed
@@ -77,11 +77,11 @@ use thiserror::Error;
 
 use crate::{
     data::Dataset,
-    model::{exp_table, images, one_hot, Hyper, Loss, Model, StepWitness, EXP_TABLE_LEN},
+    model::{exp_table, images, one_hot, Hyper, Loss, Model, StepWitness},
     NnError,
 };
 pub use plan::{ModelShape, Place, Plan};
-use session::{limb_name, mult_name, ProverTables, Session};
+use session::{limb_name, mult_name, ProverTables, RangePart, Session};
 pub use statement::StepStatement;
 
 /// Why a step could not be proven, or why a step proof was rejected.
@@ -388,7 +388,7 @@ fn exp_lookup_table<F: KaizenField>(exp: &[i64]) -> Result<Table<F>, ProveError>
         .map(|v| F::from_signed(i128::from(v)))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Table::new(
-        EXP_TABLE_LEN.trailing_zeros() as usize,
+        exp.len().trailing_zeros() as usize,
         vec![
             TableColumn::Range { start: F::ZERO },
             TableColumn::Values(values),
@@ -449,10 +449,12 @@ fn prover_tables<F: KaizenField>(
         }
         for v in 0..specs.len() {
             for j in 1..shape.limbs() {
-                range_tables.insert(limb_name(g, v, j), (g, Some((v, j - 1))));
+                range_tables.insert(limb_name(g, v, j), (g, RangePart::Limb(v, j - 1)));
             }
         }
-        range_tables.insert(mult_name(g), (g, None));
+        for t in 0..shape.table_logs().len() {
+            range_tables.insert(mult_name(g, t), (g, RangePart::Multiplicities(t)));
+        }
         ranges.push(witness);
     }
     Ok(ProverTables {
@@ -509,11 +511,11 @@ fn exp_multiplicities<F: KaizenField>(
             .ok_or_else(|| ProveError::Witness(format!("missing tensor {n}")))
     };
     let (idx, exp) = (get("loss.exp_idx")?, get("loss.exp")?);
-    let mut counts = vec![0u64; EXP_TABLE_LEN];
+    let mut counts = vec![0u64; table.len()];
     for (i, (k, e)) in idx.iter().zip(exp).enumerate() {
         let k = k
             .to_signed()
-            .filter(|k| (0..EXP_TABLE_LEN as i128).contains(k));
+            .filter(|k| (0..table.len() as i128).contains(k));
         let ok = k.is_some_and(|k| e.to_signed() == Some(i128::from(table[k as usize])));
         match (k, ok, checks) {
             (Some(k), true, _) | (Some(k), false, Checks::Lenient) => counts[k as usize] += 1,
@@ -547,7 +549,9 @@ fn step_layouts(plan: &Plan) -> Result<Vec<(SegmentLayout, Vec<String>)>, ProveE
                 segments.push((limb_name(g, v, j), 1 << plan.ranges[i].vars));
             }
         }
-        segments.push((mult_name(g), 1 << shape.limb_bits()));
+        for (t, log) in shape.table_logs().into_iter().enumerate() {
+            segments.push((mult_name(g, t), 1 << log));
+        }
     }
     segments.sort_by_key(|s| std::cmp::Reverse(s.1));
     let mut parts = Vec::new();

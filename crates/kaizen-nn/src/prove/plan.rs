@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use kaizen_gkr::range::RangeShape;
 
 use crate::{
-    model::{layer_output, Hyper, LayerKind, Loss, Model, EXP_FRAC_BITS, EXP_TABLE_LEN},
+    model::{exp_table_len, layer_output, Hyper, LayerKind, Loss, Model, EXP_FRAC_BITS},
     prove::ProveError,
 };
 
@@ -310,7 +310,8 @@ impl Plan {
             }
             plan.add("loss.max", &[b], 0, Place::Step);
             plan.add("loss.sum", &[b], 0, Place::Step);
-            plan.add(EXP_MULT, &[EXP_TABLE_LEN], 0, Place::Step);
+            let len = exp_table_len(hyper.fixed.scale());
+            plan.add(EXP_MULT, &[len], 0, Place::Step);
         }
         plan.add("loss.grad", &[b, width], 0, Place::Step);
         plan.bounds = Bounds::new(hyper, max_inner)?;
@@ -462,7 +463,8 @@ impl Plan {
             }
         }
         if self.hyper.loss == Loss::SoftmaxCrossEntropy {
-            let cap = (EXP_TABLE_LEN - 1) as i64;
+            let len = exp_table_len(s);
+            let cap = (len - 1) as i64;
             let cv = self.class_vars();
             self.range("loss.diff", &[("loss.diff", 1, 0)], 0, bd.value + 1);
             self.below("loss.exp_in_rem", s - EXP_FRAC_BITS);
@@ -476,7 +478,7 @@ impl Plan {
                 "cap − 1 − loss.exp_idx + loss.exp_sat ≥ 0",
                 &[("loss.exp_idx", -1, 0), ("loss.exp_sat", 1, 0)],
                 cap - 1,
-                EXP_TABLE_LEN.trailing_zeros(),
+                len.trailing_zeros(),
             );
             // `prob = ⌊exp·2^s / sum⌋ ≤ 2^s` (each `exp` is one term of `sum`).
             self.range("loss.prob", &[("loss.prob", 1, 0)], 0, s + 1);

@@ -17,7 +17,7 @@ use super::{
     session::{mask_at, Bound, Factor, Instance, Operand, Session},
     ProveError,
 };
-use crate::model::{LayerKind, Loss, EXP_FRAC_BITS, EXP_TABLE_LEN};
+use crate::model::{LayerKind, Loss, EXP_FRAC_BITS};
 
 fn log2(x: usize) -> usize {
     plan::log2(x) as usize
@@ -707,7 +707,7 @@ fn loss<F: KaizenField, T: Transcript<F>>(
         "loss.diff ≠ exp_in·2^(s−8) + rem",
     )?;
     // exp_idx = min(exp_in, cap): exp_in − exp_idx = sat·(exp_in − cap), sat boolean.
-    let cap = F::from((EXP_TABLE_LEN - 1) as u64);
+    let cap = F::from((1u64 << exp_table.log_len()) - 1);
     batch.push(zero_check(
         &r,
         vec![t("exp_in"), t("exp_idx"), t("exp_sat")],

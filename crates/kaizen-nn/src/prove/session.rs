@@ -105,10 +105,17 @@ impl<F: KaizenField> Instance<F> {
 pub(crate) struct ProverTables<F> {
     pub tables: HashMap<String, Vec<F>>,
     pub ranges: Vec<RangeWitness<F>>,
-    /// Where the range checks' committed tables live in `ranges` (kept there, not copied):
-    /// `(group, Some((vector, k)))` for committed limb `k + 1`, `(group, None)` for the
-    /// multiplicities.
-    pub range_tables: HashMap<String, (usize, Option<(usize, usize)>)>,
+    /// Where the range checks' committed tables live in `ranges` (kept there, not copied).
+    pub range_tables: HashMap<String, (usize, RangePart)>,
+}
+
+/// A committed table of a range group's witness.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum RangePart {
+    /// Committed limb `k + 1` of vector `v`: `Limb(v, k)`.
+    Limb(usize, usize),
+    /// The multiplicities of the group's table `t`.
+    Multiplicities(usize),
 }
 
 impl<F: KaizenField> ProverTables<F> {
@@ -121,12 +128,15 @@ impl<F: KaizenField> ProverTables<F> {
             .get(name)
             .ok_or_else(|| ProveError::Witness(format!("missing tensor {name}")))?;
         let witness = &self.ranges[*g];
-        Ok(match part {
-            Some((v, k)) => witness.committed_limbs(*v).get(*k).ok_or_else(|| {
-                ProveError::Witness(format!("range group {g}: no committed limb {}", k + 1))
-            })?,
-            None => witness.multiplicities(),
-        })
+        let missing = || ProveError::Witness(format!("range group {g}: no {name}"));
+        match *part {
+            RangePart::Limb(v, k) => witness
+                .committed_limbs(v)
+                .get(k)
+                .map(Vec::as_slice)
+                .ok_or_else(missing),
+            RangePart::Multiplicities(t) => witness.multiplicities(t).ok_or_else(missing),
+        }
     }
 }
 
@@ -629,8 +639,9 @@ impl<'a, F: KaizenField, T: Transcript<F>> Session<'a, F, T> {
                 self.record(&limb_name(group, v, j), c.point, c.value);
             }
         }
-        let m = claims.multiplicities;
-        self.record(&mult_name(group), m.point, m.value);
+        for (t, m) in claims.multiplicities.into_iter().enumerate() {
+            self.record(&mult_name(group, t), m.point, m.value);
+        }
         Ok(claims.values)
     }
 
@@ -664,11 +675,9 @@ impl<'a, F: KaizenField, T: Transcript<F>> Session<'a, F, T> {
                 self.record(name, c.point, c.value);
             }
         }
-        self.record(
-            mult,
-            claims.multiplicities.point,
-            claims.multiplicities.value,
-        );
+        for m in claims.multiplicities {
+            self.record(mult, m.point, m.value);
+        }
         Ok(())
     }
 }
@@ -678,7 +687,7 @@ pub(crate) fn limb_name(g: usize, v: usize, j: usize) -> String {
     format!("range{g}.{v}.limb{j}")
 }
 
-/// Name of range group `g`'s multiplicities in the step commitment.
-pub(crate) fn mult_name(g: usize) -> String {
-    format!("range{g}.mult")
+/// Name of the multiplicities of range group `g`'s table `t` in the step commitment.
+pub(crate) fn mult_name(g: usize, t: usize) -> String {
+    format!("range{g}.mult{t}")
 }
