@@ -71,6 +71,8 @@ impl<F: KaizenField> Weight<F> {
 /// points whose blocks lie in that range. Boolean high coordinates select one block (a claim
 /// lifted from a segment): `eq(p, x)` vanishes outside it, so only the block is filled — written
 /// in place if no earlier point touched it, else built in one reused scratch buffer and added.
+/// Boolean coordinates below the block's top (a claim on a sub-cube, such as a tensor's padding)
+/// confine `eq` further: it is built over the other coordinates alone and added where it lives.
 pub(crate) fn eq_sum_into<F: KaizenField>(
     points: &[Vec<F>],
     coeffs: &[F],
@@ -91,6 +93,10 @@ pub(crate) fn eq_sum_into<F: KaizenField>(
     let mut scratch = Vec::new();
     for (i, &(p, c, k, offset)) in inside.iter().enumerate() {
         let range = offset - base..offset - base + (1 << k);
+        if p[..k].iter().any(|x| x.is_zero() || x.is_one()) {
+            add_subcube_eq(&p[..k], c, &mut out[range]);
+            continue;
+        }
         let fresh = inside[..i]
             .iter()
             .all(|&(_, _, k2, o2)| o2 >= offset + (1 << k) || o2 + (1 << k2) <= offset);
@@ -105,6 +111,40 @@ pub(crate) fn eq_sum_into<F: KaizenField>(
                 .with_min_len(PAR_MIN_LEN)
                 .zip(&*eq)
                 .for_each(|(a, &v)| *a += v);
+        }
+    }
+}
+
+/// Adds `c·eq(p, x)` into `out[x]` (`2^{|p|}` entries) for a point `p` with boolean coordinates:
+/// `eq` is zero unless `x` agrees with them, so it is built over the other coordinates (`2^m`
+/// products) and added at those entries alone — in runs of `2^a`, `a` the free coordinates below
+/// the first boolean one.
+fn add_subcube_eq<F: KaizenField>(p: &[F], c: F, out: &mut [F]) {
+    let free: Vec<usize> = (0..p.len())
+        .filter(|&i| !p[i].is_zero() && !p[i].is_one())
+        .collect();
+    let fixed: usize = (0..p.len())
+        .filter(|&i| p[i].is_one())
+        .map(|i| 1 << i)
+        .sum();
+    let run = free
+        .iter()
+        .enumerate()
+        .take_while(|&(t, &i)| t == i)
+        .count();
+    let values: Vec<F> = free.iter().map(|&i| p[i]).collect();
+    let mut eq = vec![F::ZERO; 1 << values.len()];
+    eq_table_into(&values, c, &mut eq);
+    for (h, chunk) in eq.chunks(1 << run).enumerate() {
+        let start = fixed
+            + free[run..]
+                .iter()
+                .enumerate()
+                .filter(|&(t, _)| (h >> t) & 1 == 1)
+                .map(|(_, &i)| 1usize << i)
+                .sum::<usize>();
+        for (o, &v) in out[start..start + chunk.len()].iter_mut().zip(chunk) {
+            *o += v;
         }
     }
 }
@@ -837,6 +877,38 @@ mod tests {
         let dense: Vec<M61Ext2> = (0..16)
             .map(|x| {
                 let bits = kaizen_field::mle::index_bits(x, 4);
+                points
+                    .iter()
+                    .zip(&coeffs)
+                    .map(|(p, &c)| c * eq_eval(p, &bits).unwrap())
+                    .sum()
+            })
+            .collect();
+        assert_eq!(weight.table(), dense);
+    }
+
+    /// Points with boolean coordinates anywhere (sub-cube claims, such as a tensor's padding),
+    /// before and after dense points on the same block, and lifted into a block.
+    #[test]
+    fn eq_sum_table_with_boolean_coordinates_inside_is_exact() {
+        let f = |x: u64| M61Ext2::from(x);
+        let (o, z) = (M61Ext2::ONE, M61Ext2::ZERO);
+        let points = vec![
+            vec![f(3), z, f(5), o, f(8), f(2)],
+            vec![f(2), f(9), f(4), f(6), f(10), f(12)],
+            vec![o, f(7), z, f(4), o, f(3)],
+            vec![f(5), f(6), o, o, f(9), z],
+            vec![z, o, f(2), z, z, o],
+            vec![f(4), o, f(3), z, o, o],
+        ];
+        let coeffs: Vec<M61Ext2> = (0..points.len() as u64).map(|k| f(11 + 2 * k)).collect();
+        let weight = Weight::EqSum {
+            points: points.clone(),
+            coeffs: coeffs.clone(),
+        };
+        let dense: Vec<M61Ext2> = (0..64)
+            .map(|x| {
+                let bits = kaizen_field::mle::index_bits(x, 6);
                 points
                     .iter()
                     .zip(&coeffs)

@@ -63,7 +63,7 @@ pub(crate) fn run<F: KaizenField, T: Transcript<F>>(
         }
         if matches!(kind, LayerKind::Dense { .. } | LayerKind::Conv { .. }) {
             bias_gradient(plan, s, l, name)?;
-            padding_is_zero(plan, s, name, &mut batch)?;
+            padding_is_zero(plan, s, name)?;
         }
     }
     loss(plan, s, exp_table, &mut batch)?;
@@ -401,25 +401,53 @@ fn bias_gradient<F: KaizenField, T: Transcript<F>>(
     Ok(())
 }
 
-/// The padding of a layer's committed parameters (old and new) is zero: `T − T·mask = 0`. The
-/// relations read padded weights (a dense layer after a flatten reads the padded `(c, h, w)`
-/// cube), so a model commitment with nonzero padding would be a different network.
+/// The padding of a layer's committed parameters (old and new) is zero. The relations read padded
+/// weights (a dense layer after a flatten reads the padded `(c, h, w)` cube), so a model
+/// commitment with nonzero padding would be a different network. Each dimension's padded indices
+/// `[d, 2^v)` are a union of aligned blocks; a tensor vanishes on a block (times every other
+/// dimension) iff its MLE restricted to that sub-cube is zero, checked at a random point of it: a
+/// claim `T(point) = 0` opened with the commitment, the block's index bits fixed in `point` (no
+/// sumcheck, and the opening's `eq` weight for it lives on the block alone).
 fn padding_is_zero<F: KaizenField, T: Transcript<F>>(
     plan: &Plan,
     s: &mut Session<'_, F, T>,
     name: &str,
-    batch: &mut Vec<Instance<F>>,
 ) -> Result<(), ProveError> {
     for t in ["weight", "bias", "weight_new", "bias_new"] {
         let spec = plan.spec(&format!("{name}.{t}"))?;
         let r = s.point(spec.vars());
-        batch.push(zero_check(
-            &r,
-            vec![Factor::tensor(&spec.name), Factor::mask(&spec.dims)],
-            vec![(F::ONE, vec![0]), (-F::ONE, vec![0, 1])],
-        ));
+        for point in padding_points(&spec.dims, &r) {
+            s.vanishes(&spec.name, point);
+        }
     }
     Ok(())
+}
+
+/// Points of the sub-cubes that cover the padding of a row-major tensor of shape `dims` (each
+/// dimension padded to a power of two; the last dimension's variables first), with the free
+/// coordinates taken from `r`.
+fn padding_points<F: KaizenField>(dims: &[usize], r: &[F]) -> Vec<Vec<F>> {
+    let mut points = Vec::new();
+    let mut low = 0;
+    for &d in dims.iter().rev() {
+        let vars = log2(d);
+        let mut start = d.max(1);
+        while start < 1 << vars {
+            let j = start.trailing_zeros() as usize;
+            let mut p = r.to_vec();
+            for (t, x) in p[low + j..low + vars].iter_mut().enumerate() {
+                *x = if (start >> (j + t)) & 1 == 1 {
+                    F::ONE
+                } else {
+                    F::ZERO
+                };
+            }
+            points.push(p);
+            start += 1 << j;
+        }
+        low += vars;
+    }
+    points
 }
 
 /// Max pool `k×k`: `select` boolean, one per window and zero outside windows; `out` zero on
@@ -780,4 +808,67 @@ fn ranges<F: KaizenField, T: Transcript<F>>(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use kaizen_field::{mle::index_bits, AdditiveGroup, Field, M61Ext2, MultilinearPoly, Zero};
+
+    use super::*;
+
+    type F = M61Ext2;
+
+    /// The sub-cubes cover exactly the padding, and their claims hold iff the padding is zero.
+    #[test]
+    fn padding_points_cover_exactly_the_padding() {
+        for dims in [
+            vec![3, 5],
+            vec![10, 128],
+            vec![6, 1, 5, 5],
+            vec![16],
+            vec![1, 7],
+        ] {
+            let vars: Vec<usize> = dims.iter().map(|&d| log2(d)).collect();
+            let n: usize = vars.iter().sum();
+            let r: Vec<F> = (0..n).map(|i| F::from(1000 + i as u64)).collect();
+            let points = padding_points(&dims, &r);
+            // Index `x` of the padded tensor: is some coordinate past its dimension?
+            let coords = |mut x: usize| {
+                let mut c = vec![0; dims.len()];
+                for k in (0..dims.len()).rev() {
+                    c[k] = x % (1 << vars[k]);
+                    x >>= vars[k];
+                }
+                c
+            };
+            let padding = |x: usize| coords(x).iter().zip(&dims).any(|(&c, &d)| c >= d);
+            let covered = |x: usize| {
+                let bits = index_bits(x, n);
+                points.iter().any(|p| {
+                    p.iter()
+                        .zip(&bits)
+                        .all(|(&c, &b)| !(c.is_zero() || c == F::ONE) || c == b)
+                })
+            };
+            assert!((0..1 << n).all(|x| padding(x) == covered(x)), "{dims:?}");
+            // A tensor with zero padding satisfies every claim; one nonzero padding entry
+            // breaks one.
+            let values: Vec<F> = (0..1usize << n)
+                .map(|x| {
+                    if padding(x) {
+                        F::ZERO
+                    } else {
+                        F::from(x as u64 + 1)
+                    }
+                })
+                .collect();
+            let at = |v: &[F], p: &[F]| MultilinearPoly::new(v.to_vec()).unwrap().evaluate(p);
+            assert!(points.iter().all(|p| at(&values, p).unwrap().is_zero()));
+            if let Some(x) = (0..1usize << n).find(|&x| padding(x)) {
+                let mut bad = values.clone();
+                bad[x] = F::ONE;
+                assert!(points.iter().any(|p| !at(&bad, p).unwrap().is_zero()));
+            }
+        }
+    }
 }

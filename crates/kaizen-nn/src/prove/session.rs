@@ -338,6 +338,12 @@ impl<'a, F: KaizenField, T: Transcript<F>> Session<'a, F, T> {
         self.claims.push((name.to_string(), Claim { point, value }));
     }
 
+    /// Records the claim `name(point) = 0`, opened like any other (its value is public: nothing
+    /// is sent).
+    pub(crate) fn vanishes(&mut self, name: &str, point: Vec<F>) {
+        self.record(name, point, F::ZERO);
+    }
+
     /// Removes and returns the claims recorded so far on tensor `name` (for a tensor that is not
     /// committed: its relation reduces them instead of an opening).
     pub(crate) fn take_claims(&mut self, name: &str) -> Vec<Claim<F>> {
