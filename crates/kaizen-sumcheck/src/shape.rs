@@ -858,25 +858,17 @@ mod tests {
 
     use super::*;
 
-    /// Points whose high coordinates are boolean (lifted segment claims) fill only their block;
-    /// the table must equal the dense `Σ c·eq(p, x)` everywhere.
-    #[test]
-    fn eq_sum_table_with_boolean_suffixes_is_exact() {
-        let f = |x: u64| M61Ext2::from(x);
-        let points = vec![
-            vec![f(3), f(5), M61Ext2::ONE, M61Ext2::ZERO],
-            vec![f(7), M61Ext2::ZERO, M61Ext2::ONE, M61Ext2::ONE],
-            vec![f(2), f(9), f(4), f(6)],
-            vec![M61Ext2::ONE, M61Ext2::ZERO, M61Ext2::ONE, M61Ext2::ZERO],
-        ];
-        let coeffs = vec![f(11), f(13), f(17), f(19)];
-        let weight = Weight::EqSum {
-            points: points.clone(),
-            coeffs: coeffs.clone(),
-        };
-        let dense: Vec<M61Ext2> = (0..16)
+    type F = M61Ext2;
+
+    /// `Weight::EqSum` tables `Σ c_k·eq(p_k, x)` exactly as the dense sum over every `x`.
+    fn assert_table_is_dense_sum(points: Vec<Vec<F>>) {
+        let n = points[0].len();
+        let coeffs: Vec<F> = (0..points.len() as u64)
+            .map(|k| F::from(11 + 2 * k))
+            .collect();
+        let dense: Vec<F> = (0..1 << n)
             .map(|x| {
-                let bits = kaizen_field::mle::index_bits(x, 4);
+                let bits = kaizen_field::mle::index_bits(x, n);
                 points
                     .iter()
                     .zip(&coeffs)
@@ -884,38 +876,34 @@ mod tests {
                     .sum()
             })
             .collect();
-        assert_eq!(weight.table(), dense);
+        assert_eq!(Weight::EqSum { points, coeffs }.table(), dense);
+    }
+
+    /// Points whose high coordinates are boolean (lifted segment claims) fill only their block.
+    #[test]
+    fn eq_sum_table_with_boolean_suffixes_is_exact() {
+        let f = |x: u64| F::from(x);
+        assert_table_is_dense_sum(vec![
+            vec![f(3), f(5), F::ONE, F::ZERO],
+            vec![f(7), F::ZERO, F::ONE, F::ONE],
+            vec![f(2), f(9), f(4), f(6)],
+            vec![F::ONE, F::ZERO, F::ONE, F::ZERO],
+        ]);
     }
 
     /// Points with boolean coordinates anywhere (sub-cube claims, such as a tensor's padding),
     /// before and after dense points on the same block, and lifted into a block.
     #[test]
     fn eq_sum_table_with_boolean_coordinates_inside_is_exact() {
-        let f = |x: u64| M61Ext2::from(x);
-        let (o, z) = (M61Ext2::ONE, M61Ext2::ZERO);
-        let points = vec![
+        let f = |x: u64| F::from(x);
+        let (o, z) = (F::ONE, F::ZERO);
+        assert_table_is_dense_sum(vec![
             vec![f(3), z, f(5), o, f(8), f(2)],
             vec![f(2), f(9), f(4), f(6), f(10), f(12)],
             vec![o, f(7), z, f(4), o, f(3)],
             vec![f(5), f(6), o, o, f(9), z],
             vec![z, o, f(2), z, z, o],
             vec![f(4), o, f(3), z, o, o],
-        ];
-        let coeffs: Vec<M61Ext2> = (0..points.len() as u64).map(|k| f(11 + 2 * k)).collect();
-        let weight = Weight::EqSum {
-            points: points.clone(),
-            coeffs: coeffs.clone(),
-        };
-        let dense: Vec<M61Ext2> = (0..64)
-            .map(|x| {
-                let bits = kaizen_field::mle::index_bits(x, 6);
-                points
-                    .iter()
-                    .zip(&coeffs)
-                    .map(|(p, &c)| c * eq_eval(p, &bits).unwrap())
-                    .sum()
-            })
-            .collect();
-        assert_eq!(weight.table(), dense);
+        ]);
     }
 }
