@@ -4,6 +4,7 @@
 //! verifier time, proof size, peak memory, and the prover / plain quantized step ratio, medians
 //! over 3 runs, each row in a fresh process. `-- --quick` runs the first three rows once,
 //! `-- --list` lists the rows, `-- --case K` runs row `K` alone (`scripts/bench-models` wraps it),
+//! `-- --runs N` takes medians over `N` runs,
 //! `-- --keep-encoding K` re-encodes every commitment of more than `2^K` entries at its opening
 //! instead of holding its Reed–Solomon encoding (less memory, more time; by default only the
 //! VGG-11 B = 16 row does, with `K = 22`, as the `kaizen` CLI).
@@ -95,7 +96,13 @@ fn run_case(arch: &Architecture, batch: usize, runs: usize, keep_encoding: usize
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let quick = args.iter().any(|a| a == "--quick");
-    let runs = if quick { 1 } else { 3 };
+    // `--runs N`: N proofs per row instead of 3 (a profiler's run, where one-off setup would
+    // otherwise dominate).
+    let runs = match args.iter().position(|a| a == "--runs") {
+        Some(i) => args[i + 1].parse().unwrap(),
+        None if quick => 1,
+        None => 3,
+    };
     // `--keep-encoding K`: re-encode (at opening) every commitment of more than 2^K entries
     // instead of holding its encoding (less memory, one more encoding's time).
     let keep_encoding: Option<usize> = args
