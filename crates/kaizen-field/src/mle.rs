@@ -243,6 +243,156 @@ pub fn eq_eval<F: KaizenField>(r: &[F], s: &[F]) -> Option<F> {
     })
 }
 
+/// A sub-cube of `{0,1}^n`: some variables held at fixed bits, the others free (low-order
+/// first). Entry `y` of the sub-cube (over its free variables) is entry [`SubCube::index`]`(y)` of
+/// the cube, so a multilinear polynomial restricted to it is one in the free variables, whose value
+/// at `ρ` is the whole polynomial's at [`SubCube::lift`]`(ρ)`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SubCube {
+    num_vars: usize,
+    /// Positions of the free variables, ascending.
+    free: Vec<usize>,
+    /// `Σ 2^i` over the variables fixed to one.
+    ones: usize,
+}
+
+impl SubCube {
+    /// The sub-cube of `{0,1}^num_vars` with variable `i` held at `bit` for each `(i, bit)`.
+    pub fn new(num_vars: usize, fixed: &[(usize, bool)]) -> Result<Self, FieldError> {
+        let mut held = vec![false; num_vars];
+        let mut ones = 0;
+        for &(i, bit) in fixed {
+            if i >= num_vars || held[i] {
+                return Err(FieldError::SubCube {
+                    index: i,
+                    high_vars: fixed.len(),
+                    num_vars,
+                });
+            }
+            held[i] = true;
+            ones |= usize::from(bit) << i;
+        }
+        let free = (0..num_vars).filter(|&i| !held[i]).collect();
+        Ok(Self {
+            num_vars,
+            free,
+            ones,
+        })
+    }
+
+    /// All of `{0,1}^num_vars`.
+    pub fn whole(num_vars: usize) -> Self {
+        Self {
+            num_vars,
+            free: (0..num_vars).collect(),
+            ones: 0,
+        }
+    }
+
+    /// The sub-cube a point lies on: its boolean coordinates held, the others free.
+    pub fn of_point<F: KaizenField>(point: &[F]) -> Self {
+        let free = (0..point.len())
+            .filter(|&i| !point[i].is_zero() && !point[i].is_one())
+            .collect();
+        let ones = (0..point.len())
+            .filter(|&i| point[i].is_one())
+            .map(|i| 1 << i)
+            .sum();
+        Self {
+            num_vars: point.len(),
+            free,
+            ones,
+        }
+    }
+
+    /// Variables of the whole cube.
+    pub fn num_vars(&self) -> usize {
+        self.num_vars
+    }
+
+    /// Free variables (the sub-cube has `2^free_vars` entries).
+    pub fn free_vars(&self) -> usize {
+        self.free.len()
+    }
+
+    /// How many of the lowest free variables are the cube's lowest ones: the sub-cube's entries
+    /// lie in contiguous runs of `2^run`.
+    pub fn run(&self) -> usize {
+        self.free
+            .iter()
+            .enumerate()
+            .take_while(|&(t, &i)| t == i)
+            .count()
+    }
+
+    /// The cube index of the sub-cube's entry `y`: `y`'s bits deposited at the free positions,
+    /// the fixed bits elsewhere.
+    pub fn index(&self, y: usize) -> usize {
+        self.free
+            .iter()
+            .enumerate()
+            .filter(|&(t, _)| (y >> t) & 1 == 1)
+            .fold(self.ones, |x, (_, &i)| x | 1 << i)
+    }
+
+    /// The cube point of the sub-cube's point `rho` (one coordinate per free variable).
+    pub fn lift<F: KaizenField>(&self, rho: &[F]) -> Vec<F> {
+        let mut point = index_bits(self.ones, self.num_vars);
+        for (&i, &r) in self.free.iter().zip(rho) {
+            point[i] = r;
+        }
+        point
+    }
+
+    /// The free coordinates of a cube point.
+    pub fn free_coordinates<F: Copy>(&self, point: &[F]) -> Vec<F> {
+        self.free
+            .iter()
+            .filter_map(|&i| point.get(i).copied())
+            .collect()
+    }
+
+    /// Hands out `c·eq(rho, ·)` over the sub-cube (`rho` over the free variables) run by run:
+    /// `f(start, values)` gets each run's first cube index and its `2^run` values.
+    pub fn for_each_run<F: KaizenField>(&self, rho: &[F], c: F, mut f: impl FnMut(usize, &[F])) {
+        let mut eq = vec![F::ZERO; 1 << rho.len()];
+        eq_table_into(rho, c, &mut eq);
+        let run = self.run().min(rho.len());
+        for (h, chunk) in eq.chunks(1 << run).enumerate() {
+            f(self.index(h << run), chunk);
+        }
+    }
+
+    /// The value at the cube point [`SubCube::lift`]`(rho)` of the MLE of `table` (the whole
+    /// cube's `2^num_vars` entries): only the sub-cube's entries are read.
+    pub fn evaluate<F: KaizenField>(&self, table: &[F], rho: &[F]) -> Result<F, FieldError> {
+        if table.len() != 1 << self.num_vars || rho.len() != self.free_vars() {
+            return Err(FieldError::PointDimension {
+                expected: self.free_vars(),
+                got: rho.len(),
+            });
+        }
+        let eq = eq_table(rho);
+        let run = 1 << self.run();
+        Ok(eq
+            .par_chunks(run)
+            .with_min_len((PAR_MIN_LEN / run).max(1))
+            .enumerate()
+            .fold(F::Acc::default, |mut acc, (h, weights)| {
+                let start = self.index(h * run);
+                for (&w, &x) in weights.iter().zip(&table[start..start + run]) {
+                    acc.add_product(w, x);
+                }
+                acc
+            })
+            .reduce(F::Acc::default, |mut acc, other| {
+                acc.merge(other);
+                acc
+            })
+            .reduce())
+    }
+}
+
 /// Bits of `index` as field elements, low-order first (`len` of them).
 pub fn index_bits<F: KaizenField>(index: usize, len: usize) -> Vec<F> {
     (0..len)
@@ -264,6 +414,32 @@ mod tests {
     use ark_std::UniformRand;
     use rand::SeedableRng;
     use rand_chacha::ChaCha20Rng;
+
+    /// A sub-cube's entries, points and evaluations agree with the whole cube's.
+    #[test]
+    fn sub_cube_restricts_the_cube() {
+        type F = M61Ext2;
+        let cube = SubCube::new(5, &[(1, true), (3, false)]).unwrap();
+        assert_eq!((cube.free_vars(), cube.run()), (3, 1));
+        let indices: Vec<usize> = (0..8).map(|y| cube.index(y)).collect();
+        assert_eq!(indices, vec![2, 3, 6, 7, 18, 19, 22, 23]);
+        let table: Vec<F> = random_vec(32, 7);
+        let rho: Vec<F> = random_vec(3, 8);
+        let point = cube.lift(&rho);
+        assert_eq!(SubCube::of_point(&point), cube);
+        assert_eq!(cube.free_coordinates(&point), rho);
+        let whole = MultilinearPoly::new(table.clone())
+            .unwrap()
+            .evaluate(&point);
+        assert_eq!(cube.evaluate(&table, &rho), whole);
+        let mut spread = vec![F::ZERO; 32];
+        cube.for_each_run(&rho, F::ONE, |start, eq| {
+            spread[start..start + eq.len()].copy_from_slice(eq);
+        });
+        assert_eq!(inner_product(&spread, &table), whole.unwrap());
+        assert!(SubCube::new(5, &[(5, true)]).is_err());
+        assert!(SubCube::new(5, &[(2, true), (2, false)]).is_err());
+    }
 
     fn random_vec<F: KaizenField + UniformRand>(n: usize, seed: u64) -> Vec<F> {
         let mut rng = ChaCha20Rng::seed_from_u64(seed);

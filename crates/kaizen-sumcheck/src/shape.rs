@@ -1,7 +1,11 @@
 //! Sumcheck statements ([`SumcheckShape`]) and the prover's instance ([`ProductSum`]).
 use rayon::prelude::*;
 
-use kaizen_field::{eq_eval, eq_table, mle::eq_table_into, Accumulator, KaizenField, PAR_MIN_LEN};
+use kaizen_field::{
+    eq_eval, eq_table,
+    mle::{eq_table_into, SubCube},
+    Accumulator, KaizenField, PAR_MIN_LEN,
+};
 
 use crate::SumcheckError;
 
@@ -117,36 +121,14 @@ pub(crate) fn eq_sum_into<F: KaizenField>(
 
 /// Adds `c·eq(p, x)` into `out[x]` (`2^{|p|}` entries) for a point `p` with boolean coordinates:
 /// `eq` is zero unless `x` agrees with them, so it is built over the other coordinates (`2^m`
-/// products) and added at those entries alone — in runs of `2^a`, `a` the free coordinates below
-/// the first boolean one.
+/// products) and added at those entries alone, run by run ([`SubCube::for_each_run`]).
 fn add_subcube_eq<F: KaizenField>(p: &[F], c: F, out: &mut [F]) {
-    let free: Vec<usize> = (0..p.len())
-        .filter(|&i| !p[i].is_zero() && !p[i].is_one())
-        .collect();
-    let fixed: usize = (0..p.len())
-        .filter(|&i| p[i].is_one())
-        .map(|i| 1 << i)
-        .sum();
-    let run = free
-        .iter()
-        .enumerate()
-        .take_while(|&(t, &i)| t == i)
-        .count();
-    let values: Vec<F> = free.iter().map(|&i| p[i]).collect();
-    let mut eq = vec![F::ZERO; 1 << values.len()];
-    eq_table_into(&values, c, &mut eq);
-    for (h, chunk) in eq.chunks(1 << run).enumerate() {
-        let start = fixed
-            + free[run..]
-                .iter()
-                .enumerate()
-                .filter(|&(t, _)| (h >> t) & 1 == 1)
-                .map(|(_, &i)| 1usize << i)
-                .sum::<usize>();
-        for (o, &v) in out[start..start + chunk.len()].iter_mut().zip(chunk) {
+    let cube = SubCube::of_point(p);
+    cube.for_each_run(&cube.free_coordinates(p), c, |start, eq| {
+        for (o, &v) in out[start..start + eq.len()].iter_mut().zip(eq) {
             *o += v;
         }
-    }
+    });
 }
 
 /// `(k, offset)` of the block a point selects: its coordinates from `k` on are boolean and spell

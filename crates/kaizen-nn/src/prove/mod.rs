@@ -25,7 +25,7 @@
 //! `i mod (N/B)`: a claim on `input` at `(r_f, r_n)` is a claim on `images` at
 //! `(r_f, r_n, bits(i mod N/B))` — `B` and `N` powers of two.
 //!
-//! # Relations ([`relations`])
+//! # Relations (`relations`)
 //!
 //! `C_D` is chosen by the prover, so the batch is checked like any witness: its pixels are
 //! range-checked into `[0, 2^{s+1})` (they are `[0, 1]` quantized) and its label rows are one-hot
@@ -46,7 +46,8 @@
 //! every bound of [`plan::Bounds`] by batched limb range checks — the update
 //! `W' = W − ⌊η·dW / D⌋` too: `W − W'` is range-checked small and `η·dW − D·(W − W')` into
 //! `[0, D)` (combinations of committed tensors, so neither the step nor its remainder is
-//! committed). The claims then go to
+//! committed); checks on weight-shaped tensors cover the real entries alone, as aligned blocks
+//! ([`plan::real_blocks`]: the padding of `W` and `W'` is proven zero). The claims then go to
 //! their commitment and are opened with one multi-point opening per commitment.
 //!
 //! The transcript absorbs the statement (architecture, hyper-parameters, `N`, `i`, the three
@@ -436,7 +437,7 @@ fn prover_tables<F: KaizenField>(
                 bits,
             } => ProveError::OutOfRange {
                 label: plan.ranges[specs[vector]].label.clone(),
-                index,
+                index: plan.ranges[specs[vector]].cube.index(index),
                 value,
                 bits,
             },
@@ -487,7 +488,8 @@ fn range_vector<F: KaizenField>(
     let mask = (1i128 << bits) - 1;
     Ok((0..1usize << spec.vars)
         .into_par_iter()
-        .map(|x| {
+        .map(|y| {
+            let x = spec.cube.index(y);
             let v = terms
                 .iter()
                 .fold(constant, |acc, (t, c, low)| acc + *c * t[x >> low]);

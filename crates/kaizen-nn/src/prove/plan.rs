@@ -4,6 +4,7 @@
 //! so prover and verifier derive the same plan.
 use std::collections::BTreeMap;
 
+use kaizen_field::mle::SubCube;
 use kaizen_gkr::range::RangeShape;
 
 use crate::{
@@ -91,7 +92,9 @@ pub struct RangeTerm {
     pub low: usize,
 }
 
-/// A range check `0 ≤ constant + Σ coeff·T < 2^bits`, entrywise over `2^vars` entries.
+/// A range check `0 ≤ constant + Σ coeff·T < 2^bits`, entrywise over the `2^vars` entries of a
+/// sub-cube of the combination's index space (all of it, or one block of a parameter tensor's
+/// real entries: its padding is proven zero, so it needs no bound).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RangeSpec {
     /// What is checked (for error messages and the mutation report).
@@ -102,7 +105,10 @@ pub struct RangeSpec {
     pub constant: i64,
     /// Bit width.
     pub bits: u32,
-    /// Variables of the checked vector.
+    /// The checked entries: entry `y` of the checked vector is entry `cube.index(y)` of the
+    /// combination, and a claim on the vector at `ρ` one on the combination at `cube.lift(ρ)`.
+    pub cube: SubCube,
+    /// Variables of the checked vector (the sub-cube's free ones).
     pub vars: usize,
 }
 
@@ -135,6 +141,61 @@ pub struct Bounds {
 }
 
 const FIELD_BITS: u32 = 59;
+
+/// A range vector costs about as much as this many checked entries on its own (its tree, claims
+/// and opening; [`RangeShape::limb_bits`] counts `2^10` per limb vector against 2 per entry and
+/// limb).
+const VECTOR_COST: usize = 1 << 9;
+
+/// The real entries of a row-major tensor of shape `dims` (each dimension padded to a power of
+/// two; the last dimension's variables lowest), as sub-cubes of the padded one: each dimension's
+/// `[0, d)` is cut into aligned blocks at the set bits of `d` down to an eighth of its padded
+/// size (the rest one block rounded up to a power of two), and the blocks are the products of
+/// one block per dimension. The whole cube when that saves less than the vectors cost.
+pub fn real_blocks(dims: &[usize]) -> Vec<SubCube> {
+    // Per dimension, innermost first: `(first variable, variables, [(offset, log2 size)])`.
+    let mut low = 0;
+    let mut per_dim = Vec::with_capacity(dims.len());
+    for &d in dims.iter().rev() {
+        let vars = log2(d) as usize;
+        let mut blocks = Vec::new();
+        let mut offset = 0;
+        for j in (0..vars).rev().filter(|&j| (d >> j) & 1 == 1) {
+            if j + 3 >= vars {
+                blocks.push((offset, j));
+                offset += 1 << j;
+            } else {
+                blocks.push((offset, log2(d - offset) as usize));
+                break;
+            }
+        }
+        if blocks.is_empty() {
+            blocks.push((0, vars));
+        }
+        per_dim.push((low, vars, blocks));
+        low += vars;
+    }
+    let mut cubes: Vec<Vec<(usize, bool)>> = vec![Vec::new()];
+    for (first, vars, blocks) in &per_dim {
+        cubes = cubes
+            .iter()
+            .flat_map(|fixed| {
+                blocks.iter().map(move |&(offset, j)| {
+                    let bits = (j..*vars).map(|t| (first + t, (offset >> t) & 1 == 1));
+                    fixed.iter().copied().chain(bits).collect()
+                })
+            })
+            .collect();
+    }
+    let size: usize = cubes.iter().map(|f| 1usize << (low - f.len())).sum();
+    if size + VECTOR_COST * (cubes.len() - 1) >= 1 << low {
+        return vec![SubCube::whole(low)];
+    }
+    cubes
+        .iter()
+        .filter_map(|fixed| SubCube::new(low, fixed).ok())
+        .collect()
+}
 
 /// Width of the range group that small bounds join (that of the scale-2^16 remainders).
 const SMALL_BITS: u32 = 16;
@@ -348,20 +409,48 @@ impl Plan {
             .first()
             .and_then(|t| self.tensors.get(t.0))
             .map_or(0, |s| s.vars() + terms[0].2);
-        self.ranges.push(RangeSpec {
-            label: label.to_string(),
-            terms: terms
-                .iter()
-                .map(|&(name, coeff, low)| RangeTerm {
-                    name: name.to_string(),
-                    coeff,
-                    low,
-                })
-                .collect(),
-            constant,
-            bits,
-            vars,
-        });
+        self.range_on(label, terms, constant, bits, vec![SubCube::whole(vars)]);
+    }
+
+    /// The range check on each of `cubes` (one spec each, the block named in the label when
+    /// there are several).
+    fn range_on(
+        &mut self,
+        label: &str,
+        terms: &[(&str, i64, usize)],
+        constant: i64,
+        bits: u32,
+        cubes: Vec<SubCube>,
+    ) {
+        let several = cubes.len() > 1;
+        for (k, cube) in cubes.into_iter().enumerate() {
+            self.ranges.push(RangeSpec {
+                label: if several {
+                    format!("{label} (block {k})")
+                } else {
+                    label.to_string()
+                },
+                terms: terms
+                    .iter()
+                    .map(|&(name, coeff, low)| RangeTerm {
+                        name: name.to_string(),
+                        coeff,
+                        low,
+                    })
+                    .collect(),
+                constant,
+                bits,
+                vars: cube.free_vars(),
+                cube,
+            });
+        }
+    }
+
+    /// The blocks of real entries of parameter tensor `name` ([`real_blocks`]).
+    fn parameter_blocks(&self, name: &str) -> Vec<SubCube> {
+        self.tensors
+            .get(name)
+            .map_or_else(|| vec![SubCube::whole(0)], |t| real_blocks(&t.dims))
     }
 
     /// `0 ≤ T < bound` for a small `bound` (below `2^SMALL_BITS`): two checks in the shared
@@ -398,7 +487,26 @@ impl Plan {
             let n = |t: &str| format!("{name}.{t}");
             match kind {
                 LayerKind::Dense { .. } | LayerKind::Conv { .. } => {
-                    self.signed(&n("weight"), bd.value);
+                    // Weight-shaped checks run over the weights' real entries alone: the padding
+                    // of `W` and `W'` is proven zero (so it needs no bound and its step is zero),
+                    // and `dW` feeds nothing but the update, so its padding is free to be
+                    // anything. A conv's `dW` claims each cost a kernel-gradient reduction: its
+                    // checks on `dW` keep one vector.
+                    let blocks = self.parameter_blocks(&n("weight"));
+                    let dense = matches!(kind, LayerKind::Dense { .. });
+                    let grad_blocks = if dense {
+                        blocks.clone()
+                    } else {
+                        vec![SubCube::whole(self.spec(&n("weight"))?.vars())]
+                    };
+                    let w = n("weight");
+                    self.range_on(
+                        &w,
+                        &[(&w, 1, 0)],
+                        1i64 << bd.value,
+                        bd.value + 1,
+                        blocks.clone(),
+                    );
                     self.signed(&n("bias"), bd.value);
                     self.signed(&n("z"), bd.value);
                     self.range(&n("z_rem"), &[(&n("z_rem"), 1, 0)], 0, s);
@@ -407,25 +515,35 @@ impl Plan {
                         self.range(&n("dx_rem"), &[(&n("dx_rem"), 1, 0)], 0, s);
                     }
                     if !self.dense_grad_is_small(l) {
-                        self.signed(&n("dW"), bd.grad_acc);
+                        let dw = n("dW");
+                        let bits = bd.grad_acc;
+                        self.range_on(
+                            &dw,
+                            &[(&dw, 1, 0)],
+                            1i64 << bits,
+                            bits + 1,
+                            grad_blocks.clone(),
+                        );
                     }
                     self.signed(&n("db"), bd.grad_acc);
                     let lr = self.hyper.lr;
-                    for (p, grad, step, div) in [
-                        ("weight", "dW", bd.step_w, bd.div_w),
-                        ("bias", "db", bd.step_b, bd.div_b),
+                    let bias = vec![SubCube::whole(self.spec(&n("bias"))?.vars())];
+                    for (p, grad, step, div, (step_on, rem_on)) in [
+                        ("weight", "dW", bd.step_w, bd.div_w, (blocks, grad_blocks)),
+                        ("bias", "db", bd.step_b, bd.div_b, (bias.clone(), bias)),
                     ] {
                         // The update `new = old − ⌊η·grad / 2^div⌋`, as two range checks on
                         // combinations: the step `old − new` is small, and the remainder
                         // `η·grad − 2^div·(old − new)` lies in `[0, 2^div)`.
                         let (old, new, grad) = (n(p), n(&format!("{p}_new")), n(grad));
-                        self.range(
+                        self.range_on(
                             &format!("{old} − {new} (the step)"),
                             &[(&old, 1, 0), (&new, -1, 0)],
                             1i64 << step,
                             step + 1,
+                            step_on,
                         );
-                        self.range(
+                        self.range_on(
                             &format!("η·{grad} − 2^{div}·({old} − {new}) (the step's remainder)"),
                             &[
                                 (&grad, lr, 0),
@@ -434,6 +552,7 @@ impl Plan {
                             ],
                             0,
                             div,
+                            rem_on,
                         );
                     }
                 }
@@ -597,6 +716,8 @@ impl Plan {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashSet;
+
     use super::*;
     use crate::arch::Architecture;
 
@@ -615,6 +736,43 @@ mod tests {
 
     fn checked(plan: &Plan, name: &str) -> bool {
         plan.ranges.iter().any(|r| r.label == name)
+    }
+
+    /// The blocks of a parameter tensor cover its real entries, once each, and some padding
+    /// only where a dimension's tail is small; a tensor with little padding stays whole.
+    #[test]
+    fn real_blocks_cover_the_real_entries() {
+        for (dims, blocks, entries) in [
+            (vec![128, 784], 3, 128 * 784),
+            (vec![10, 128], 2, 10 * 128),
+            (vec![64, 64, 3, 3], 4, 64 * 64 * 9),
+            (vec![100, 64], 3, 100 * 64),
+            (vec![250, 8], 1, 256 * 8),
+            (vec![6, 1, 5, 5], 1, 8 * 8 * 8),
+            (vec![120, 400], 12, 120 * 400),
+        ] {
+            let cubes = real_blocks(&dims);
+            assert_eq!(cubes.len(), blocks, "{dims:?}");
+            let mut seen = HashSet::new();
+            for cube in &cubes {
+                for y in 0..1usize << cube.free_vars() {
+                    assert!(seen.insert(cube.index(y)), "{dims:?}: entry twice");
+                }
+            }
+            assert_eq!(seen.len(), entries, "{dims:?}");
+            let vars: Vec<usize> = dims.iter().map(|&d| log2(d) as usize).collect();
+            let real = |mut x: usize| {
+                dims.iter().zip(&vars).rev().all(|(&d, &v)| {
+                    let c = x % (1 << v);
+                    x >>= v;
+                    c < d
+                })
+            };
+            let total: usize = vars.iter().sum();
+            assert!((0..1usize << total)
+                .filter(|&x| real(x))
+                .all(|x| seen.contains(&x)));
+        }
     }
 
     /// A dense layer's `dW` is range-checked unless its operands' bounds already keep

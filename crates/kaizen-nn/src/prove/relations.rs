@@ -797,8 +797,9 @@ fn ranges<F: KaizenField, T: Transcript<F>>(
         for (claim, &i) in claims.iter().zip(&specs) {
             let spec = &plan.ranges[i];
             let mut value = F::from_signed(i128::from(spec.constant))?;
+            let point = spec.cube.lift(&claim.point);
             for term in &spec.terms {
-                let v = s.eval(&term.name, &claim.point[term.low..])?;
+                let v = s.eval(&term.name, &point[term.low..])?;
                 value += F::from_signed(i128::from(term.coeff))? * v;
             }
             s.check(

@@ -4,7 +4,7 @@
 //! against it, so the two sides cannot drift apart.
 use std::collections::HashMap;
 
-use kaizen_field::{eq_eval, eq_table, fix_block, KaizenField, Transcript};
+use kaizen_field::{eq_eval, eq_table, fix_block, mle::SubCube, KaizenField, Transcript};
 use kaizen_gkr::{
     lookup::{prove_lookup, verify_lookup, LookupProof, Table},
     range::{prove_range, verify_range, RangeClaims, RangeShape, RangeWitness},
@@ -179,6 +179,12 @@ pub(crate) fn evaluate<F: KaizenField>(table: &[F], point: &[F]) -> Result<F, Pr
             table.len(),
             point.len()
         )));
+    }
+    // A point on a sub-cube (a claim from a range check on a block of a tensor) reads the
+    // sub-cube's entries alone.
+    let cube = SubCube::of_point(point);
+    if cube.free_vars() < point.len() {
+        return Ok(cube.evaluate(table, &cube.free_coordinates(point))?);
     }
     let eq = eq_table(point);
     Ok(table

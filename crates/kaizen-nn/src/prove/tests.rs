@@ -344,7 +344,7 @@ fn step_commitment_parts_cover_the_layout() {
 fn tampered_proofs_are_rejected() {
     let pcs = pcs();
     // A width whose step commitment comes in several parts.
-    let h = honest(&pcs, Loss::SoftmaxCrossEntropy, &[784, 8, 10], 0);
+    let h = honest(&pcs, Loss::SoftmaxCrossEntropy, &[784, 12, 10], 0);
     let proof = h.prove(&pcs, &h.witness, Checks::Strict).unwrap();
     let mut p = proof.clone();
     p.parts.evals[5] += F::from(1u64);
