@@ -487,17 +487,15 @@ impl Plan {
             let n = |t: &str| format!("{name}.{t}");
             match kind {
                 LayerKind::Dense { .. } | LayerKind::Conv { .. } => {
-                    // Weight-shaped checks run over the weights' real entries alone: the padding
-                    // of `W` and `W'` is proven zero (so it needs no bound and its step is zero),
-                    // and `dW` feeds nothing but the update, so its padding is free to be
-                    // anything. A conv's `dW` claims each cost a kernel-gradient reduction: its
-                    // checks on `dW` keep one vector.
-                    let blocks = self.parameter_blocks(&n("weight"));
-                    let dense = matches!(kind, LayerKind::Dense { .. });
-                    let grad_blocks = if dense {
-                        blocks.clone()
-                    } else {
-                        vec![SubCube::whole(self.spec(&n("weight"))?.vars())]
+                    // A dense layer's weight-shaped checks run over the weights' real entries
+                    // alone: the padding of `W` and `W'` is proven zero (so it needs no bound and
+                    // its step is zero), and `dW` feeds nothing but the update, so its padding is
+                    // free to be anything. A conv kernel keeps whole vectors: its blocks are
+                    // runs of one or two entries (`K = 3, 5`), and each `dW` claim costs a
+                    // kernel-gradient reduction.
+                    let blocks = match kind {
+                        LayerKind::Dense { .. } => self.parameter_blocks(&n("weight")),
+                        _ => vec![SubCube::whole(self.spec(&n("weight"))?.vars())],
                     };
                     let w = n("weight");
                     self.range_on(
@@ -517,20 +515,14 @@ impl Plan {
                     if !self.dense_grad_is_small(l) {
                         let dw = n("dW");
                         let bits = bd.grad_acc;
-                        self.range_on(
-                            &dw,
-                            &[(&dw, 1, 0)],
-                            1i64 << bits,
-                            bits + 1,
-                            grad_blocks.clone(),
-                        );
+                        self.range_on(&dw, &[(&dw, 1, 0)], 1i64 << bits, bits + 1, blocks.clone());
                     }
                     self.signed(&n("db"), bd.grad_acc);
                     let lr = self.hyper.lr;
                     let bias = vec![SubCube::whole(self.spec(&n("bias"))?.vars())];
-                    for (p, grad, step, div, (step_on, rem_on)) in [
-                        ("weight", "dW", bd.step_w, bd.div_w, (blocks, grad_blocks)),
-                        ("bias", "db", bd.step_b, bd.div_b, (bias.clone(), bias)),
+                    for (p, grad, step, div, on) in [
+                        ("weight", "dW", bd.step_w, bd.div_w, blocks),
+                        ("bias", "db", bd.step_b, bd.div_b, bias),
                     ] {
                         // The update `new = old − ⌊η·grad / 2^div⌋`, as two range checks on
                         // combinations: the step `old − new` is small, and the remainder
@@ -541,7 +533,7 @@ impl Plan {
                             &[(&old, 1, 0), (&new, -1, 0)],
                             1i64 << step,
                             step + 1,
-                            step_on,
+                            on.clone(),
                         );
                         self.range_on(
                             &format!("η·{grad} − 2^{div}·({old} − {new}) (the step's remainder)"),
@@ -552,7 +544,7 @@ impl Plan {
                             ],
                             0,
                             div,
-                            rem_on,
+                            on,
                         );
                     }
                 }
