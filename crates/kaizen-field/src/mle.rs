@@ -366,7 +366,13 @@ impl SubCube {
     /// The value at the cube point [`SubCube::lift`]`(rho)` of the MLE of `table` (the whole
     /// cube's `2^num_vars` entries): only the sub-cube's entries are read.
     pub fn evaluate<F: KaizenField>(&self, table: &[F], rho: &[F]) -> Result<F, FieldError> {
-        if table.len() != 1 << self.num_vars || rho.len() != self.free_vars() {
+        if table.len() != 1 << self.num_vars {
+            return Err(FieldError::PointDimension {
+                expected: table.len().trailing_zeros() as usize,
+                got: self.num_vars,
+            });
+        }
+        if rho.len() != self.free_vars() {
             return Err(FieldError::PointDimension {
                 expected: self.free_vars(),
                 got: rho.len(),
@@ -437,6 +443,8 @@ mod tests {
             spread[start..start + eq.len()].copy_from_slice(eq);
         });
         assert_eq!(inner_product(&spread, &table), whole.unwrap());
+        assert!(cube.evaluate(&table[..16], &rho).is_err());
+        assert!(cube.evaluate(&table, &rho[..2]).is_err());
         assert!(SubCube::new(5, &[(5, true)]).is_err());
         assert!(SubCube::new(5, &[(2, true), (2, false)]).is_err());
     }

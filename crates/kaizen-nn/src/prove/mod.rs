@@ -47,8 +47,8 @@
 //! `W' = W − ⌊η·dW / D⌋` too: `W − W'` is range-checked small and `η·dW − D·(W − W')` into
 //! `[0, D)` (combinations of committed tensors, so neither the step nor its remainder is
 //! committed); a dense layer's checks on weight-shaped tensors cover its real entries alone, as
-//! aligned blocks ([`plan::real_blocks`]: the padding of `W` and `W'` is proven zero). The claims then go to
-//! their commitment and are opened with one multi-point opening per commitment.
+//! aligned blocks ([`plan::real_blocks`]: the padding of `W` and `W'` is proven zero). The claims
+//! then go to their commitment and are opened with one multi-point opening per commitment.
 //!
 //! The transcript absorbs the statement (architecture, hyper-parameters, `N`, `i`, the three
 //! statement commitments) and `C_step` before the first challenge.

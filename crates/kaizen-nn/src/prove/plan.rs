@@ -446,13 +446,6 @@ impl Plan {
         }
     }
 
-    /// The blocks of real entries of parameter tensor `name` ([`real_blocks`]).
-    fn parameter_blocks(&self, name: &str) -> Vec<SubCube> {
-        self.tensors
-            .get(name)
-            .map_or_else(|| vec![SubCube::whole(0)], |t| real_blocks(&t.dims))
-    }
-
     /// `0 ≤ T < bound` for a small `bound` (below `2^SMALL_BITS`): two checks in the shared
     /// `SMALL_BITS` group, `T` and `bound − 1 − T`.
     fn less_than(&mut self, name: &str, bound: i64) {
@@ -475,6 +468,11 @@ impl Plan {
         self.range(name, &[(name, 1, 0)], 1i64 << bits, bits + 1);
     }
 
+    /// `|T| < 2^bits` on each of `cubes`.
+    fn signed_on(&mut self, name: &str, bits: u32, cubes: Vec<SubCube>) {
+        self.range_on(name, &[(name, 1, 0)], 1i64 << bits, bits + 1, cubes);
+    }
+
     fn add_ranges(&mut self) -> Result<(), ProveError> {
         let s = self.hyper.fixed.scale();
         let bd = self.bounds;
@@ -493,18 +491,12 @@ impl Plan {
                     // free to be anything. A conv kernel keeps whole vectors: its blocks are
                     // runs of one or two entries (`K = 3, 5`), and each `dW` claim costs a
                     // kernel-gradient reduction.
+                    let weight = self.spec(&n("weight"))?;
                     let blocks = match kind {
-                        LayerKind::Dense { .. } => self.parameter_blocks(&n("weight")),
-                        _ => vec![SubCube::whole(self.spec(&n("weight"))?.vars())],
+                        LayerKind::Dense { .. } => real_blocks(&weight.dims),
+                        _ => vec![SubCube::whole(weight.vars())],
                     };
-                    let w = n("weight");
-                    self.range_on(
-                        &w,
-                        &[(&w, 1, 0)],
-                        1i64 << bd.value,
-                        bd.value + 1,
-                        blocks.clone(),
-                    );
+                    self.signed_on(&n("weight"), bd.value, blocks.clone());
                     self.signed(&n("bias"), bd.value);
                     self.signed(&n("z"), bd.value);
                     self.range(&n("z_rem"), &[(&n("z_rem"), 1, 0)], 0, s);
@@ -513,9 +505,7 @@ impl Plan {
                         self.range(&n("dx_rem"), &[(&n("dx_rem"), 1, 0)], 0, s);
                     }
                     if !self.dense_grad_is_small(l) {
-                        let dw = n("dW");
-                        let bits = bd.grad_acc;
-                        self.range_on(&dw, &[(&dw, 1, 0)], 1i64 << bits, bits + 1, blocks.clone());
+                        self.signed_on(&n("dW"), bd.grad_acc, blocks.clone());
                     }
                     self.signed(&n("db"), bd.grad_acc);
                     let lr = self.hyper.lr;
