@@ -486,7 +486,7 @@ fn range_vector<F: KaizenField>(
         .collect::<Result<Vec<_>, ProveError>>()?;
     let constant = F::from_signed(i128::from(spec.constant))?;
     let mask = (1i128 << bits) - 1;
-    Ok((0..1usize << spec.vars)
+    Ok((0..1usize << spec.cube.free_vars())
         .into_par_iter()
         .map(|y| {
             let x = spec.cube.index(y);
@@ -548,7 +548,7 @@ fn step_layouts(plan: &Plan) -> Result<Vec<(SegmentLayout, Vec<String>)>, ProveE
     for (g, (shape, specs)) in plan.range_groups().into_iter().enumerate() {
         for (v, &i) in specs.iter().enumerate() {
             for j in 1..shape.limbs() {
-                segments.push((limb_name(g, v, j), 1 << plan.ranges[i].vars));
+                segments.push((limb_name(g, v, j), 1 << plan.ranges[i].cube.free_vars()));
             }
         }
         for (t, log) in shape.table_logs().into_iter().enumerate() {

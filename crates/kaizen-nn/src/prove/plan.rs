@@ -92,7 +92,7 @@ pub struct RangeTerm {
     pub low: usize,
 }
 
-/// A range check `0 ≤ constant + Σ coeff·T < 2^bits`, entrywise over the `2^vars` entries of a
+/// A range check `0 ≤ constant + Σ coeff·T < 2^bits`, entrywise over the entries of a
 /// sub-cube of the combination's index space (all of it, or one block of a parameter tensor's
 /// real entries: its padding is proven zero, so it needs no bound).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -105,11 +105,10 @@ pub struct RangeSpec {
     pub constant: i64,
     /// Bit width.
     pub bits: u32,
-    /// The checked entries: entry `y` of the checked vector is entry `cube.index(y)` of the
-    /// combination, and a claim on the vector at `ρ` one on the combination at `cube.lift(ρ)`.
+    /// The checked entries: entry `y` of the checked vector (`2^{free_vars}` entries) is entry
+    /// `cube.index(y)` of the combination, and a claim on the vector at `ρ` one on the
+    /// combination at `cube.lift(ρ)`.
     pub cube: SubCube,
-    /// Variables of the checked vector (the sub-cube's free ones).
-    pub vars: usize,
 }
 
 /// Value bounds (all `|x| < 2^bits` or `0 ≤ x < 2^bits`), derived so that both sides of every
@@ -440,7 +439,6 @@ impl Plan {
                     .collect(),
                 constant,
                 bits,
-                vars: cube.free_vars(),
                 cube,
             });
         }
@@ -689,7 +687,10 @@ impl Plan {
         groups
             .into_iter()
             .map(|(bits, specs)| {
-                let log_lens = specs.iter().map(|&i| self.ranges[i].vars).collect();
+                let log_lens = specs
+                    .iter()
+                    .map(|&i| self.ranges[i].cube.free_vars())
+                    .collect();
                 (RangeShape { bits, log_lens }, specs)
             })
             .collect()
