@@ -326,8 +326,12 @@ impl SubCube {
     }
 
     /// The cube index of the sub-cube's entry `y`: `y`'s bits deposited at the free positions,
-    /// the fixed bits elsewhere.
+    /// the fixed bits elsewhere (`y` itself for the whole cube, without the deposit loop: every
+    /// range vector's entries go through here).
     pub fn index(&self, y: usize) -> usize {
+        if self.free.len() == self.num_vars {
+            return y;
+        }
         self.free
             .iter()
             .enumerate()
@@ -443,6 +447,7 @@ mod tests {
             spread[start..start + eq.len()].copy_from_slice(eq);
         });
         assert_eq!(inner_product(&spread, &table), whole.unwrap());
+        assert_eq!(SubCube::whole(5).index(19), 19);
         assert!(cube.evaluate(&table[..16], &rho).is_err());
         assert!(cube.evaluate(&table, &rho[..2]).is_err());
         assert!(SubCube::new(5, &[(5, true)]).is_err());
