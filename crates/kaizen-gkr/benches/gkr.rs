@@ -76,7 +76,7 @@ fn main() {
         let (t_prove, (shape, proof)) = median(3, || {
             let w = RangeWitness::new(&[&values], bits).unwrap();
             let (proof, _) = prove_range(&w, &mut Blake3Transcript::new(b"bench")).unwrap();
-            (w.shape().clone(), proof)
+            (w.shapes().to_vec(), proof)
         });
         let (t_verify, _) = median(3, || {
             verify_range(&shape, &proof, &mut Blake3Transcript::new(b"bench")).unwrap()

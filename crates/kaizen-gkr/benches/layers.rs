@@ -118,7 +118,7 @@ fn range(c: &mut Criterion) {
             })
         });
         g.bench_function(BenchmarkId::new("verify", &id), |b| {
-            b.iter(|| verify_range(witness.shape(), &proof, &mut tr()).unwrap())
+            b.iter(|| verify_range(witness.shapes(), &proof, &mut tr()).unwrap())
         });
     }
     g.finish();

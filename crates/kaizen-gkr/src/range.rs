@@ -1,18 +1,24 @@
-//! Range checks `0 ≤ x < 2^k` by limb decomposition, batched over many vectors in one lookup.
+//! Range checks `0 ≤ x < 2^k` by limb decomposition, batched over many vectors — and over several
+//! bounds — in one lookup.
 //!
-//! Each vector `v` (power-of-two length) is split into `L` limb vectors of `w` bits with
-//! `v = Σ_j 2^{wj}·limb_j`, each limb looked up in the table `[0, 2^w)`. The width `w` is a
-//! function of the public shape ([`RangeShape::limb_bits`]): it balances the limbs' cost (each is
-//! committed and looked up) against the tables' (`2^w` committed multiplicities and leaves), so a
-//! large batch gets a wide table and few limbs. If `k` is not a multiple of `w`, the top limb must
-//! be `< 2^{k − w(L−1)}`: it is looked up in a second, smaller table `[0, 2^{k − w(L−1)})` of the
-//! same lookup (rows tagged by table, so a top limb cannot match the wide table; no wrap-around,
-//! as `2^{2w} < p`). Limbs `1..L` are **committed witness** (the caller commits them and each
-//! table's multiplicities before proving); limb 0 is not: it is `v − Σ_{j≥1} 2^{wj}·limb_j`, a
-//! fixed linear function of `v` and the committed limbs. The verifier derives the claim on `v`
-//! from the limb claims, all at the same point; the caller must then check that value claim
-//! against `v` itself (by opening `v`, or from the claims on the committed tensors `v` combines)
-//! — that check is what binds limb 0, whose claim is never opened.
+//! Each vector `v` (power-of-two length) of a check with bound `k` is split into `L` limb vectors
+//! of `w` bits with `v = Σ_j 2^{wj}·limb_j`, each limb looked up in the table `[0, 2^w)`. The
+//! width `w` is a function of the check's public shape ([`RangeShape::limb_bits`]): it balances
+//! the limbs' cost (each is committed and looked up) against the tables' (`2^w` committed
+//! multiplicities and leaves), so a large check gets a wide table and few limbs. If `k` is not a
+//! multiple of `w`, the top limb must be `< 2^{k − w(L−1)}`: it is looked up in a second, smaller
+//! table `[0, 2^{k − w(L−1)})` (rows tagged by table, so a top limb cannot match the wide table;
+//! no wrap-around, as `2^{2w} < p`). Limbs `1..L` are **committed witness** (the caller commits
+//! them and each table's multiplicities before proving); limb 0 is not: it is
+//! `v − Σ_{j≥1} 2^{wj}·limb_j`, a fixed linear function of `v` and the committed limbs. The
+//! verifier derives the claim on `v` from the limb claims, all at the same point; the caller must
+//! then check that value claim against `v` itself (by opening `v`, or from the claims on the
+//! committed tensors `v` combines) — that check is what binds limb 0, whose claim is never opened.
+//!
+//! A [`RangeWitness`] holds one check or a batch of several ([`RangeWitness::batch`]), all proven
+//! by one lookup: the checks share their tables (`[0, 2^t)` is one table, with one multiplicity
+//! vector, whichever checks look limbs up in it — [`table_logs`]), and the lookup's trees of equal
+//! size share one point, so the vectors of equal length in all checks end at the same point.
 //!
 //! `k ≤ 64` and `k ≤ F::SIGNED_BITS`, so the limb sum never wraps modulo `p`.
 use kaizen_field::{KaizenField, Transcript, PAR_MIN_LEN};
@@ -27,7 +33,7 @@ use crate::{
 /// Widest limb (the largest table has `2^MAX_LIMB_BITS` rows).
 pub const MAX_LIMB_BITS: u32 = 22;
 
-/// The public shape of a batched range check: the bound and each vector's log-length.
+/// The public shape of one range check: the bound and each vector's log-length.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RangeShape {
     /// `k`: values must lie in `[0, 2^k)`.
@@ -69,17 +75,13 @@ impl RangeShape {
         (rem != 0).then_some(rem)
     }
 
-    /// log2 of each table's rows: the limb table, then the top limb's if any.
-    pub fn table_logs(&self) -> Vec<usize> {
-        std::iter::once(self.limb_bits())
-            .chain(self.top_bits())
-            .map(|b| b as usize)
-            .collect()
-    }
-
-    /// The table limb `j` is looked up in.
-    fn table_of(&self, j: usize) -> usize {
-        usize::from(j + 1 == self.limbs() && self.top_bits().is_some())
+    /// log2 of the rows of the table limb `j` is looked up in: the limb width, or the top
+    /// limb's bits.
+    fn table_log(&self, j: usize) -> usize {
+        match self.top_bits() {
+            Some(top) if j + 1 == self.limbs() => top as usize,
+            _ => self.limb_bits() as usize,
+        }
     }
 
     fn check<F: KaizenField>(&self) -> Result<(), GkrError> {
@@ -92,45 +94,65 @@ impl RangeShape {
         }
         Ok(())
     }
-
-    fn tables<F: KaizenField>(&self) -> Vec<Table<F>> {
-        self.table_logs().into_iter().map(Table::range).collect()
-    }
-
-    /// `(table, log2 rows)` of every lookup segment: each vector's limbs in order.
-    fn segments(&self) -> Vec<(usize, usize)> {
-        self.log_lens
-            .iter()
-            .flat_map(|&l| (0..self.limbs()).map(move |j| (self.table_of(j), l)))
-            .collect()
-    }
 }
 
-/// The prover's witness for a range check: limbs (all but limb 0 committed) and multiplicities.
+/// log2 of the rows of each table a batch of checks shares: every check's limb table, then its
+/// top limb's, each size once, in order of first use.
+pub fn table_logs(shapes: &[RangeShape]) -> Vec<usize> {
+    let mut logs: Vec<usize> = Vec::new();
+    for s in shapes {
+        for j in 0..s.limbs() {
+            let log = s.table_log(j);
+            if !logs.contains(&log) {
+                logs.push(log);
+            }
+        }
+    }
+    logs
+}
+
+/// `(table, log2 rows)` of every lookup segment of the batch: each check's vectors' limbs in
+/// order, with `logs` the batch's [`table_logs`].
+fn segments(shapes: &[RangeShape], logs: &[usize]) -> Vec<(usize, usize)> {
+    shapes
+        .iter()
+        .flat_map(|s| {
+            s.log_lens.iter().flat_map(move |&l| {
+                (0..s.limbs()).map(move |j| {
+                    let log = s.table_log(j);
+                    (logs.iter().position(|&t| t == log).unwrap_or(0), l)
+                })
+            })
+        })
+        .collect()
+}
+
+/// The prover's witness for a batch of range checks: limbs (all but limb 0 committed) and the
+/// shared tables' multiplicities.
 #[derive(Clone, Debug)]
 pub struct RangeWitness<F> {
-    shape: RangeShape,
-    /// Per vector, its limbs (low limb first).
-    segments: Vec<Vec<Vec<F>>>,
-    /// Per table, the multiplicities of its rows.
+    shapes: Vec<RangeShape>,
+    /// Per check, per vector, its limbs (low limb first).
+    segments: Vec<Vec<Vec<Vec<F>>>>,
+    /// Per table ([`table_logs`]), the multiplicities of its rows.
     multiplicities: Vec<Vec<F>>,
 }
 
-/// The claims a range check leaves: on each committed limb and on each table's multiplicities (to
-/// be opened), and the derived claim on each checked vector (to be checked against the vector: it
-/// binds the uncommitted limb 0).
+/// The claims a batch of range checks leaves: on each committed limb and on each table's
+/// multiplicities (to be opened), and the derived claim on each checked vector (to be checked
+/// against the vector: it binds the uncommitted limb 0).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RangeClaims<F> {
-    /// Claim on each vector, derived from its limbs.
-    pub values: Vec<Claim<F>>,
-    /// Claims on each vector's committed limbs `1..L` (low limb first).
-    pub committed_limbs: Vec<Vec<Claim<F>>>,
-    /// Claim on the multiplicities of each table ([`RangeShape::table_logs`]).
+    /// Per check, the claim on each vector, derived from its limbs.
+    pub values: Vec<Vec<Claim<F>>>,
+    /// Per check, the claims on each vector's committed limbs `1..L` (low limb first).
+    pub committed_limbs: Vec<Vec<Vec<Claim<F>>>>,
+    /// Claim on the multiplicities of each table ([`table_logs`]).
     pub multiplicities: Vec<Claim<F>>,
 }
 
 impl<F: KaizenField> RangeWitness<F> {
-    /// Decomposes the vectors (power-of-two lengths, entries in `[0, 2^bits)`).
+    /// One check: decomposes the vectors (power-of-two lengths, entries in `[0, 2^bits)`).
     pub fn new(vectors: &[&[F]], bits: u32) -> Result<Self, GkrError> {
         let log_lens = vectors
             .iter()
@@ -147,11 +169,15 @@ impl<F: KaizenField> RangeWitness<F> {
         shape.check::<F>()?;
         let w = shape.limb_bits();
         let mask = (1u64 << w) - 1;
-        let mut counts: Vec<Vec<u64>> = shape
-            .table_logs()
-            .into_iter()
-            .map(|t| vec![0u64; 1 << t])
+        let logs = table_logs(std::slice::from_ref(&shape));
+        let table_of: Vec<usize> = (0..shape.limbs())
+            .map(|j| {
+                logs.iter()
+                    .position(|&t| t == shape.table_log(j))
+                    .unwrap_or(0)
+            })
             .collect();
+        let mut counts: Vec<Vec<u64>> = logs.iter().map(|&t| vec![0u64; 1 << t]).collect();
         let mut segments = Vec::with_capacity(vectors.len());
         for (vector, v) in vectors.iter().enumerate() {
             let ints: Vec<u64> = v
@@ -170,10 +196,9 @@ impl<F: KaizenField> RangeWitness<F> {
             let limbs: Vec<Vec<u64>> = (0..shape.limbs())
                 .map(|j| ints.iter().map(|&x| (x >> (w * j as u32)) & mask).collect())
                 .collect();
-            for (j, limb) in limbs.iter().enumerate() {
-                let counts = &mut counts[shape.table_of(j)];
+            for (limb, &t) in limbs.iter().zip(&table_of) {
                 for &y in limb {
-                    counts[y as usize] += 1;
+                    counts[t][y as usize] += 1;
                 }
             }
             segments.push(
@@ -189,8 +214,8 @@ impl<F: KaizenField> RangeWitness<F> {
             );
         }
         Ok(Self {
-            shape,
-            segments,
+            shapes: vec![shape],
+            segments: vec![segments],
             multiplicities: counts
                 .into_iter()
                 .map(|c| c.into_iter().map(F::from).collect())
@@ -198,96 +223,142 @@ impl<F: KaizenField> RangeWitness<F> {
         })
     }
 
-    /// The public shape.
-    pub fn shape(&self) -> &RangeShape {
-        &self.shape
+    /// The checks of `witnesses`, in order, as one batch: each table size's multiplicities
+    /// summed over the checks that use it.
+    pub fn batch(witnesses: Vec<Self>) -> Self {
+        let shapes: Vec<RangeShape> = witnesses.iter().flat_map(|w| w.shapes.clone()).collect();
+        let logs = table_logs(&shapes);
+        let mut multiplicities: Vec<Vec<F>> = logs.iter().map(|&t| vec![F::ZERO; 1 << t]).collect();
+        let mut segments = Vec::with_capacity(shapes.len());
+        for w in witnesses {
+            for (m, log) in w.multiplicities.iter().zip(table_logs(&w.shapes)) {
+                if let Some(t) = logs.iter().position(|&l| l == log) {
+                    multiplicities[t]
+                        .par_iter_mut()
+                        .with_min_len(PAR_MIN_LEN)
+                        .zip(m)
+                        .for_each(|(a, &b)| *a += b);
+                }
+            }
+            segments.extend(w.segments);
+        }
+        Self {
+            shapes,
+            segments,
+            multiplicities,
+        }
     }
 
-    /// Per vector, its limb vectors `1..L` (low limb first) — to be committed by the caller
-    /// (limb 0 is implied by the vector and these).
-    pub fn committed_limbs(&self, vector: usize) -> &[Vec<F>] {
-        &self.segments[vector][1..]
+    /// The public shapes of the checks.
+    pub fn shapes(&self) -> &[RangeShape] {
+        &self.shapes
     }
 
-    /// Multiplicities of each row of table `t` ([`RangeShape::table_logs`]) — to be committed
-    /// by the caller.
+    /// The limb vectors `1..L` (low limb first) of vector `vector` of check `check` — to be
+    /// committed by the caller (limb 0 is implied by the vector and these).
+    pub fn committed_limbs(&self, check: usize, vector: usize) -> Option<&[Vec<F>]> {
+        self.segments
+            .get(check)
+            .and_then(|c| c.get(vector))
+            .map(|limbs| &limbs[1..])
+    }
+
+    /// Multiplicities of each row of table `t` ([`table_logs`]) — to be committed by the
+    /// caller.
     pub fn multiplicities(&self, t: usize) -> Option<&[F]> {
         self.multiplicities.get(t).map(Vec::as_slice)
     }
 }
 
-/// Proves the range check (after the caller absorbed commitments to the limbs and multiplicities).
+/// Proves the batch of range checks (after the caller absorbed commitments to the limbs and
+/// multiplicities).
 pub fn prove_range<F: KaizenField, T: Transcript<F>>(
     witness: &RangeWitness<F>,
     transcript: &mut T,
 ) -> Result<(LookupProof<F>, RangeClaims<F>), GkrError> {
-    let shape = &witness.shape;
-    let segments: Vec<(usize, Vec<&[F]>)> = witness
+    let logs = table_logs(&witness.shapes);
+    let layout = segments(&witness.shapes, &logs);
+    let limbs: Vec<(usize, Vec<&[F]>)> = witness
         .segments
         .iter()
-        .flat_map(|limbs| {
-            limbs
-                .iter()
-                .enumerate()
-                .map(|(j, l)| (shape.table_of(j), vec![l.as_slice()]))
-        })
+        .flatten()
+        .flatten()
+        .zip(&layout)
+        .map(|(limb, &(t, _))| (t, vec![limb.as_slice()]))
         .collect();
     let multiplicities: Vec<&[F]> = witness.multiplicities.iter().map(Vec::as_slice).collect();
-    absorb_shape(shape, transcript);
-    let (proof, claims) = prove_lookups(&shape.tables(), &segments, &multiplicities, transcript)?;
-    let claims = range_claims(shape, claims)?;
+    let tables: Vec<Table<F>> = logs.iter().map(|&t| Table::range(t)).collect();
+    absorb_shapes(&witness.shapes, transcript);
+    let (proof, claims) = prove_lookups(&tables, &limbs, &multiplicities, transcript)?;
+    let claims = range_claims(&witness.shapes, claims)?;
     Ok((proof, claims))
 }
 
-/// Verifies a range check of the given shape.
+/// Verifies a batch of range checks of the given shapes.
 pub fn verify_range<F: KaizenField, T: Transcript<F>>(
-    shape: &RangeShape,
+    shapes: &[RangeShape],
     proof: &LookupProof<F>,
     transcript: &mut T,
 ) -> Result<RangeClaims<F>, GkrError> {
-    shape.check::<F>()?;
-    absorb_shape(shape, transcript);
-    let (tables, segments) = (shape.tables(), shape.segments());
+    if shapes.is_empty() {
+        return Err(GkrError::Input("no range check".into()));
+    }
+    for s in shapes {
+        s.check::<F>()?;
+    }
+    let logs = table_logs(shapes);
+    let tables: Vec<Table<F>> = logs.iter().map(|&t| Table::range(t)).collect();
+    let segments = segments(shapes, &logs);
+    absorb_shapes(shapes, transcript);
     let lookup = LookupShape {
         tables: &tables,
         segments: &segments,
     };
     let claims = verify_lookups(&lookup, proof, transcript)?;
-    range_claims(shape, claims)
+    range_claims(shapes, claims)
 }
 
-fn absorb_shape<F: KaizenField, T: Transcript<F>>(shape: &RangeShape, transcript: &mut T) {
-    transcript.absorb_bytes(b"range/bits", &shape.bits.to_le_bytes());
+fn absorb_shapes<F: KaizenField, T: Transcript<F>>(shapes: &[RangeShape], transcript: &mut T) {
+    let bits: Vec<u8> = shapes.iter().flat_map(|s| s.bits.to_le_bytes()).collect();
+    transcript.absorb_bytes(b"range/bits", &bits);
 }
 
-/// Groups the lookup's claims per vector and derives the value claims.
+/// Groups the lookup's claims per check and vector and derives the value claims.
 fn range_claims<F: KaizenField>(
-    shape: &RangeShape,
+    shapes: &[RangeShape],
     claims: crate::lookup::LookupClaims<F>,
 ) -> Result<RangeClaims<F>, GkrError> {
-    let limbs = shape.limbs();
-    let w = shape.limb_bits();
-    let mut values = Vec::new();
-    let mut limb_claims = Vec::new();
-    for group in claims.segments.chunks(limbs) {
-        let group: Vec<Claim<F>> = group.iter().filter_map(|c| c.first().cloned()).collect();
-        if group.len() != limbs {
-            return Err(GkrError::ProofShape("one claim per limb".into()));
+    let mut segments = claims.segments.into_iter();
+    let (mut values, mut committed) = (Vec::new(), Vec::new());
+    for shape in shapes {
+        let (limbs, w) = (shape.limbs(), shape.limb_bits());
+        let (mut check_values, mut check_limbs) = (Vec::new(), Vec::new());
+        for _ in &shape.log_lens {
+            let group: Vec<Claim<F>> = segments
+                .by_ref()
+                .take(limbs)
+                .filter_map(|c| c.first().cloned())
+                .collect();
+            if group.len() != limbs {
+                return Err(GkrError::ProofShape("one claim per limb".into()));
+            }
+            let value = group
+                .iter()
+                .enumerate()
+                .map(|(j, c)| c.value * F::from(2u64).pow([u64::from(w) * j as u64]))
+                .sum();
+            check_values.push(Claim {
+                point: group[0].point.clone(),
+                value,
+            });
+            check_limbs.push(group[1..].to_vec());
         }
-        let value = group
-            .iter()
-            .enumerate()
-            .map(|(j, c)| c.value * F::from(2u64).pow([u64::from(w) * j as u64]))
-            .sum();
-        values.push(Claim {
-            point: group[0].point.clone(),
-            value,
-        });
-        limb_claims.push(group[1..].to_vec());
+        values.push(check_values);
+        committed.push(check_limbs);
     }
     Ok(RangeClaims {
         values,
-        committed_limbs: limb_claims,
+        committed_limbs: committed,
         multiplicities: claims.multiplicities,
     })
 }
@@ -311,8 +382,7 @@ mod tests {
     /// A witness with the given limbs, each limb value counted in the table `count(limb, value)`
     /// names (none: not counted).
     fn cheat(limbs: Vec<Vec<u64>>, count: impl Fn(usize, u64) -> Option<usize>) -> RangeWitness<F> {
-        let mut m: Vec<Vec<F>> = shape()
-            .table_logs()
+        let mut m: Vec<Vec<F>> = table_logs(&[shape()])
             .into_iter()
             .map(|t| vec![F::ZERO; 1 << t])
             .collect();
@@ -324,31 +394,31 @@ mod tests {
             }
         }
         RangeWitness {
-            shape: shape(),
-            segments: vec![limbs
+            shapes: vec![shape()],
+            segments: vec![vec![limbs
                 .into_iter()
                 .map(|s| s.into_iter().map(F::from).collect())
-                .collect()],
+                .collect()]],
             multiplicities: m,
         }
     }
 
     /// Counts each limb in its own table when the value is a row of it.
     fn honest_count(j: usize, y: u64) -> Option<usize> {
-        let t = shape().table_of(j);
-        (y < 1 << shape().table_logs()[t]).then_some(t)
+        let t = usize::from(j + 1 == shape().limbs());
+        (y < 1 << table_logs(&[shape()])[t]).then_some(t)
     }
 
     fn verdict(w: &RangeWitness<F>) -> Result<RangeClaims<F>, GkrError> {
         let (proof, _) = prove_range(w, &mut Blake3Transcript::new(b"r"))?;
-        verify_range(w.shape(), &proof, &mut Blake3Transcript::new(b"r"))
+        verify_range(w.shapes(), &proof, &mut Blake3Transcript::new(b"r"))
     }
 
     #[test]
     fn limb_width_follows_the_batch_size() {
         assert_eq!((shape().limb_bits(), shape().limbs()), (7, 5));
         assert_eq!(shape().top_bits(), Some(5));
-        assert_eq!(shape().table_logs(), vec![7, 5]);
+        assert_eq!(table_logs(&[shape()]), vec![7, 5]);
         // A large batch gets one wide limb or two exact ones, a small one narrow limbs.
         let big = |bits| RangeShape {
             bits,
@@ -396,12 +466,12 @@ mod tests {
         s.extend(vec![vec![0, 0]; 4]);
         let claims = verdict(&cheat(s, honest_count)).unwrap();
         let at = |v: [u64; 2]| {
-            let r = &claims.values[0].point[0];
+            let r = &claims.values[0][0].point[0];
             F::from(v[0]) * (F::ONE - r) + F::from(v[1]) * r
         };
-        assert_eq!(claims.values[0].value, at([5, 0]));
-        assert_ne!(claims.values[0].value, at([6, 0]));
-        assert_eq!(claims.committed_limbs[0].len(), 4);
+        assert_eq!(claims.values[0][0].value, at([5, 0]));
+        assert_ne!(claims.values[0][0].value, at([6, 0]));
+        assert_eq!(claims.committed_limbs[0][0].len(), 4);
         assert_eq!(claims.multiplicities.len(), 2);
     }
 }

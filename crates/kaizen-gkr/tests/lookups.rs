@@ -10,7 +10,7 @@ use kaizen_gkr::{
         multiplicities, prove_lookup, prove_lookups, verify_lookup, verify_lookups, LookupProof,
         LookupShape, Table, TableColumn,
     },
-    range::{prove_range, verify_range, RangeWitness},
+    range::{prove_range, table_logs, verify_range, RangeShape, RangeWitness},
     Claim, GkrError,
 };
 
@@ -45,19 +45,19 @@ fn range_checks_complete_with_true_claims() {
         b.extend(ints(&[max / 2; 8]));
         let witness = RangeWitness::new(&[&a, &b], bits).unwrap();
         let (proof, claims) = prove_range(&witness, &mut tr()).unwrap();
-        let v = verify_range(witness.shape(), &proof, &mut tr()).unwrap();
+        let v = verify_range(witness.shapes(), &proof, &mut tr()).unwrap();
         assert_eq!(v, claims);
         assert!(
-            holds(&v.values[0], &a) && holds(&v.values[1], &b),
+            holds(&v.values[0][0], &a) && holds(&v.values[0][1], &b),
             "bits {bits}"
         );
-        for (i, limbs) in v.committed_limbs.iter().enumerate() {
-            assert_eq!(limbs.len(), witness.shape().limbs() - 1);
+        for (i, limbs) in v.committed_limbs[0].iter().enumerate() {
+            assert_eq!(limbs.len(), witness.shapes()[0].limbs() - 1);
             for (j, c) in limbs.iter().enumerate() {
-                assert!(holds(c, &witness.committed_limbs(i)[j]));
+                assert!(holds(c, &witness.committed_limbs(0, i).unwrap()[j]));
             }
         }
-        assert_eq!(v.multiplicities.len(), witness.shape().table_logs().len());
+        assert_eq!(v.multiplicities.len(), table_logs(witness.shapes()).len());
         for (t, c) in v.multiplicities.iter().enumerate() {
             assert!(holds(c, witness.multiplicities(t).unwrap()));
         }
@@ -65,6 +65,53 @@ fn range_checks_complete_with_true_claims() {
         assert_eq!(from_bytes::<LookupProof<F>>(&bytes).unwrap(), proof);
         assert!(from_bytes::<LookupProof<F>>(&bytes[..bytes.len() - 3]).is_err());
     }
+}
+
+/// Checks of different bounds in one lookup: the 10-bit check's 5-bit limbs share the 33-bit
+/// check's top-limb table (one multiplicity vector counts both), every claim holds, and the proof
+/// verifies for its own shapes only.
+#[test]
+fn batched_range_checks_share_tables() {
+    let wide = ints(&[(1 << 33) - 1, 5123456789, 0, 7]);
+    let narrow = ints(&[1023, 0]);
+    let checks = vec![
+        RangeWitness::new(&[&wide], 33).unwrap(),
+        RangeWitness::new(&[&narrow], 10).unwrap(),
+    ];
+    let batch = RangeWitness::batch(checks.clone());
+    assert_eq!(table_logs(batch.shapes()), vec![7, 5]);
+    // The 5-bit table counts the wide check's top limbs and the narrow check's two limbs.
+    let counted = |w: &RangeWitness<F>, t| -> F { w.multiplicities(t).unwrap().iter().sum() };
+    assert_eq!(counted(&batch, 1), F::from(4 + 2 * 2u64));
+    assert_eq!(counted(&batch, 0), counted(&checks[0], 0));
+    let (proof, claims) = prove_range(&batch, &mut tr()).unwrap();
+    let v = verify_range(batch.shapes(), &proof, &mut tr()).unwrap();
+    assert_eq!(v, claims);
+    assert!(holds(&v.values[0][0], &wide) && holds(&v.values[1][0], &narrow));
+    for (c, check) in v.committed_limbs.iter().enumerate() {
+        for (j, limb) in check[0].iter().enumerate() {
+            assert!(holds(limb, &batch.committed_limbs(c, 0).unwrap()[j]));
+        }
+    }
+    for (t, c) in v.multiplicities.iter().enumerate() {
+        assert!(holds(c, batch.multiplicities(t).unwrap()));
+    }
+    // Other shapes (another bound, the checks swapped, one left out) reject the proof.
+    let shape = |bits, log| RangeShape {
+        bits,
+        log_lens: vec![log],
+    };
+    for shapes in [
+        vec![shape(33, 2), shape(11, 1)],
+        vec![shape(10, 1), shape(33, 2)],
+        vec![shape(33, 2)],
+    ] {
+        assert!(
+            verify_range(&shapes, &proof, &mut tr()).is_err(),
+            "{shapes:?}"
+        );
+    }
+    assert!(verify_range::<F, _>(&[], &proof, &mut tr()).is_err());
 }
 
 #[test]

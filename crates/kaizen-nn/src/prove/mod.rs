@@ -13,7 +13,7 @@
 //! |---|---|
 //! | `C_D` (statement) | `images` `[N, …input]` (e.g. `[N, 1, 28, 28]`) quantized at scale `s`, `labels` one-hot `[N, C]` |
 //! | `C_W_i`, `C_W_{i+1}` (statement) | `{layer}.weight` (`[out, in]`, `[out, c, h, w]` after a flatten, `[O, C, K, K]`), `{layer}.bias` `[out]` |
-//! | `C_step` (proof; one or more parts) | every other tensor of the [`plan::Plan`] but the weight gradients `dW` and the dense and conv rescaling remainders `z_rem`, `dx_rem` ([`plan::Place::Virtual`]), each range check's limbs but the lowest (`range{g}.{v}.limb{j}`, `j ≥ 1`: limb 0 is the checked combination minus the others, bound by the claims on its terms) and the multiplicities of each of its tables (`range{g}.mult{t}`: the limb table, and the top limb's when the width does not divide the bound), the exp lookup's multiplicities |
+//! | `C_step` (proof; one or more parts) | every other tensor of the [`plan::Plan`] but the weight gradients `dW` and the dense and conv rescaling remainders `z_rem`, `dx_rem` ([`plan::Place::Virtual`]), each range check's limbs but the lowest (`range{g}.{v}.limb{j}`, `j ≥ 1`: limb 0 is the checked combination minus the others, bound by the claims on its terms) and the multiplicities of the tables the range checks share (`range.mult{t}`: one per limb width and top-limb width in use, whichever groups look limbs up in it — all groups are one lookup), the exp lookup's multiplicities |
 //!
 //! Every dimension is zero-padded to a power of two (`28 → 32` per image side, `C = 16` for 10
 //! classes; a flatten keeps the padded `(c, h, w)` layout, so it is the identity on committed
@@ -64,7 +64,7 @@ use ark_serialize::{CanonicalSerialize, Compress, SerializationError, Write};
 use kaizen_field::{FieldError, KaizenField, Transcript};
 use kaizen_gkr::{
     lookup::{LookupProof, Table, TableColumn},
-    range::RangeWitness,
+    range::{self, RangeShape, RangeWitness},
     GkrError,
 };
 use kaizen_pcs::{
@@ -421,8 +421,10 @@ fn prover_tables<F: KaizenField>(
         let mult = exp_multiplicities(&tables, exp, checks)?;
         tables.insert(plan::EXP_MULT.to_string(), mult);
     }
-    let (mut ranges, mut range_tables) = (Vec::new(), HashMap::new());
-    for (g, (shape, specs)) in plan.range_groups().into_iter().enumerate() {
+    let groups = plan.range_groups();
+    let mut ranges = Vec::with_capacity(groups.len());
+    let mut range_tables = HashMap::new();
+    for (g, (shape, specs)) in groups.iter().enumerate() {
         let bits = shape.bits;
         let vectors = specs
             .iter()
@@ -443,24 +445,25 @@ fn prover_tables<F: KaizenField>(
             },
             e => e.into(),
         })?;
-        if witness.shape() != &shape {
+        if witness.shapes() != std::slice::from_ref(shape) {
             return Err(ProveError::Witness(format!(
                 "range group {g}: vector lengths differ from the plan"
             )));
         }
         for v in 0..specs.len() {
             for j in 1..shape.limbs() {
-                range_tables.insert(limb_name(g, v, j), (g, RangePart::Limb(v, j - 1)));
+                range_tables.insert(limb_name(g, v, j), RangePart::Limb(g, v, j - 1));
             }
-        }
-        for t in 0..shape.table_logs().len() {
-            range_tables.insert(mult_name(g, t), (g, RangePart::Multiplicities(t)));
         }
         ranges.push(witness);
     }
+    let shapes: Vec<RangeShape> = groups.into_iter().map(|(shape, _)| shape).collect();
+    for t in 0..range::table_logs(&shapes).len() {
+        range_tables.insert(mult_name(t), RangePart::Multiplicities(t));
+    }
     Ok(ProverTables {
         tables,
-        ranges,
+        ranges: RangeWitness::batch(ranges),
         range_tables,
     })
 }
@@ -545,15 +548,17 @@ fn step_layouts(plan: &Plan) -> Result<Vec<(SegmentLayout, Vec<String>)>, ProveE
         .filter(|t| t.place == Place::Step)
         .map(|t| (t.name.clone(), 1usize << t.vars()))
         .collect();
-    for (g, (shape, specs)) in plan.range_groups().into_iter().enumerate() {
+    let groups = plan.range_groups();
+    for (g, (shape, specs)) in groups.iter().enumerate() {
         for (v, &i) in specs.iter().enumerate() {
             for j in 1..shape.limbs() {
                 segments.push((limb_name(g, v, j), 1 << plan.ranges[i].cube.free_vars()));
             }
         }
-        for (t, log) in shape.table_logs().into_iter().enumerate() {
-            segments.push((mult_name(g, t), 1 << log));
-        }
+    }
+    let shapes: Vec<RangeShape> = groups.into_iter().map(|(shape, _)| shape).collect();
+    for (t, log) in range::table_logs(&shapes).into_iter().enumerate() {
+        segments.push((mult_name(t), 1 << log));
     }
     segments.sort_by_key(|s| std::cmp::Reverse(s.1));
     let mut parts = Vec::new();

@@ -784,17 +784,21 @@ fn loss<F: KaizenField, T: Transcript<F>>(
     s.check(g == p - scale * y, "loss.grad ≠ prob − onehot")
 }
 
-/// Runs the plan's range checks, one batched lookup per bit width.
+/// Runs the plan's range checks: every bit width's group in one batched lookup.
 fn ranges<F: KaizenField, T: Transcript<F>>(
     plan: &Plan,
     s: &mut Session<'_, F, T>,
 ) -> Result<(), ProveError> {
-    for (g, (shape, specs)) in plan.range_groups().into_iter().enumerate() {
-        let claims = s.range(g, &shape)?;
+    let (shapes, groups): (Vec<_>, Vec<_>) = plan.range_groups().into_iter().unzip();
+    let claims = s.range(&shapes)?;
+    if claims.len() != groups.len() {
+        return Err(ProveError::ProofShape("range group count".into()));
+    }
+    for (claims, specs) in claims.iter().zip(&groups) {
         if claims.len() != specs.len() {
             return Err(ProveError::ProofShape("range claim count".into()));
         }
-        for (claim, &i) in claims.iter().zip(&specs) {
+        for (claim, &i) in claims.iter().zip(specs) {
             let spec = &plan.ranges[i];
             let mut value = F::from_signed(i128::from(spec.constant))?;
             let point = spec.cube.lift(&claim.point);

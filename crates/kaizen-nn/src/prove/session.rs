@@ -101,20 +101,21 @@ impl<F: KaizenField> Instance<F> {
     }
 }
 
-/// The prover's committed tables (padded, by name) and range witnesses.
+/// The prover's committed tables (padded, by name) and the range checks' witness.
 pub(crate) struct ProverTables<F> {
     pub tables: HashMap<String, Vec<F>>,
-    pub ranges: Vec<RangeWitness<F>>,
+    /// Every range group's check, as one batch.
+    pub ranges: RangeWitness<F>,
     /// Where the range checks' committed tables live in `ranges` (kept there, not copied).
-    pub range_tables: HashMap<String, (usize, RangePart)>,
+    pub range_tables: HashMap<String, RangePart>,
 }
 
-/// A committed table of a range group's witness.
+/// A committed table of the range checks' witness.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum RangePart {
-    /// Committed limb `k + 1` of vector `v`: `Limb(v, k)`.
-    Limb(usize, usize),
-    /// The multiplicities of the group's table `t`.
+    /// Committed limb `k + 1` of vector `v` of group `g`: `Limb(g, v, k)`.
+    Limb(usize, usize, usize),
+    /// The multiplicities of the shared table `t`.
     Multiplicities(usize),
 }
 
@@ -123,19 +124,19 @@ impl<F: KaizenField> ProverTables<F> {
         if let Some(t) = self.tables.get(name) {
             return Ok(t);
         }
-        let (g, part) = self
+        let part = self
             .range_tables
             .get(name)
             .ok_or_else(|| ProveError::Witness(format!("missing tensor {name}")))?;
-        let witness = &self.ranges[*g];
-        let missing = || ProveError::Witness(format!("range group {g}: no {name}"));
+        let missing = || ProveError::Witness(format!("range checks: no {name}"));
         match *part {
-            RangePart::Limb(v, k) => witness
-                .committed_limbs(v)
-                .get(k)
+            RangePart::Limb(g, v, k) => self
+                .ranges
+                .committed_limbs(g, v)
+                .and_then(|limbs| limbs.get(k))
                 .map(Vec::as_slice)
                 .ok_or_else(missing),
-            RangePart::Multiplicities(t) => witness.multiplicities(t).ok_or_else(missing),
+            RangePart::Multiplicities(t) => self.ranges.multiplicities(t).ok_or_else(missing),
         }
     }
 }
@@ -361,8 +362,18 @@ impl<'a, F: KaizenField, T: Transcript<F>> Session<'a, F, T> {
     }
 
     /// The value of tensor `name` at `point`: computed and sent by the prover, read by the
-    /// verifier; absorbed and recorded as a claim to open.
+    /// verifier; absorbed and recorded as a claim to open. A point the step already holds a
+    /// claim on (range checks of several groups over one tensor end at one point) reuses that
+    /// claim's value: nothing is sent or recorded again.
     pub(crate) fn eval(&mut self, name: &str, point: &[F]) -> Result<F, ProveError> {
+        if let Some((_, held)) = self
+            .claims
+            .iter()
+            .rev()
+            .find(|(n, c)| n == name && c.point == point)
+        {
+            return Ok(held.value);
+        }
         let computed = match &self.side {
             Side::Prover { tables, .. } => evaluate(tables.get(name)?, point)
                 .map_err(|e| ProveError::Witness(format!("{name}: {e}")))?,
@@ -624,35 +635,34 @@ impl<'a, F: KaizenField, T: Transcript<F>> Session<'a, F, T> {
         }
     }
 
-    /// Range check number `group` (of `shape`); records the committed limbs' and the
-    /// multiplicities' claims under `range{group}.…` and returns the claims on the checked
-    /// vectors (the caller checks them against the checked combinations: that binds limb 0).
+    /// The range checks of every group (of `shapes`), as one lookup; records the committed
+    /// limbs' claims under `range{group}.…` and the shared tables' multiplicities' under
+    /// `range.mult…`, and returns each group's claims on its checked vectors (the caller checks
+    /// them against the checked combinations: that binds limb 0).
     pub(crate) fn range(
         &mut self,
-        group: usize,
-        shape: &RangeShape,
-    ) -> Result<Vec<Claim<F>>, ProveError> {
+        shapes: &[RangeShape],
+    ) -> Result<Vec<Vec<Claim<F>>>, ProveError> {
         let claims: RangeClaims<F> = match self.next_lookup()? {
-            Some(proof) => verify_range(shape, proof, self.transcript)?,
+            Some(proof) => verify_range(shapes, proof, self.transcript)?,
             None => {
                 let Side::Prover { tables, parts, .. } = &mut self.side else {
                     return Err(ProveError::Witness("no tables".into()));
                 };
-                let witness = tables.ranges.get(group).ok_or_else(|| {
-                    ProveError::Witness(format!("no witness for range group {group}"))
-                })?;
-                let (proof, claims) = prove_range(witness, self.transcript)?;
+                let (proof, claims) = prove_range(&tables.ranges, self.transcript)?;
                 parts.lookups.push(proof);
                 claims
             }
         };
-        for (v, limbs) in claims.committed_limbs.into_iter().enumerate() {
-            for (j, c) in (1..).zip(limbs) {
-                self.record(&limb_name(group, v, j), c.point, c.value);
+        for (g, group) in claims.committed_limbs.into_iter().enumerate() {
+            for (v, limbs) in group.into_iter().enumerate() {
+                for (j, c) in (1..).zip(limbs) {
+                    self.record(&limb_name(g, v, j), c.point, c.value);
+                }
             }
         }
         for (t, m) in claims.multiplicities.into_iter().enumerate() {
-            self.record(&mult_name(group, t), m.point, m.value);
+            self.record(&mult_name(t), m.point, m.value);
         }
         Ok(claims.values)
     }
@@ -699,7 +709,7 @@ pub(crate) fn limb_name(g: usize, v: usize, j: usize) -> String {
     format!("range{g}.{v}.limb{j}")
 }
 
-/// Name of the multiplicities of range group `g`'s table `t` in the step commitment.
-pub(crate) fn mult_name(g: usize, t: usize) -> String {
-    format!("range{g}.mult{t}")
+/// Name of the multiplicities of the range checks' shared table `t` in the step commitment.
+pub(crate) fn mult_name(t: usize) -> String {
+    format!("range.mult{t}")
 }
