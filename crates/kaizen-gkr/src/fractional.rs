@@ -344,7 +344,7 @@ pub fn prove_fractional<F: KaizenField, T: Transcript<F>>(
     absorb_shapes(&shapes, transcript);
     // Per tree, its layers from the leaves up to the top (two fractions), in halves.
     let mut stacks: Vec<Vec<Halves<F>>> = trees
-        .into_iter()
+        .into_par_iter()
         .map(|leaves| {
             let mut stack = vec![Halves::of(leaves)];
             while let Some(layer) = stack.last().filter(|l| l.len() > 1) {

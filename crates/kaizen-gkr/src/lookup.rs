@@ -308,7 +308,7 @@ pub fn prove_lookups<F: KaizenField, T: Transcript<F>, C: AsRef<[F]> + Sync>(
             .0
     };
     let table_trees = tables
-        .iter()
+        .par_iter()
         .zip(multiplicities)
         .enumerate()
         .map(|(k, (table, m))| {
@@ -321,7 +321,7 @@ pub fn prove_lookups<F: KaizenField, T: Transcript<F>, C: AsRef<[F]> + Sync>(
             let p = m.par_iter().map(|&m| -m).collect();
             leaves(Some(p), q)
         });
-    let segment_trees = segments.iter().map(|(k, seg)| {
+    let segment_trees = segments.par_iter().map(|(k, seg)| {
         let (pole, width) = (ch.pole(*k), seg.len());
         let len = seg.first().map_or(0, |c| c.as_ref().len());
         let q = (0..len)
@@ -342,7 +342,7 @@ pub fn prove_lookups<F: KaizenField, T: Transcript<F>, C: AsRef<[F]> + Sync>(
         eq_table(&point[point.len() - log..])
     };
     let segment_evals: Vec<Vec<F>> = segments
-        .iter()
+        .par_iter()
         .zip(&logs)
         .enumerate()
         .map(|(s, ((k, seg), &(_, log)))| {

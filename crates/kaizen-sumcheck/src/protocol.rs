@@ -10,6 +10,7 @@
 //! the verifier checks `Σ_k α^k·w_k(r_k)·g_k(values_k)` against the last round and returns one
 //! [`Claim`] per polynomial. A single sumcheck is the batch of one.
 use kaizen_field::{KaizenField, Transcript};
+use rayon::prelude::*;
 
 use crate::{Claim, ProductSum, RoundPoly, SumcheckError, SumcheckProof, SumcheckShape};
 
@@ -19,7 +20,7 @@ pub type BatchClaims<F> = Vec<Vec<Claim<F>>>;
 /// The prover's side of one instance, as the batched protocol drives it: [`ProductSum`] for
 /// every shape; special-purpose provers (the multi-point reduction's sparse weight) send the same
 /// messages.
-pub trait RoundProver<F: KaizenField> {
+pub trait RoundProver<F: KaizenField>: Send {
     /// Variables not bound yet.
     fn num_vars(&self) -> usize;
     /// Degree of the round polynomials.
@@ -104,36 +105,41 @@ pub fn prove<F: KaizenField, P: RoundProver<F>, T: Transcript<F>>(
     let mut rounds = Vec::with_capacity(n);
     let mut point = Vec::with_capacity(n);
     for round in 0..n {
-        let mut combined = vec![F::ZERO; degree + 1];
-        let mut own = Vec::with_capacity(instances.len());
         let active: Vec<bool> = sizes.iter().map(|&(nk, _)| round >= n - nk).collect();
-        for (((inst, &alpha_k), &sum), &on) in
-            instances.iter_mut().zip(&powers).zip(&running).zip(&active)
-        {
-            let evals = if !on {
-                vec![sum * half; degree + 1]
-            } else {
-                inst.round_evals(sum, degree)
-            };
+        // Instances in parallel (many small ones keep every thread busy; a large one splits its
+        // own passes further).
+        let own: Vec<RoundPoly<F>> = instances
+            .par_iter_mut()
+            .zip(&running)
+            .zip(&active)
+            .map(|((inst, &sum), &on)| RoundPoly {
+                evals: if on {
+                    inst.round_evals(sum, degree)
+                } else {
+                    vec![sum * half; degree + 1]
+                },
+            })
+            .collect();
+        let mut combined = vec![F::ZERO; degree + 1];
+        for (poly, &alpha_k) in own.iter().zip(&powers) {
             combined
                 .iter_mut()
-                .zip(&evals)
+                .zip(&poly.evals)
                 .for_each(|(c, &e)| *c += alpha_k * e);
-            own.push(RoundPoly { evals });
         }
         transcript.absorb_fields(b"sumcheck/round", &combined);
         let r = transcript.challenge(b"sumcheck/r");
-        for (((inst, poly), sum), &on) in instances
-            .iter_mut()
+        instances
+            .par_iter_mut()
             .zip(&own)
-            .zip(running.iter_mut())
+            .zip(running.par_iter_mut())
             .zip(&active)
-        {
-            *sum = poly.evaluate(r);
-            if on {
-                inst.bind(r);
-            }
-        }
+            .for_each(|(((inst, poly), sum), &on)| {
+                *sum = poly.evaluate(r);
+                if on {
+                    inst.bind(r);
+                }
+            });
         rounds.push(RoundPoly { evals: combined });
         point.push(r);
     }
