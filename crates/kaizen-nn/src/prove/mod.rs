@@ -422,40 +422,46 @@ fn prover_tables<F: KaizenField>(
         tables.insert(plan::EXP_MULT.to_string(), mult);
     }
     let groups = plan.range_groups();
-    let mut ranges = Vec::with_capacity(groups.len());
+    // The groups' witnesses in parallel (each decomposes and counts its limbs on one thread).
+    let ranges = groups
+        .par_iter()
+        .enumerate()
+        .map(|(g, (shape, specs))| {
+            let bits = shape.bits;
+            let vectors = specs
+                .iter()
+                .map(|&i| range_vector(&plan.ranges[i], &tables, bits, checks))
+                .collect::<Result<Vec<_>, _>>()?;
+            let refs: Vec<&[F]> = vectors.iter().map(Vec::as_slice).collect();
+            let witness = RangeWitness::new(&refs, bits).map_err(|e| match e {
+                GkrError::OutOfRange {
+                    vector,
+                    index,
+                    value,
+                    bits,
+                } => ProveError::OutOfRange {
+                    label: plan.ranges[specs[vector]].label.clone(),
+                    index: plan.ranges[specs[vector]].cube.index(index),
+                    value,
+                    bits,
+                },
+                e => e.into(),
+            })?;
+            if witness.shapes() != std::slice::from_ref(shape) {
+                return Err(ProveError::Witness(format!(
+                    "range group {g}: vector lengths differ from the plan"
+                )));
+            }
+            Ok(witness)
+        })
+        .collect::<Result<Vec<_>, ProveError>>()?;
     let mut range_tables = HashMap::new();
     for (g, (shape, specs)) in groups.iter().enumerate() {
-        let bits = shape.bits;
-        let vectors = specs
-            .iter()
-            .map(|&i| range_vector(&plan.ranges[i], &tables, bits, checks))
-            .collect::<Result<Vec<_>, _>>()?;
-        let refs: Vec<&[F]> = vectors.iter().map(Vec::as_slice).collect();
-        let witness = RangeWitness::new(&refs, bits).map_err(|e| match e {
-            GkrError::OutOfRange {
-                vector,
-                index,
-                value,
-                bits,
-            } => ProveError::OutOfRange {
-                label: plan.ranges[specs[vector]].label.clone(),
-                index: plan.ranges[specs[vector]].cube.index(index),
-                value,
-                bits,
-            },
-            e => e.into(),
-        })?;
-        if witness.shapes() != std::slice::from_ref(shape) {
-            return Err(ProveError::Witness(format!(
-                "range group {g}: vector lengths differ from the plan"
-            )));
-        }
         for v in 0..specs.len() {
             for j in 1..shape.limbs() {
                 range_tables.insert(limb_name(g, v, j), RangePart::Limb(g, v, j - 1));
             }
         }
-        ranges.push(witness);
     }
     let shapes: Vec<RangeShape> = groups.into_iter().map(|(shape, _)| shape).collect();
     for t in 0..range::table_logs(&shapes).len() {
