@@ -19,7 +19,7 @@ pub type BatchClaims<F> = Vec<Vec<Claim<F>>>;
 
 /// The prover's side of one instance, as the batched protocol drives it: [`ProductSum`] for
 /// every shape; special-purpose provers (the multi-point reduction's sparse weight) send the same
-/// messages.
+/// messages. `Send`: a batch's instances run their rounds in parallel.
 pub trait RoundProver<F: KaizenField>: Send {
     /// Variables not bound yet.
     fn num_vars(&self) -> usize;

@@ -64,7 +64,7 @@ use ark_serialize::{CanonicalSerialize, Compress, SerializationError, Write};
 use kaizen_field::{FieldError, KaizenField, Transcript};
 use kaizen_gkr::{
     lookup::{LookupProof, Table, TableColumn},
-    range::{self, RangeShape, RangeWitness},
+    range::RangeWitness,
     GkrError,
 };
 use kaizen_pcs::{
@@ -463,8 +463,7 @@ fn prover_tables<F: KaizenField>(
             }
         }
     }
-    let shapes: Vec<RangeShape> = groups.into_iter().map(|(shape, _)| shape).collect();
-    for t in 0..range::table_logs(&shapes).len() {
+    for t in 0..plan.range_table_logs().len() {
         range_tables.insert(mult_name(t), RangePart::Multiplicities(t));
     }
     Ok(ProverTables {
@@ -554,16 +553,14 @@ fn step_layouts(plan: &Plan) -> Result<Vec<(SegmentLayout, Vec<String>)>, ProveE
         .filter(|t| t.place == Place::Step)
         .map(|t| (t.name.clone(), 1usize << t.vars()))
         .collect();
-    let groups = plan.range_groups();
-    for (g, (shape, specs)) in groups.iter().enumerate() {
+    for (g, (shape, specs)) in plan.range_groups().iter().enumerate() {
         for (v, &i) in specs.iter().enumerate() {
             for j in 1..shape.limbs() {
                 segments.push((limb_name(g, v, j), 1 << plan.ranges[i].cube.free_vars()));
             }
         }
     }
-    let shapes: Vec<RangeShape> = groups.into_iter().map(|(shape, _)| shape).collect();
-    for (t, log) in range::table_logs(&shapes).into_iter().enumerate() {
+    for (t, log) in plan.range_table_logs().into_iter().enumerate() {
         segments.push((mult_name(t), 1 << log));
     }
     segments.sort_by_key(|s| std::cmp::Reverse(s.1));

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use kaizen_field::mle::SubCube;
-use kaizen_gkr::range::RangeShape;
+use kaizen_gkr::range::{self, RangeShape};
 
 use crate::{
     model::{exp_table_len, layer_output, Hyper, LayerKind, Loss, Model, EXP_FRAC_BITS},
@@ -677,8 +677,8 @@ impl Plan {
 }
 
 impl Plan {
-    /// Range checks grouped by bit width (ascending): `(shape, indices into ranges)`, one batched
-    /// range check each.
+    /// Range checks grouped by bit width (ascending): `(shape, indices into ranges)`, one check
+    /// each of the step's one batched range check.
     pub fn range_groups(&self) -> Vec<(RangeShape, Vec<usize>)> {
         let mut groups: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
         for (i, r) in self.ranges.iter().enumerate() {
@@ -694,6 +694,12 @@ impl Plan {
                 (RangeShape { bits, log_lens }, specs)
             })
             .collect()
+    }
+
+    /// log2 of the rows of each table the range groups share ([`range::table_logs`]).
+    pub fn range_table_logs(&self) -> Vec<usize> {
+        let shapes: Vec<RangeShape> = self.range_groups().into_iter().map(|g| g.0).collect();
+        range::table_logs(&shapes)
     }
 }
 
