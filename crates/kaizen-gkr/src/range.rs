@@ -111,6 +111,12 @@ pub fn table_logs(shapes: &[RangeShape]) -> Vec<usize> {
     logs
 }
 
+/// Index of the table of `2^log` rows among `logs` (a batch's [`table_logs`]: every table its
+/// checks use is there).
+fn table_index(logs: &[usize], log: usize) -> usize {
+    logs.iter().position(|&t| t == log).unwrap_or(0)
+}
+
 /// `(table, log2 rows)` of every lookup segment of the batch: each check's vectors' limbs in
 /// order, with `logs` the batch's [`table_logs`].
 fn segments(shapes: &[RangeShape], logs: &[usize]) -> Vec<(usize, usize)> {
@@ -120,7 +126,7 @@ fn segments(shapes: &[RangeShape], logs: &[usize]) -> Vec<(usize, usize)> {
             s.log_lens.iter().flat_map(move |&l| {
                 (0..s.limbs()).map(move |j| {
                     let log = s.table_log(j);
-                    (logs.iter().position(|&t| t == log).unwrap_or(0), l)
+                    (table_index(logs, log), l)
                 })
             })
         })
@@ -171,11 +177,7 @@ impl<F: KaizenField> RangeWitness<F> {
         let mask = (1u64 << w) - 1;
         let logs = table_logs(std::slice::from_ref(&shape));
         let table_of: Vec<usize> = (0..shape.limbs())
-            .map(|j| {
-                logs.iter()
-                    .position(|&t| t == shape.table_log(j))
-                    .unwrap_or(0)
-            })
+            .map(|j| table_index(&logs, shape.table_log(j)))
             .collect();
         let mut counts: Vec<Vec<u64>> = logs.iter().map(|&t| vec![0u64; 1 << t]).collect();
         let mut segments = Vec::with_capacity(vectors.len());
@@ -232,13 +234,11 @@ impl<F: KaizenField> RangeWitness<F> {
         let mut segments = Vec::with_capacity(shapes.len());
         for w in witnesses {
             for (m, log) in w.multiplicities.iter().zip(table_logs(&w.shapes)) {
-                if let Some(t) = logs.iter().position(|&l| l == log) {
-                    multiplicities[t]
-                        .par_iter_mut()
-                        .with_min_len(PAR_MIN_LEN)
-                        .zip(m)
-                        .for_each(|(a, &b)| *a += b);
-                }
+                multiplicities[table_index(&logs, log)]
+                    .par_iter_mut()
+                    .with_min_len(PAR_MIN_LEN)
+                    .zip(m)
+                    .for_each(|(a, &b)| *a += b);
             }
             segments.extend(w.segments);
         }
