@@ -46,8 +46,10 @@
 //! every bound of [`plan::Bounds`] by batched limb range checks — the update
 //! `W' = W − ⌊η·dW / D⌋` too: `W − W'` is range-checked small and `η·dW − D·(W − W')` into
 //! `[0, D)` (combinations of committed tensors, so neither the step nor its remainder is
-//! committed); a dense layer's checks on weight-shaped tensors cover its real entries alone, as
-//! aligned blocks ([`plan::real_blocks`]: the padding of `W` and `W'` is proven zero). The claims
+//! committed); a dense or conv layer's checks on weight-shaped tensors cover its real entries
+//! alone, as aligned blocks ([`plan::real_blocks`]: the padding of `W` and `W'` is proven zero),
+//! and the claims they leave on a conv `dW` (one per block) are reduced to one point by a
+//! multi-point sumcheck before its kernel-gradient reduction. The claims
 //! then go to their commitment and are opened with one multi-point opening per commitment.
 //!
 //! The transcript absorbs the statement (architecture, hyper-parameters, `N`, `i`, the three

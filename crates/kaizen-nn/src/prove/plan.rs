@@ -483,17 +483,11 @@ impl Plan {
             let n = |t: &str| format!("{name}.{t}");
             match kind {
                 LayerKind::Dense { .. } | LayerKind::Conv { .. } => {
-                    // A dense layer's weight-shaped checks run over the weights' real entries
-                    // alone: the padding of `W` and `W'` is proven zero (so it needs no bound and
-                    // its step is zero), and `dW` feeds nothing but the update, so its padding is
-                    // free to be anything. A conv kernel keeps whole vectors: its blocks are
-                    // runs of one or two entries (`K = 3, 5`), and each `dW` claim costs a
-                    // kernel-gradient reduction.
-                    let weight = self.spec(&n("weight"))?;
-                    let blocks = match kind {
-                        LayerKind::Dense { .. } => real_blocks(&weight.dims),
-                        _ => vec![SubCube::whole(weight.vars())],
-                    };
+                    // The weight-shaped checks run over the weights' real entries alone: the
+                    // padding of `W` and `W'` is proven zero (so it needs no bound and its step
+                    // is zero), and `dW` feeds nothing but the update, so its padding is free to
+                    // be anything.
+                    let blocks = real_blocks(&self.spec(&n("weight"))?.dims);
                     self.signed_on(&n("weight"), bd.value, blocks.clone());
                     self.signed(&n("bias"), bd.value);
                     self.signed(&n("z"), bd.value);

@@ -15,6 +15,7 @@ use kaizen_sumcheck::{
         Sparse,
     },
     matmul::{prove_matmul, verify_matmul, MatmulClaims, MatmulDims},
+    multipoint::{prove_multipoint, verify_multipoint},
     protocol, BatchClaims, Claim, ProductSum, SumcheckProof, SumcheckShape, Term, Weight,
 };
 use rayon::prelude::*;
@@ -470,6 +471,28 @@ impl<'a, F: KaizenField, T: Transcript<F>> Session<'a, F, T> {
             }
         }
         Ok(())
+    }
+
+    /// Reduces the claims on tensor `name` (`vars` variables) to one claim at a fresh point, by
+    /// the multi-point sumcheck of [`kaizen_sumcheck::multipoint`]: for a tensor that is not
+    /// committed and whose relation costs a reduction per point.
+    pub(crate) fn reduce_points(
+        &mut self,
+        name: &str,
+        vars: usize,
+        claims: &[Claim<F>],
+    ) -> Result<Claim<F>, ProveError> {
+        match self.next_sumcheck()? {
+            Some(proof) => Ok(verify_multipoint(vars, claims, proof, self.transcript)?),
+            None => {
+                let Side::Prover { tables, .. } = &self.side else {
+                    return Err(ProveError::Witness("no tables".into()));
+                };
+                let (proof, claim) = prove_multipoint(tables.get(name)?, claims, self.transcript)?;
+                self.push_sumcheck(proof);
+                Ok(claim)
+            }
+        }
     }
 
     /// `C(point) = value` for `C = A·B`; records the claims on both operands.
