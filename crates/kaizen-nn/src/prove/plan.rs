@@ -758,6 +758,34 @@ mod tests {
         }
     }
 
+    /// Every weight-shaped check of a conv layer (its kernel, the update's step and remainder,
+    /// `dW`) covers the kernel's real-entry blocks: paper-lenet's `conv3` kernel
+    /// `[128, 16, 5, 5]` is checked over four blocks, 51 200 of its 131 072 padded entries; its
+    /// `conv1` kernel `[4, 1, 5, 5]` (100 of 256) stays whole.
+    #[test]
+    fn conv_kernels_are_checked_over_their_real_entries() {
+        let lenet = plan(Architecture::PaperLeNet { channels: 1 }, 4);
+        let cubes = |label: &str| -> Vec<usize> {
+            let block = format!("{label} (block ");
+            let specs = lenet.ranges.iter();
+            specs
+                .filter(|r| r.label == label || r.label.starts_with(&block))
+                .map(|r| 1usize << r.cube.free_vars())
+                .collect()
+        };
+        for label in [
+            "conv3.weight",
+            "conv3.weight − conv3.weight_new (the step)",
+            "η·conv3.dW − 2^34·(conv3.weight − conv3.weight_new) (the step's remainder)",
+            "conv3.dW",
+        ] {
+            let sizes = cubes(label);
+            assert_eq!(sizes.len(), 4, "{label}");
+            assert_eq!(sizes.iter().sum::<usize>(), 128 * 16 * 25, "{label}");
+        }
+        assert_eq!(cubes("conv1.weight"), vec![4 * 8 * 8]);
+    }
+
     /// A dense layer's `dW` is range-checked unless its operands' bounds already keep
     /// `η·dW` below `2^58`; a conv's kernel gradient (a sum over every output position) always is.
     #[test]
