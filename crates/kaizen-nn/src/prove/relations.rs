@@ -107,9 +107,7 @@ pub(crate) fn run<F: KaizenField, T: Transcript<F>>(
                 // The weight-shaped range checks leave one claim per block of the kernel's real
                 // entries: reduced to one point first, for one kernel-gradient reduction.
                 let claims = s.take_claims(&n("dW"));
-                if let [claim] = &claims[..] {
-                    conv_weight_gradient(plan, s, l, conv, claim.clone())?;
-                } else if !claims.is_empty() {
+                if !claims.is_empty() {
                     let vars = plan.spec(&n("dW"))?.vars();
                     let claim = s.reduce_points(&n("dW"), vars, &claims)?;
                     conv_weight_gradient(plan, s, l, conv, claim)?;

@@ -474,14 +474,17 @@ impl<'a, F: KaizenField, T: Transcript<F>> Session<'a, F, T> {
     }
 
     /// Reduces the claims on tensor `name` (`vars` variables) to one claim at a fresh point, by
-    /// the multi-point sumcheck of [`kaizen_sumcheck::multipoint`]: for a tensor that is not
-    /// committed and whose relation costs a reduction per point.
+    /// the multi-point sumcheck of [`kaizen_sumcheck::multipoint`] (a single claim is returned as
+    /// it is): for a tensor that is not committed and whose relation costs a reduction per point.
     pub(crate) fn reduce_points(
         &mut self,
         name: &str,
         vars: usize,
         claims: &[Claim<F>],
     ) -> Result<Claim<F>, ProveError> {
+        if let [claim] = claims {
+            return Ok(claim.clone());
+        }
         match self.next_sumcheck()? {
             Some(proof) => Ok(verify_multipoint(vars, claims, proof, self.transcript)?),
             None => {
