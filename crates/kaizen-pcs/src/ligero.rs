@@ -316,7 +316,8 @@ fn encode_rows<F: KaizenField>(domain: &Radix2Domain<F>, rows: &[F], cols: usize
     }
 }
 
-/// `Σ_r w_r·M[r]` for a row-major matrix with rows of length `cols`.
+/// `Σ_r w_r·M[r]` for a row-major matrix with rows of length `cols`; rows of weight zero are
+/// skipped (an opening point with boolean row coordinates reads its rows alone).
 fn combine_rows<F: KaizenField>(matrix: &[F], cols: usize, weights: &[F]) -> Vec<F> {
     let mut out = vec![F::ZERO; cols];
     let width = PAR_MIN_LEN.min(cols);
@@ -324,7 +325,12 @@ fn combine_rows<F: KaizenField>(matrix: &[F], cols: usize, weights: &[F]) -> Vec
         .enumerate()
         .for_each(|(c, chunk)| {
             let rows = matrix.chunks_exact(cols).map(|row| &row[c * width..]);
-            weighted_sum_into(chunk, weights.iter().copied().zip(rows));
+            let terms = weights
+                .iter()
+                .copied()
+                .zip(rows)
+                .filter(|(w, _)| !w.is_zero());
+            weighted_sum_into(chunk, terms);
         });
     out
 }

@@ -107,6 +107,21 @@ fn round_trips<F: KaizenField + UniformRand, S: MultilinearPcs<F>>(pcs: &S, size
                 }
             }
         }
+        // A point whose upper half is boolean (a claim on a sub-cube: Ligero combines those rows
+        // alone): the right value verifies, a wrong one does not.
+        let mut corner: Vec<F> = rand_vec(&mut rng, n / 2);
+        corner.extend((n / 2..n).map(|j| F::from((j % 2) as u64)));
+        let data = [&committed[0].1];
+        let (values, proof) = pcs.open(&data, &corner, &mut tr()).unwrap();
+        let poly = MultilinearPoly::new(polys[0].clone()).unwrap();
+        assert_eq!(values, [poly.evaluate(&corner).unwrap()]);
+        let comms = [&committed[0].0];
+        pcs.verify(&comms, &corner, &values, &proof, &mut tr())
+            .unwrap();
+        let bad = [values[0] + F::ONE];
+        assert!(pcs
+            .verify(&comms, &corner, &bad, &proof, &mut tr())
+            .is_err());
         let c = &committed[0].0;
         assert_eq!(&from_bytes::<S::Commitment>(&to_bytes(c)).unwrap(), c);
         assert!(from_bytes::<S::Commitment>(&to_bytes(c)[..4]).is_err());

@@ -7,6 +7,10 @@
 //!
 //! with `ρ` drawn after the transcript absorbed every point and value. The verifier evaluates the
 //! weight `Σ_k ρ^k·eq(r_k, r*)` itself, so the proof is the sumcheck plus `P(r*)`.
+//!
+//! When every point ends in the same boolean coordinates (claims on one block of `P`: a segment,
+//! or a dataset's batch), the weight vanishes off that block, and the sumcheck runs over the
+//! block's variables alone: `r*` keeps those coordinates, and the prover reads only the block.
 use std::borrow::Cow;
 
 use kaizen_field::{KaizenField, Transcript, PAR_MIN_LEN};
@@ -14,7 +18,7 @@ use rayon::prelude::*;
 
 use crate::{
     protocol::{prove_single, verify_single, RoundProver},
-    shape::{block_of, eq_sum_into},
+    shape::{block_of, eq_sum_into, merge_blocks},
     Claim, ProductSum, RoundPoly, SumcheckError, SumcheckProof, SumcheckShape, Weight,
 };
 
@@ -180,19 +184,6 @@ fn is_sparse(lens: impl Iterator<Item = usize>, len: usize) -> bool {
     2 * lens.sum::<usize>() <= len
 }
 
-/// Sorts aligned power-of-two blocks `(offset, len)` and drops those inside another (two aligned
-/// blocks are disjoint or nested).
-fn merge_blocks(mut blocks: Vec<(usize, usize)>) -> Vec<(usize, usize)> {
-    blocks.sort_by_key(|&(o, l)| (o, std::cmp::Reverse(l)));
-    let mut out: Vec<(usize, usize)> = Vec::with_capacity(blocks.len());
-    for (o, l) in blocks {
-        if out.last().is_none_or(|&(o2, l2)| o >= o2 + l2) {
-            out.push((o, l));
-        }
-    }
-    out
-}
-
 /// `Σ_k c_k·eq(p_k, x)` over `n` variables as its non-zero blocks, when those cover at most half
 /// the hypercube.
 fn sparse_weight<F: KaizenField>(points: &[Vec<F>], coeffs: &[F], n: usize) -> Option<Blocks<F>> {
@@ -209,7 +200,7 @@ fn sparse_weight<F: KaizenField>(points: &[Vec<F>], coeffs: &[F], n: usize) -> O
         return None;
     }
     let blocks = merged
-        .into_iter()
+        .into_par_iter()
         .map(|(o, l)| {
             let mut values = vec![F::ZERO; l];
             eq_sum_into(points, coeffs, o, &mut values);
@@ -250,11 +241,38 @@ fn pair_blocks<F: KaizenField>(w: &Blocks<F>, m: usize) -> Pairs<F> {
         .collect()
 }
 
+/// The block every claim lies in: `k` such that every point's coordinates from `k` on are
+/// boolean and the same in all points (the fewest such `k`), and the block's offset.
+fn common_block<F: KaizenField>(claims: &[Claim<F>], num_vars: usize) -> (usize, usize) {
+    let first = claims.first().map_or(&[][..], |c| &c.point[..]);
+    let k = claims
+        .iter()
+        .map(|c| block_of(&c.point).0)
+        .chain(
+            (0..num_vars)
+                .rev()
+                .find(|&j| claims.iter().any(|c| c.point[j] != first[j]))
+                .map(|j| j + 1),
+        )
+        .max()
+        .unwrap_or(0);
+    (k, block_of(&first[..num_vars]).1 >> k << k)
+}
+
+/// The reduction's statement: the sumcheck over the claims' common block (its `k` variables;
+/// the coordinates above it are the same boolean values in every point, so `P` is read on the
+/// block alone), the claimed sum, and the block's coordinates `(k, offset)`.
+struct Reduced<F> {
+    shape: SumcheckShape<F>,
+    sum: F,
+    block: (usize, usize),
+}
+
 fn shape<F: KaizenField, T: Transcript<F>>(
     num_vars: usize,
     claims: &[Claim<F>],
     transcript: &mut T,
-) -> Result<(SumcheckShape<F>, F), SumcheckError> {
+) -> Result<Reduced<F>, SumcheckError> {
     if claims.is_empty() {
         return Err(SumcheckError::EmptyBatch);
     }
@@ -273,9 +291,27 @@ fn shape<F: KaizenField, T: Transcript<F>>(
         .take(claims.len())
         .collect();
     let sum = claims.iter().zip(&coeffs).map(|(c, &k)| k * c.value).sum();
-    let points = claims.iter().map(|c| c.point.clone()).collect();
+    let block = common_block(claims, num_vars);
+    let points = claims.iter().map(|c| c.point[..block.0].to_vec()).collect();
     let weight = Weight::EqSum { points, coeffs };
-    Ok((SumcheckShape::product(num_vars, 1).with_weight(weight), sum))
+    Ok(Reduced {
+        shape: SumcheckShape::product(block.0, 1).with_weight(weight),
+        sum,
+        block,
+    })
+}
+
+/// The claim on the whole polynomial from the reduction's claim on its block.
+fn lift<F: KaizenField>(claim: Claim<F>, (k, offset): (usize, usize), num_vars: usize) -> Claim<F> {
+    let mut point = claim.point;
+    point.extend(kaizen_field::mle::index_bits::<F>(
+        offset >> k,
+        num_vars - k,
+    ));
+    Claim {
+        point,
+        value: claim.value,
+    }
 }
 
 /// Reduces claims on the polynomial with hypercube table `evals` to one claim.
@@ -288,9 +324,11 @@ pub fn prove_multipoint<F: KaizenField, T: Transcript<F>>(
         return Err(kaizen_field::FieldError::NotPowerOfTwo(evals.len()).into());
     }
     let num_vars = evals.len().trailing_zeros() as usize;
-    let (shape, sum) = shape(num_vars, claims, transcript)?;
+    let Reduced { shape, sum, block } = shape(num_vars, claims, transcript)?;
+    let (k, offset) = block;
+    let evals = &evals[offset..offset + (1 << k)];
     let instance = match &shape.weight {
-        Some(Weight::EqSum { points, coeffs }) => sparse_weight(points, coeffs, num_vars),
+        Some(Weight::EqSum { points, coeffs }) => sparse_weight(points, coeffs, k),
         _ => None,
     };
     let instance = match instance {
@@ -306,7 +344,7 @@ pub fn prove_multipoint<F: KaizenField, T: Transcript<F>>(
         expected: 1,
         got: 0,
     })?;
-    Ok((proof, claim))
+    Ok((proof, lift(claim, block, num_vars)))
 }
 
 /// Verifies a multi-point reduction; returns the single claim the caller must still check.
@@ -316,12 +354,13 @@ pub fn verify_multipoint<F: KaizenField, T: Transcript<F>>(
     proof: &SumcheckProof<F>,
     transcript: &mut T,
 ) -> Result<Claim<F>, SumcheckError> {
-    let (shape, sum) = shape(num_vars, claims, transcript)?;
+    let Reduced { shape, sum, block } = shape(num_vars, claims, transcript)?;
     let mut out = verify_single(&shape, sum, proof, transcript)?;
-    out.pop().ok_or(SumcheckError::FinalEvalCount {
+    let claim = out.pop().ok_or(SumcheckError::FinalEvalCount {
         expected: 1,
         got: 0,
-    })
+    })?;
+    Ok(lift(claim, block, num_vars))
 }
 
 #[cfg(test)]
@@ -395,7 +434,8 @@ mod tests {
         let tr = || Blake3Transcript::new(b"sparse");
         let (proof, claim) = prove_multipoint(&evals, &claims, &mut tr()).unwrap();
         let mut dense_tr = tr();
-        let (shape, sum) = shape(n, &claims, &mut dense_tr).unwrap();
+        let Reduced { shape, sum, block } = shape(n, &claims, &mut dense_tr).unwrap();
+        assert_eq!(block, (n, 0));
         let Some(Weight::EqSum { points, coeffs }) = &shape.weight else {
             panic!("a multi-point weight");
         };
@@ -414,5 +454,62 @@ mod tests {
         let mut bad = claims.clone();
         bad[3].value += F::from(1u64);
         assert!(verify_multipoint(n, &bad, &proof, &mut tr()).is_err());
+    }
+
+    /// Claims inside one block (the same boolean top coordinates) reduce over the block alone: as
+    /// many rounds as its variables, the final point keeps the block's coordinates, and a false
+    /// claim or a claim moved out of the block is rejected. All claims at one boolean point take
+    /// no round at all.
+    #[test]
+    fn claims_in_one_block_reduce_over_the_block() {
+        let mut rng = ChaCha20Rng::seed_from_u64(11);
+        let n = 11;
+        let evals: Vec<F> = (0..1 << n).map(|_| F::rand(&mut rng)).collect();
+        let poly = MultilinearPoly::new(evals.clone()).unwrap();
+        let bit = |b: usize| F::from(b as u64);
+        let top = [1, 0, 1, 1];
+        // Free low variables, then boolean coordinates up to the block's top (5 variables).
+        let claims: Vec<Claim<F>> = [(5, 0), (3, 2), (4, 1), (0, 17)]
+            .iter()
+            .map(|&(k, idx)| {
+                let mut point: Vec<F> = (0..k).map(|_| F::rand(&mut rng)).collect();
+                point.extend((0..5 - k).map(|j| bit((idx >> j) & 1)));
+                point.extend(top.iter().chain(&[0, 1]).map(|&b| bit(b)));
+                true_claim(&poly, point)
+            })
+            .collect();
+        let tr = || Blake3Transcript::new(b"block");
+        let (proof, claim) = prove_multipoint(&evals, &claims, &mut tr()).unwrap();
+        assert_eq!(proof.rounds.len(), 5);
+        assert_eq!(claim.point[5..], claims[0].point[5..]);
+        assert_eq!(poly.evaluate(&claim.point).unwrap(), claim.value);
+        assert_eq!(
+            verify_multipoint(n, &claims, &proof, &mut tr()).unwrap(),
+            claim
+        );
+        let mut bad = claims.clone();
+        bad[1].value += F::from(1u64);
+        assert!(verify_multipoint(n, &bad, &proof, &mut tr()).is_err());
+        // The same claims with one moved to another block: a larger sumcheck, so this proof fails.
+        let mut moved = claims.clone();
+        moved[2] = true_claim(&poly, {
+            let mut p = moved[2].point.clone();
+            p[10] = bit(0);
+            p
+        });
+        assert!(verify_multipoint(n, &moved, &proof, &mut tr()).is_err());
+        let (p2, c2) = prove_multipoint(&evals, &moved, &mut tr()).unwrap();
+        assert_eq!(p2.rounds.len(), 11);
+        assert_eq!(verify_multipoint(n, &moved, &p2, &mut tr()).unwrap(), c2);
+
+        let corner: Vec<F> = (0..n).map(|j| bit((1234 >> j) & 1)).collect();
+        let same = vec![true_claim(&poly, corner.clone()); 3];
+        let (p0, c0) = prove_multipoint(&evals, &same, &mut tr()).unwrap();
+        assert!(p0.rounds.is_empty());
+        assert_eq!((c0.point.clone(), c0.value), (corner, evals[1234]));
+        assert_eq!(verify_multipoint(n, &same, &p0, &mut tr()).unwrap(), c0);
+        let mut wrong = same.clone();
+        wrong[2].value += F::from(1u64);
+        assert!(verify_multipoint(n, &wrong, &p0, &mut tr()).is_err());
     }
 }

@@ -77,12 +77,42 @@ impl<F: KaizenField> Weight<F> {
 /// in place if no earlier point touched it, else built in one reused scratch buffer and added.
 /// Boolean coordinates below the block's top (a claim on a sub-cube, such as a tensor's padding)
 /// confine `eq` further: it is built over the other coordinates alone and added where it lives.
+///
+/// The points' top-level blocks (disjoint) are filled in parallel.
 pub(crate) fn eq_sum_into<F: KaizenField>(
     points: &[Vec<F>],
     coeffs: &[F],
     base: usize,
     out: &mut [F],
 ) {
+    let end = base + out.len();
+    let blocks = merge_blocks(
+        points
+            .iter()
+            .map(|p| {
+                let (k, o) = block_of(p);
+                (o, 1 << k)
+            })
+            .filter(|&(o, l)| o >= base && o + l <= end)
+            .collect(),
+    );
+    if blocks.len() < 2 {
+        return eq_sum_block(points, coeffs, base, out);
+    }
+    let mut slices = Vec::with_capacity(blocks.len());
+    let (mut rest, mut at) = (out, base);
+    for (o, l) in blocks {
+        let (block, tail) = std::mem::take(&mut rest)[o - at..].split_at_mut(l);
+        slices.push((o, block));
+        (rest, at) = (tail, o + l);
+    }
+    slices
+        .into_par_iter()
+        .for_each(|(o, block)| eq_sum_block(points, coeffs, o, block));
+}
+
+/// [`eq_sum_into`] on one block, point by point.
+fn eq_sum_block<F: KaizenField>(points: &[Vec<F>], coeffs: &[F], base: usize, out: &mut [F]) {
     let end = base + out.len();
     let inside: Vec<(&[F], F, usize, usize)> = points
         .iter()
@@ -129,6 +159,19 @@ fn add_subcube_eq<F: KaizenField>(p: &[F], c: F, out: &mut [F]) {
             *o += v;
         }
     });
+}
+
+/// Sorts aligned power-of-two blocks `(offset, len)` and drops those inside another (two aligned
+/// blocks are disjoint or nested).
+pub(crate) fn merge_blocks(mut blocks: Vec<(usize, usize)>) -> Vec<(usize, usize)> {
+    blocks.sort_by_key(|&(o, l)| (o, std::cmp::Reverse(l)));
+    let mut out: Vec<(usize, usize)> = Vec::with_capacity(blocks.len());
+    for (o, l) in blocks {
+        if out.last().is_none_or(|&(o2, l2)| o >= o2 + l2) {
+            out.push((o, l));
+        }
+    }
+    out
 }
 
 /// `(k, offset)` of the block a point selects: its coordinates from `k` on are boolean and spell
