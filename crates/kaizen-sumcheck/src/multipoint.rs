@@ -337,7 +337,14 @@ pub fn prove_multipoint<F: KaizenField, T: Transcript<F>>(
             weight,
             pairs: None,
         }),
-        None => Reduction::Dense(ProductSum::new(shape, vec![evals.to_vec()])?),
+        None => {
+            let table = evals
+                .par_iter()
+                .with_min_len(PAR_MIN_LEN)
+                .copied()
+                .collect();
+            Reduction::Dense(ProductSum::new(shape, vec![table])?)
+        }
     };
     let (proof, mut out) = prove_single(instance, sum, transcript)?;
     let claim = out.pop().ok_or(SumcheckError::FinalEvalCount {
