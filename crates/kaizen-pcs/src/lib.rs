@@ -30,8 +30,10 @@ pub mod segmented;
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 pub use error::PcsError;
 use kaizen_field::{serialize::to_bytes, KaizenField, Transcript};
+use kaizen_sumcheck::Claim;
 pub use kzg::{Bls12Kzg, MultilinearKzg};
 pub use ligero::{Ligero, LigeroParams, MatrixShape, KEEP_ENCODING_VARS_24_GIB};
+use multipoint::MultiPointProof;
 
 /// What commitments and proofs must be: comparable, printable, serializable, shareable.
 pub trait ProofData:
@@ -106,6 +108,35 @@ pub trait MultilinearPcs<F: KaizenField> {
     /// Absorbs a commitment (its canonical bytes) into a transcript.
     fn absorb_commitment<T: Transcript<F>>(commitment: &Self::Commitment, transcript: &mut T) {
         transcript.absorb_bytes(b"pcs/commitment", &to_bytes(commitment));
+    }
+
+    /// Proves the claims (points and values) on one committed polynomial with one proof. By
+    /// default they are reduced to one point by the multi-point sumcheck and opened there
+    /// ([`multipoint::reduce_and_open`]); a scheme may prove them its own way.
+    fn open_points<T: Transcript<F>>(
+        &self,
+        data: &Self::ProverData,
+        claims: &[Claim<F>],
+        transcript: &mut T,
+    ) -> Result<MultiPointProof<F, Self::Proof>, PcsError>
+    where
+        Self: Sized,
+    {
+        multipoint::reduce_and_open(self, data, claims, transcript)
+    }
+
+    /// Checks a proof from [`MultilinearPcs::open_points`].
+    fn verify_points<T: Transcript<F>>(
+        &self,
+        commitment: &Self::Commitment,
+        claims: &[Claim<F>],
+        proof: &MultiPointProof<F, Self::Proof>,
+        transcript: &mut T,
+    ) -> Result<(), PcsError>
+    where
+        Self: Sized,
+    {
+        multipoint::verify_reduced(self, commitment, claims, proof, transcript)
     }
 }
 

@@ -30,6 +30,16 @@
 //! `t = 148`) or [`MatrixShape::Rows`] (few long rows, for the recursion to come: every query hashes
 //! one column of `2^a` entries). Proof size is about `2·2^b + t·k·2^a` field elements plus `t·k`
 //! Merkle paths.
+//!
+//! **Claims on a few rows** ([`MultilinearPcs::open_points`]). Claims `P(c_k, r_k) = v_k` whose
+//! row coordinates `r_k` are all boolean (claims on a sub-cube that whole rows hold: a dataset's
+//! batch) are claims `M̃_{r_k}(c_k) = v_k` on single rows. With `ρ` drawn after the claims, one
+//! batched sumcheck over the `b` column variables, an instance `Σ_x (Σ_{k: r_k = r} ρ^k·eq(c_k, x))·M̃_r(x)`
+//! per distinct row `r`, reduces them to the rows' values at one column point `x*`; with `β`
+//! drawn after those, the opening above with row weights `β^g` on the `g`-th row (in place of
+//! `eq(z_hi)`) checks `Σ_g β^g·M̃_{r_g}(x*)`. The prover reads the claimed rows (and every stored
+//! row once, for the proximity row), not the whole table as the generic multi-point reduction
+//! does; used when at most a quarter of the rows are claimed.
 use std::marker::PhantomData;
 
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
@@ -39,10 +49,13 @@ use kaizen_field::{
 };
 use rayon::prelude::*;
 
+use kaizen_sumcheck::{Claim, ProductSum, SumcheckShape, Weight};
+
 use crate::{
     check_batch,
     fft::Radix2Domain,
     merkle::{slot_len, ColumnTree, Digest, MerklePath},
+    multipoint::{reduce_and_open, verify_reduced, MultiPointProof},
     MultilinearPcs, PcsError,
 };
 
@@ -226,6 +239,179 @@ impl<F: KaizenField> Ligero<F> {
         (betas, gammas)
     }
 
+    /// Opens the committed polynomials at the column point `z_lo` under the row weights
+    /// `row_weights` (`eq(z_hi, ·)` for an opening at `(z_lo, z_hi)`): their values
+    /// `Σ_r w_r·M̃_r(z_lo)` and one proof. `absorbed` stands for the opening's public inputs in the
+    /// transcript (the point, or what determines the weights).
+    fn open_rows<T: Transcript<F>>(
+        &self,
+        data: &[&LigeroData<F>],
+        z_lo: &[F],
+        row_weights: &[F],
+        absorbed: &[F],
+        transcript: &mut T,
+    ) -> Result<(Vec<F>, LigeroProof<F>), PcsError> {
+        let (rows, cols) = (row_weights.len(), 1usize << z_lo.len());
+        let eq_lo = eq_table(z_lo);
+        let rows_v: Vec<Vec<F>> = data
+            .iter()
+            .map(|d| combine_rows(d.stored(cols), cols, row_weights))
+            .collect();
+        let values: Vec<F> = rows_v.iter().map(|v| inner_product(v, &eq_lo)).collect();
+
+        let commitments: Vec<_> = data.iter().map(|d| Self::commitment(d)).collect();
+        let (betas, gammas) = Self::challenges(&commitments, absorbed, &values, rows, transcript);
+        let mut proximity = vec![F::ZERO; cols];
+        let mut evaluation = vec![F::ZERO; cols];
+        for ((d, v), (&beta, gamma)) in data
+            .iter()
+            .zip(&rows_v)
+            .zip(betas.iter().zip(gammas.chunks(rows)))
+        {
+            add_scaled(
+                &mut proximity,
+                &combine_rows(d.stored(cols), cols, gamma),
+                F::ONE,
+            );
+            add_scaled(&mut evaluation, v, beta);
+        }
+        transcript.absorb_fields(b"ligero/proximity", &proximity);
+        transcript.absorb_fields(b"ligero/evaluation", &evaluation);
+        let len = cols << self.params.log_inv_rate;
+        let queries = transcript.squeeze_indices(b"ligero/queries", self.params.queries, len);
+        // Per polynomial, the columns of every queried column's tree group (its path is rebuilt
+        // from them): read from the kept encoding or re-encoded.
+        let columns = data
+            .iter()
+            .map(|d| {
+                let mut needed: Vec<usize> =
+                    queries.iter().flat_map(|&j| d.tree.group_of(j)).collect();
+                needed.sort_unstable();
+                needed.dedup();
+                let values = match &d.encoded {
+                    Some(e) => (0..d.rows)
+                        .flat_map(|r| needed.iter().map(move |&j| e[r * len + j]))
+                        .collect(),
+                    None => self.encoded_columns(d, &needed)?,
+                };
+                Ok(OpenedColumns {
+                    needed,
+                    values,
+                    rows: d.rows,
+                })
+            })
+            .collect::<Result<Vec<_>, PcsError>>()?;
+        let openings = queries
+            .par_iter()
+            .map(|&j| ColumnOpening {
+                values: columns.iter().flat_map(|c| c.column(j)).collect(),
+                paths: data
+                    .iter()
+                    .zip(&columns)
+                    .map(|(d, c)| {
+                        d.tree.open(j, |k| {
+                            let mut bytes = Vec::new();
+                            write_elements(&c.column(k), &mut bytes);
+                            bytes
+                        })
+                    })
+                    .collect(),
+            })
+            .collect();
+        Ok((
+            values,
+            LigeroProof {
+                proximity,
+                evaluation,
+                openings,
+            },
+        ))
+    }
+
+    /// Checks an [`Ligero::open_rows`] proof: the committed polynomials' row combinations under
+    /// `row_weights` take `values` at the column point `z_lo`.
+    #[allow(clippy::too_many_arguments)]
+    fn verify_rows<T: Transcript<F>>(
+        &self,
+        commitments: &[&LigeroCommitment],
+        z_lo: &[F],
+        row_weights: &[F],
+        absorbed: &[F],
+        values: &[F],
+        proof: &LigeroProof<F>,
+        transcript: &mut T,
+    ) -> Result<(), PcsError> {
+        let (rows, cols) = (row_weights.len(), 1usize << z_lo.len());
+        if let Some(c) = commitments
+            .iter()
+            .find(|c| c.rows == 0 || c.rows as usize > rows)
+        {
+            return Err(PcsError::ProofShape(format!(
+                "a commitment stores {} of {rows} rows",
+                c.rows
+            )));
+        }
+        let stored: Vec<usize> = commitments.iter().map(|c| c.rows as usize).collect();
+        let column_len: usize = stored.iter().sum();
+        if proof.proximity.len() != cols || proof.evaluation.len() != cols {
+            return Err(PcsError::ProofShape(format!(
+                "rows u, v must have {cols} entries"
+            )));
+        }
+        if proof.openings.len() != self.params.queries {
+            return Err(PcsError::ProofShape(format!(
+                "{} column openings, expected {}",
+                proof.openings.len(),
+                self.params.queries
+            )));
+        }
+        let owned: Vec<LigeroCommitment> = commitments.iter().map(|&c| c.clone()).collect();
+        let (betas, gammas) = Self::challenges(&owned, absorbed, values, rows, transcript);
+        let eq_lo = eq_table(z_lo);
+        let expected: F = betas.iter().zip(values).map(|(&b, &v)| b * v).sum();
+        if inner_product(&proof.evaluation, &eq_lo) != expected {
+            return Err(PcsError::Evaluation);
+        }
+        transcript.absorb_fields(b"ligero/proximity", &proof.proximity);
+        transcript.absorb_fields(b"ligero/evaluation", &proof.evaluation);
+        let len = cols << self.params.log_inv_rate;
+        let depth = len.trailing_zeros() as usize;
+        let queries = transcript.squeeze_indices(b"ligero/queries", self.params.queries, len);
+        let domain = self.domain(z_lo.len())?;
+        let (enc_u, enc_v) = (
+            domain.encode(&proof.proximity),
+            domain.encode(&proof.evaluation),
+        );
+        let mut buf = Vec::new();
+        for (q, (&j, opening)) in queries.iter().zip(&proof.openings).enumerate() {
+            if opening.values.len() != column_len || opening.paths.len() != stored.len() {
+                return Err(PcsError::ProofShape(format!(
+                    "query {q}: column of wrong size"
+                )));
+            }
+            let mut prox = F::ZERO;
+            let mut cons = F::ZERO;
+            let mut rest = opening.values.as_slice();
+            for (i, (path, c)) in opening.paths.iter().zip(commitments).enumerate() {
+                let (column, tail) = rest.split_at(stored[i]);
+                rest = tail;
+                write_elements(column, &mut buf);
+                if !path.verify(&c.root, j, &buf, depth) {
+                    return Err(PcsError::MerklePath { query: q, poly: i });
+                }
+                prox += inner_product(&gammas[i * rows..i * rows + stored[i]], column);
+                cons += betas[i] * inner_product(&row_weights[..stored[i]], column);
+            }
+            if prox != enc_u[j] {
+                return Err(PcsError::Proximity { query: q });
+            }
+            if cons != enc_v[j] {
+                return Err(PcsError::Consistency { query: q });
+            }
+        }
+        Ok(())
+    }
+
     /// The encodings of the rows of `evals` (rows of `2^log_cols` entries).
     fn encode_matrix(&self, evals: &[F], log_cols: usize) -> Result<Vec<F>, PcsError> {
         let domain = self.domain(log_cols)?;
@@ -316,6 +502,89 @@ fn encode_rows<F: KaizenField>(domain: &Radix2Domain<F>, rows: &[F], cols: usize
     }
 }
 
+/// The row each claim lies on, if every claim's row coordinates (those from `log_cols` on) are
+/// boolean and the claims fall on at most a quarter of the `2^log_rows` rows; else `None`.
+fn claimed_rows<F: KaizenField>(
+    claims: &[Claim<F>],
+    (log_rows, log_cols): (usize, usize),
+) -> Option<Vec<usize>> {
+    let n = log_rows + log_cols;
+    let rows_of = claims
+        .iter()
+        .map(|c| {
+            let high = c.point.get(log_cols..n).filter(|_| c.point.len() == n)?;
+            high.iter().enumerate().try_fold(0usize, |row, (j, x)| {
+                (x.is_zero() || x.is_one()).then(|| row | usize::from(x.is_one()) << j)
+            })
+        })
+        .collect::<Option<Vec<usize>>>()?;
+    let mut distinct = rows_of.clone();
+    distinct.sort_unstable();
+    distinct.dedup();
+    (log_cols > 0 && !claims.is_empty() && 4 * distinct.len() <= 1 << log_rows).then_some(rows_of)
+}
+
+/// The row reduction's statement (see the module docs): absorbs the claims, draws `ρ`; returns
+/// the distinct rows in order of first claim, and per row the sumcheck instance's shape and sum.
+fn row_instances<F: KaizenField, T: Transcript<F>>(
+    claims: &[Claim<F>],
+    rows_of: &[usize],
+    log_cols: usize,
+    transcript: &mut T,
+) -> (Vec<usize>, Vec<SumcheckShape<F>>, Vec<F>) {
+    for c in claims {
+        transcript.absorb_fields(b"ligero-rows/point", &c.point);
+        transcript.absorb_field(b"ligero-rows/value", &c.value);
+    }
+    let rho = transcript.challenge(b"ligero-rows/rho");
+    let mut distinct: Vec<usize> = Vec::new();
+    for &r in rows_of {
+        if !distinct.contains(&r) {
+            distinct.push(r);
+        }
+    }
+    let mut shapes = Vec::with_capacity(distinct.len());
+    let mut sums = Vec::with_capacity(distinct.len());
+    for &row in &distinct {
+        let (mut points, mut coeffs, mut sum) = (Vec::new(), Vec::new(), F::ZERO);
+        let mut power = F::ONE;
+        for (c, &r) in claims.iter().zip(rows_of) {
+            if r == row {
+                points.push(c.point[..log_cols].to_vec());
+                coeffs.push(power);
+                sum += power * c.value;
+            }
+            power *= rho;
+        }
+        shapes.push(
+            SumcheckShape::product(log_cols, 1).with_weight(Weight::EqSum { points, coeffs }),
+        );
+        sums.push(sum);
+    }
+    (distinct, shapes, sums)
+}
+
+/// Draws `β`: the row weights (`β^g` on the `g`-th distinct row), the combined value of the
+/// rows' claims, and what the opening absorbs (the column point, then the weights).
+fn row_weights<F: KaizenField, T: Transcript<F>>(
+    distinct: &[usize],
+    rows: usize,
+    point: &[F],
+    values: &[F],
+    transcript: &mut T,
+) -> (Vec<F>, F, Vec<F>) {
+    let beta = transcript.challenge(b"ligero-rows/beta");
+    let mut weights = vec![F::ZERO; rows];
+    let (mut power, mut value) = (F::ONE, F::ZERO);
+    for (&r, &v) in distinct.iter().zip(values) {
+        weights[r] += power;
+        value += power * v;
+        power *= beta;
+    }
+    let absorbed = point.iter().chain(&weights).copied().collect();
+    (weights, value, absorbed)
+}
+
 /// `Σ_r w_r·M[r]` for a row-major matrix with rows of length `cols`; rows of weight zero are
 /// skipped (an opening point with boolean row coordinates reads its rows alone).
 fn combine_rows<F: KaizenField>(matrix: &[F], cols: usize, weights: &[F]) -> Vec<F> {
@@ -404,83 +673,8 @@ impl<F: KaizenField> MultilinearPcs<F> for Ligero<F> {
     ) -> Result<(Vec<F>, LigeroProof<F>), PcsError> {
         let sizes: Vec<usize> = data.iter().map(|d| d.num_vars).collect();
         let n = check_batch(&sizes, self.params.max_num_vars, point.len(), None)?;
-        let (log_rows, log_cols) = self.params.split(n);
-        let (rows, cols) = (1usize << log_rows, 1usize << log_cols);
-        let (z_lo, z_hi) = point.split_at(log_cols);
-        let (eq_lo, eq_hi) = (eq_table(z_lo), eq_table(z_hi));
-        let rows_v: Vec<Vec<F>> = data
-            .iter()
-            .map(|d| combine_rows(d.stored(cols), cols, &eq_hi))
-            .collect();
-        let values: Vec<F> = rows_v.iter().map(|v| inner_product(v, &eq_lo)).collect();
-
-        let commitments: Vec<_> = data.iter().map(|d| Self::commitment(d)).collect();
-        let (betas, gammas) = Self::challenges(&commitments, point, &values, rows, transcript);
-        let mut proximity = vec![F::ZERO; cols];
-        let mut evaluation = vec![F::ZERO; cols];
-        for ((d, v), (&beta, gamma)) in data
-            .iter()
-            .zip(&rows_v)
-            .zip(betas.iter().zip(gammas.chunks(rows)))
-        {
-            add_scaled(
-                &mut proximity,
-                &combine_rows(d.stored(cols), cols, gamma),
-                F::ONE,
-            );
-            add_scaled(&mut evaluation, v, beta);
-        }
-        transcript.absorb_fields(b"ligero/proximity", &proximity);
-        transcript.absorb_fields(b"ligero/evaluation", &evaluation);
-        let len = cols << self.params.log_inv_rate;
-        let queries = transcript.squeeze_indices(b"ligero/queries", self.params.queries, len);
-        // Per polynomial, the columns of every queried column's tree group (its path is rebuilt
-        // from them): read from the kept encoding or re-encoded.
-        let columns = data
-            .iter()
-            .map(|d| {
-                let mut needed: Vec<usize> =
-                    queries.iter().flat_map(|&j| d.tree.group_of(j)).collect();
-                needed.sort_unstable();
-                needed.dedup();
-                let values = match &d.encoded {
-                    Some(e) => (0..d.rows)
-                        .flat_map(|r| needed.iter().map(move |&j| e[r * len + j]))
-                        .collect(),
-                    None => self.encoded_columns(d, &needed)?,
-                };
-                Ok(OpenedColumns {
-                    needed,
-                    values,
-                    rows: d.rows,
-                })
-            })
-            .collect::<Result<Vec<_>, PcsError>>()?;
-        let openings = queries
-            .par_iter()
-            .map(|&j| ColumnOpening {
-                values: columns.iter().flat_map(|c| c.column(j)).collect(),
-                paths: data
-                    .iter()
-                    .zip(&columns)
-                    .map(|(d, c)| {
-                        d.tree.open(j, |k| {
-                            let mut bytes = Vec::new();
-                            write_elements(&c.column(k), &mut bytes);
-                            bytes
-                        })
-                    })
-                    .collect(),
-            })
-            .collect();
-        Ok((
-            values,
-            LigeroProof {
-                proximity,
-                evaluation,
-                openings,
-            },
-        ))
+        let (z_lo, z_hi) = point.split_at(self.params.split(n).1);
+        self.open_rows(data, z_lo, &eq_table(z_hi), point, transcript)
     }
 
     fn verify<T: Transcript<F>>(
@@ -498,77 +692,87 @@ impl<F: KaizenField> MultilinearPcs<F> for Ligero<F> {
             point.len(),
             Some(values.len()),
         )?;
-        let (log_rows, log_cols) = self.params.split(n);
-        let (rows, cols) = (1usize << log_rows, 1usize << log_cols);
-        if let Some(c) = commitments
+        let (z_lo, z_hi) = point.split_at(self.params.split(n).1);
+        self.verify_rows(
+            commitments,
+            z_lo,
+            &eq_table(z_hi),
+            point,
+            values,
+            proof,
+            transcript,
+        )
+    }
+
+    fn open_points<T: Transcript<F>>(
+        &self,
+        data: &LigeroData<F>,
+        claims: &[Claim<F>],
+        transcript: &mut T,
+    ) -> Result<MultiPointProof<F, LigeroProof<F>>, PcsError> {
+        let (log_rows, log_cols) = self.params.split(data.num_vars);
+        let Some(rows_of) = claimed_rows(claims, (log_rows, log_cols)) else {
+            return reduce_and_open(self, data, claims, transcript);
+        };
+        Self::absorb_commitment(&Self::commitment(data), transcript);
+        let (distinct, shapes, sums) = row_instances(claims, &rows_of, log_cols, transcript);
+        let cols = 1 << log_cols;
+        let mut instances = distinct
             .iter()
-            .find(|c| c.rows == 0 || c.rows as usize > rows)
-        {
-            return Err(PcsError::ProofShape(format!(
-                "a commitment stores {} of {rows} rows",
-                c.rows
-            )));
+            .zip(shapes)
+            .map(|(&r, shape)| {
+                ProductSum::new(shape, vec![data.evals[r * cols..][..cols].to_vec()])
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let (reduction, batch) = kaizen_sumcheck::prove(&mut instances, &sums, transcript)?;
+        let claims: Vec<&Claim<F>> = batch.iter().filter_map(|c| c.first()).collect();
+        let point = claims.first().map_or(Vec::new(), |c| c.point.clone());
+        let values: Vec<F> = claims.iter().map(|c| c.value).collect();
+        let (weights, _, absorbed) =
+            row_weights(&distinct, 1 << log_rows, &point, &values, transcript);
+        let (_, opening) = self.open_rows(&[data], &point, &weights, &absorbed, transcript)?;
+        Ok(MultiPointProof { reduction, opening })
+    }
+
+    fn verify_points<T: Transcript<F>>(
+        &self,
+        commitment: &LigeroCommitment,
+        claims: &[Claim<F>],
+        proof: &MultiPointProof<F, LigeroProof<F>>,
+        transcript: &mut T,
+    ) -> Result<(), PcsError> {
+        let n = commitment.num_vars as usize;
+        if n > self.params.max_num_vars {
+            return Err(PcsError::TooManyVariables {
+                max: self.params.max_num_vars,
+                got: n,
+            });
         }
-        let stored: Vec<usize> = commitments.iter().map(|c| c.rows as usize).collect();
-        let column_len: usize = stored.iter().sum();
-        if proof.proximity.len() != cols || proof.evaluation.len() != cols {
-            return Err(PcsError::ProofShape(format!(
-                "rows u, v must have {cols} entries"
-            )));
-        }
-        if proof.openings.len() != self.params.queries {
-            return Err(PcsError::ProofShape(format!(
-                "{} column openings, expected {}",
-                proof.openings.len(),
-                self.params.queries
-            )));
-        }
-        let owned: Vec<LigeroCommitment> = commitments.iter().map(|&c| c.clone()).collect();
-        let (betas, gammas) = Self::challenges(&owned, point, values, rows, transcript);
-        let (z_lo, z_hi) = point.split_at(log_cols);
-        let (eq_lo, eq_hi) = (eq_table(z_lo), eq_table(z_hi));
-        let expected: F = betas.iter().zip(values).map(|(&b, &v)| b * v).sum();
-        if inner_product(&proof.evaluation, &eq_lo) != expected {
-            return Err(PcsError::Evaluation);
-        }
-        transcript.absorb_fields(b"ligero/proximity", &proof.proximity);
-        transcript.absorb_fields(b"ligero/evaluation", &proof.evaluation);
-        let len = cols << self.params.log_inv_rate;
-        let depth = len.trailing_zeros() as usize;
-        let queries = transcript.squeeze_indices(b"ligero/queries", self.params.queries, len);
-        let domain = self.domain(log_cols)?;
-        let (enc_u, enc_v) = (
-            domain.encode(&proof.proximity),
-            domain.encode(&proof.evaluation),
-        );
-        let mut buf = Vec::new();
-        for (q, (&j, opening)) in queries.iter().zip(&proof.openings).enumerate() {
-            if opening.values.len() != column_len || opening.paths.len() != stored.len() {
-                return Err(PcsError::ProofShape(format!(
-                    "query {q}: column of wrong size"
-                )));
-            }
-            let mut prox = F::ZERO;
-            let mut cons = F::ZERO;
-            let mut rest = opening.values.as_slice();
-            for (i, (path, c)) in opening.paths.iter().zip(commitments).enumerate() {
-                let (column, tail) = rest.split_at(stored[i]);
-                rest = tail;
-                write_elements(column, &mut buf);
-                if !path.verify(&c.root, j, &buf, depth) {
-                    return Err(PcsError::MerklePath { query: q, poly: i });
-                }
-                prox += inner_product(&gammas[i * rows..i * rows + stored[i]], column);
-                cons += betas[i] * inner_product(&eq_hi[..stored[i]], column);
-            }
-            if prox != enc_u[j] {
-                return Err(PcsError::Proximity { query: q });
-            }
-            if cons != enc_v[j] {
-                return Err(PcsError::Consistency { query: q });
-            }
-        }
-        Ok(())
+        let (log_rows, log_cols) = self.params.split(n);
+        let Some(rows_of) = claimed_rows(claims, (log_rows, log_cols)) else {
+            return verify_reduced(self, commitment, claims, proof, transcript);
+        };
+        Self::absorb_commitment(commitment, transcript);
+        let (distinct, shapes, sums) = row_instances(claims, &rows_of, log_cols, transcript);
+        let batch = kaizen_sumcheck::verify(&shapes, &sums, &proof.reduction, transcript)?;
+        let claims = batch
+            .iter()
+            .map(|c| c.first())
+            .collect::<Option<Vec<&Claim<F>>>>()
+            .ok_or_else(|| PcsError::ProofShape("a row without its value".into()))?;
+        let point = claims.first().map_or(Vec::new(), |c| c.point.clone());
+        let values: Vec<F> = claims.iter().map(|c| c.value).collect();
+        let (weights, value, absorbed) =
+            row_weights(&distinct, 1 << log_rows, &point, &values, transcript);
+        self.verify_rows(
+            &[commitment],
+            &point,
+            &weights,
+            &absorbed,
+            &[value],
+            &proof.opening,
+            transcript,
+        )
     }
 }
 

@@ -1,5 +1,7 @@
-//! Opening one committed polynomial at several points, for any [`MultilinearPcs`]: the claims are
-//! reduced to one point with kaizen-sumcheck's multi-point reduction, then opened once.
+//! Opening one committed polynomial at several points, for any [`MultilinearPcs`]: by default the
+//! claims are reduced to one point with kaizen-sumcheck's multi-point reduction, then opened once
+//! ([`reduce_and_open`]); a scheme may override [`MultilinearPcs::open_points`] (Ligero reduces
+//! claims on a few of its matrix rows over the row length alone).
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 use kaizen_field::{KaizenField, Transcript};
 use kaizen_sumcheck::{
@@ -18,8 +20,30 @@ pub struct MultiPointProof<F: KaizenField, P: CanonicalSerialize + CanonicalDese
     pub opening: P,
 }
 
-/// Proves every claim (point, value) on the committed polynomial.
+/// Proves every claim (point, value) on the committed polynomial, the scheme's way
+/// ([`MultilinearPcs::open_points`]).
 pub fn open_points<F: KaizenField, S: MultilinearPcs<F>, T: Transcript<F>>(
+    pcs: &S,
+    data: &S::ProverData,
+    claims: &[Claim<F>],
+    transcript: &mut T,
+) -> Result<MultiPointProof<F, S::Proof>, PcsError> {
+    pcs.open_points(data, claims, transcript)
+}
+
+/// Verifies every claim on the committed polynomial ([`MultilinearPcs::verify_points`]).
+pub fn verify_points<F: KaizenField, S: MultilinearPcs<F>, T: Transcript<F>>(
+    pcs: &S,
+    commitment: &S::Commitment,
+    claims: &[Claim<F>],
+    proof: &MultiPointProof<F, S::Proof>,
+    transcript: &mut T,
+) -> Result<(), PcsError> {
+    pcs.verify_points(commitment, claims, proof, transcript)
+}
+
+/// The generic proof of several claims: the multi-point reduction, then one opening.
+pub fn reduce_and_open<F: KaizenField, S: MultilinearPcs<F>, T: Transcript<F>>(
     pcs: &S,
     data: &S::ProverData,
     claims: &[Claim<F>],
@@ -31,8 +55,8 @@ pub fn open_points<F: KaizenField, S: MultilinearPcs<F>, T: Transcript<F>>(
     Ok(MultiPointProof { reduction, opening })
 }
 
-/// Verifies every claim on the committed polynomial.
-pub fn verify_points<F: KaizenField, S: MultilinearPcs<F>, T: Transcript<F>>(
+/// Verifies a [`reduce_and_open`] proof.
+pub fn verify_reduced<F: KaizenField, S: MultilinearPcs<F>, T: Transcript<F>>(
     pcs: &S,
     commitment: &S::Commitment,
     claims: &[Claim<F>],

@@ -189,6 +189,33 @@ fn multi_point<F: KaizenField + UniformRand, S: MultilinearPcs<F>>(pcs: &S) {
         let p2 = open_points(pcs, &data, &bad, &mut tr()).unwrap();
         assert!(verify_points(pcs, &commitment, &bad, &p2, &mut tr()).is_err());
     }
+    // Claims on a few sub-cubes of whole rows (the upper half of each point boolean: Ligero
+    // proves these over the claimed rows): the same checks, and a claim moved to another
+    // sub-cube is rejected.
+    let row_claims: Vec<Claim<F>> = [5usize, 9, 5, 5]
+        .iter()
+        .map(|&row| {
+            let mut point: Vec<F> = rand_vec(&mut rng, n / 2);
+            point.extend((0..n / 2).map(|j| F::from(((row >> j) & 1) as u64)));
+            Claim {
+                value: poly.evaluate(&point).unwrap(),
+                point,
+            }
+        })
+        .collect();
+    let proof = open_points(pcs, &data, &row_claims, &mut tr()).unwrap();
+    verify_points(pcs, &commitment, &row_claims, &proof, &mut tr()).unwrap();
+    for i in 0..row_claims.len() {
+        let mut bad = row_claims.clone();
+        bad[i].value += F::ONE;
+        assert!(verify_points(pcs, &commitment, &bad, &proof, &mut tr()).is_err());
+        let p2 = open_points(pcs, &data, &bad, &mut tr()).unwrap();
+        assert!(verify_points(pcs, &commitment, &bad, &p2, &mut tr()).is_err());
+    }
+    let mut moved = row_claims.clone();
+    moved[1].point[n - 1] = F::ZERO;
+    moved[1].value = poly.evaluate(&moved[1].point).unwrap();
+    assert!(verify_points(pcs, &commitment, &moved, &proof, &mut tr()).is_err());
 }
 
 macro_rules! pcs_suite {
@@ -282,6 +309,46 @@ mod ligero_tampering {
         let mut bad = proof.clone();
         bad.openings[0].values.pop();
         assert!(matches!(check(&bad), Err(PcsError::ProofShape(_))));
+    }
+
+    /// Claims on two rows of the matrix are proven over the rows alone (a sumcheck over the
+    /// column variables); a tampered row value or reduction round is rejected, and claims on more
+    /// than a quarter of the rows take the generic reduction.
+    #[test]
+    fn claims_on_few_rows_are_reduced_over_the_rows() {
+        let pcs = Ligero::<F>::new(LigeroParams::new(10, MatrixShape::Square));
+        let mut rng = ChaCha20Rng::seed_from_u64(21);
+        let n = 10;
+        let evals: Vec<F> = rand_vec(&mut rng, 1 << n);
+        let poly = MultilinearPoly::new(evals.clone()).unwrap();
+        let (commitment, data) = pcs.commit(&evals).unwrap();
+        let on_row = |rng: &mut ChaCha20Rng, row: usize| {
+            let mut point: Vec<F> = rand_vec(rng, 5);
+            point.extend((0..5).map(|j| F::from(((row >> j) & 1) as u64)));
+            Claim {
+                value: poly.evaluate(&point).unwrap(),
+                point,
+            }
+        };
+        let claims: Vec<Claim<F>> = [3, 17, 3].iter().map(|&r| on_row(&mut rng, r)).collect();
+        let proof = open_points(&pcs, &data, &claims, &mut tr()).unwrap();
+        assert_eq!(proof.reduction.rounds.len(), 5);
+        assert_eq!(proof.reduction.final_evals.len(), 2);
+        verify_points(&pcs, &commitment, &claims, &proof, &mut tr()).unwrap();
+        let mut bad = proof.clone();
+        bad.reduction.final_evals[1][0] += F::ONE;
+        assert!(verify_points(&pcs, &commitment, &claims, &bad, &mut tr()).is_err());
+        let mut bad = proof.clone();
+        bad.reduction.rounds[2].evals[0] += F::ONE;
+        assert!(verify_points(&pcs, &commitment, &claims, &bad, &mut tr()).is_err());
+        let mut bad = proof.clone();
+        bad.opening.evaluation[0] += F::ONE;
+        assert!(verify_points(&pcs, &commitment, &claims, &bad, &mut tr()).is_err());
+
+        let many: Vec<Claim<F>> = (0..9).map(|r| on_row(&mut rng, 3 * r)).collect();
+        let proof = open_points(&pcs, &data, &many, &mut tr()).unwrap();
+        assert_eq!(proof.reduction.rounds.len(), n);
+        verify_points(&pcs, &commitment, &many, &proof, &mut tr()).unwrap();
     }
 }
 
