@@ -23,7 +23,11 @@
 //! [`MAX_STEP_PARTS`] parts): one commitment per part, so no part is mostly padding for the
 //! multi-point reduction to run over. Batch `i` is the sub-cube of `C_D` with the sample bits' high part fixed to
 //! `i mod (N/B)`: a claim on `input` at `(r_f, r_n)` is a claim on `images` at
-//! `(r_f, r_n, bits(i mod N/B))` — `B` and `N` powers of two.
+//! `(r_f, r_n, bits(i mod N/B))` — `B` and `N` powers of two. With the Ligero backend the batch's
+//! images and labels lie on a few whole rows of `C_D`'s matrix (while `r_n` stays within the column
+//! variables), so its claims are proven over those rows alone
+//! ([`kaizen_pcs::MultilinearPcs::open_points`]): a step reads the dataset once, for the
+//! proximity row, instead of folding all of it.
 //!
 //! # Relations (`relations`)
 //!
