@@ -502,12 +502,13 @@ fn encode_rows<F: KaizenField>(domain: &Radix2Domain<F>, rows: &[F], cols: usize
     }
 }
 
-/// The row each claim lies on, if every claim's row coordinates (those from `log_cols` on) are
-/// boolean and the claims fall on at most a quarter of the `2^log_rows` rows; else `None`.
+/// The claims' rows, if every claim's row coordinates (those from `log_cols` on) are boolean and
+/// the claims fall on at most a quarter of the `2^log_rows` rows: the row of each claim, and the
+/// distinct rows in order of first claim; else `None`.
 fn claimed_rows<F: KaizenField>(
     claims: &[Claim<F>],
     (log_rows, log_cols): (usize, usize),
-) -> Option<Vec<usize>> {
+) -> Option<(Vec<usize>, Vec<usize>)> {
     let n = log_rows + log_cols;
     let rows_of = claims
         .iter()
@@ -518,34 +519,32 @@ fn claimed_rows<F: KaizenField>(
             })
         })
         .collect::<Option<Vec<usize>>>()?;
-    let mut distinct = rows_of.clone();
-    distinct.sort_unstable();
-    distinct.dedup();
-    (log_cols > 0 && !claims.is_empty() && 4 * distinct.len() <= 1 << log_rows).then_some(rows_of)
+    let mut distinct: Vec<usize> = Vec::new();
+    for &r in &rows_of {
+        if !distinct.contains(&r) {
+            distinct.push(r);
+        }
+    }
+    (log_cols > 0 && !claims.is_empty() && 4 * distinct.len() <= 1 << log_rows)
+        .then_some((rows_of, distinct))
 }
 
 /// The row reduction's statement (see the module docs): absorbs the claims, draws `ρ`; returns
-/// the distinct rows in order of first claim, and per row the sumcheck instance's shape and sum.
+/// per distinct row the sumcheck instance's shape and sum.
 fn row_instances<F: KaizenField, T: Transcript<F>>(
     claims: &[Claim<F>],
-    rows_of: &[usize],
+    (rows_of, distinct): (&[usize], &[usize]),
     log_cols: usize,
     transcript: &mut T,
-) -> (Vec<usize>, Vec<SumcheckShape<F>>, Vec<F>) {
+) -> (Vec<SumcheckShape<F>>, Vec<F>) {
     for c in claims {
         transcript.absorb_fields(b"ligero-rows/point", &c.point);
         transcript.absorb_field(b"ligero-rows/value", &c.value);
     }
     let rho = transcript.challenge(b"ligero-rows/rho");
-    let mut distinct: Vec<usize> = Vec::new();
-    for &r in rows_of {
-        if !distinct.contains(&r) {
-            distinct.push(r);
-        }
-    }
     let mut shapes = Vec::with_capacity(distinct.len());
     let mut sums = Vec::with_capacity(distinct.len());
-    for &row in &distinct {
+    for &row in distinct {
         let (mut points, mut coeffs, mut sum) = (Vec::new(), Vec::new(), F::ZERO);
         let mut power = F::ONE;
         for (c, &r) in claims.iter().zip(rows_of) {
@@ -561,7 +560,7 @@ fn row_instances<F: KaizenField, T: Transcript<F>>(
         );
         sums.push(sum);
     }
-    (distinct, shapes, sums)
+    (shapes, sums)
 }
 
 /// Draws `β`: the row weights (`β^g` on the `g`-th distinct row), the combined value of the
@@ -711,11 +710,11 @@ impl<F: KaizenField> MultilinearPcs<F> for Ligero<F> {
         transcript: &mut T,
     ) -> Result<MultiPointProof<F, LigeroProof<F>>, PcsError> {
         let (log_rows, log_cols) = self.params.split(data.num_vars);
-        let Some(rows_of) = claimed_rows(claims, (log_rows, log_cols)) else {
+        let Some((rows_of, distinct)) = claimed_rows(claims, (log_rows, log_cols)) else {
             return reduce_and_open(self, data, claims, transcript);
         };
         Self::absorb_commitment(&Self::commitment(data), transcript);
-        let (distinct, shapes, sums) = row_instances(claims, &rows_of, log_cols, transcript);
+        let (shapes, sums) = row_instances(claims, (&rows_of, &distinct), log_cols, transcript);
         let cols = 1 << log_cols;
         let mut instances = distinct
             .iter()
@@ -749,11 +748,11 @@ impl<F: KaizenField> MultilinearPcs<F> for Ligero<F> {
             });
         }
         let (log_rows, log_cols) = self.params.split(n);
-        let Some(rows_of) = claimed_rows(claims, (log_rows, log_cols)) else {
+        let Some((rows_of, distinct)) = claimed_rows(claims, (log_rows, log_cols)) else {
             return verify_reduced(self, commitment, claims, proof, transcript);
         };
         Self::absorb_commitment(commitment, transcript);
-        let (distinct, shapes, sums) = row_instances(claims, &rows_of, log_cols, transcript);
+        let (shapes, sums) = row_instances(claims, (&rows_of, &distinct), log_cols, transcript);
         let batch = kaizen_sumcheck::verify(&shapes, &sums, &proof.reduction, transcript)?;
         let claims = batch
             .iter()

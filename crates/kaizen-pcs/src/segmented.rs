@@ -3,8 +3,9 @@
 //!
 //! Each segment of `len` entries is zero-padded to `2^⌈log len⌉` and placed by
 //! [`kaizen_field::BlockLayout`]; a claim `T(r) = v` on segment `T` (the MLE of the zero-padded
-//! vector) is the claim `P(r, bits_T) = v` on the whole vector `P`. The claims, lifted, are reduced to
-//! one point with kaizen-sumcheck's multi-point reduction and opened once ([`crate::multipoint`]).
+//! vector) is the claim `P(r, bits_T) = v` on the whole vector `P`. The claims, lifted, are proven
+//! with one proof by the scheme's [`crate::MultilinearPcs::open_points`] (by default reduced to one
+//! point with kaizen-sumcheck's multi-point reduction and opened once, [`crate::multipoint`]).
 //! The layout (names and lengths) is absorbed before anything else, so a proof for one layout does
 //! not verify under another.
 use kaizen_field::{BlockLayout, KaizenField, Transcript};
