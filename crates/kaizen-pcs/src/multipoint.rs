@@ -20,28 +20,6 @@ pub struct MultiPointProof<F: KaizenField, P: CanonicalSerialize + CanonicalDese
     pub opening: P,
 }
 
-/// Proves every claim (point, value) on the committed polynomial, the scheme's way
-/// ([`MultilinearPcs::open_points`]).
-pub fn open_points<F: KaizenField, S: MultilinearPcs<F>, T: Transcript<F>>(
-    pcs: &S,
-    data: &S::ProverData,
-    claims: &[Claim<F>],
-    transcript: &mut T,
-) -> Result<MultiPointProof<F, S::Proof>, PcsError> {
-    pcs.open_points(data, claims, transcript)
-}
-
-/// Verifies every claim on the committed polynomial ([`MultilinearPcs::verify_points`]).
-pub fn verify_points<F: KaizenField, S: MultilinearPcs<F>, T: Transcript<F>>(
-    pcs: &S,
-    commitment: &S::Commitment,
-    claims: &[Claim<F>],
-    proof: &MultiPointProof<F, S::Proof>,
-    transcript: &mut T,
-) -> Result<(), PcsError> {
-    pcs.verify_points(commitment, claims, proof, transcript)
-}
-
 /// The generic proof of several claims: the multi-point reduction, then one opening.
 pub fn reduce_and_open<F: KaizenField, S: MultilinearPcs<F>, T: Transcript<F>>(
     pcs: &S,

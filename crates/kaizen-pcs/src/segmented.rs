@@ -11,10 +11,7 @@
 use kaizen_field::{BlockLayout, KaizenField, Transcript};
 use kaizen_sumcheck::Claim;
 
-use crate::{
-    multipoint::{open_points, verify_points, MultiPointProof},
-    MultilinearPcs, PcsError,
-};
+use crate::{multipoint::MultiPointProof, MultilinearPcs, PcsError};
 
 /// Named segments and their placement in the committed vector.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -132,7 +129,7 @@ pub fn open_segments<F: KaizenField, S: MultilinearPcs<F>, T: Transcript<F>>(
     transcript: &mut T,
 ) -> Result<MultiPointProof<F, S::Proof>, PcsError> {
     layout.absorb(transcript);
-    open_points(pcs, data, &layout.lift_all(claims)?, transcript)
+    pcs.open_points(data, &layout.lift_all(claims)?, transcript)
 }
 
 /// Verifies every `(segment, claim)` against the segmented commitment.
@@ -152,11 +149,5 @@ pub fn verify_segments<F: KaizenField, S: MultilinearPcs<F>, T: Transcript<F>>(
         )));
     }
     layout.absorb(transcript);
-    verify_points(
-        pcs,
-        commitment,
-        &layout.lift_all(claims)?,
-        proof,
-        transcript,
-    )
+    pcs.verify_points(commitment, &layout.lift_all(claims)?, proof, transcript)
 }

@@ -8,7 +8,7 @@ use kaizen_field::{
 };
 use kaizen_pcs::{
     ligero::{Ligero, LigeroParams, MatrixShape},
-    multipoint::{open_points, verify_points, MultiPointProof},
+    multipoint::MultiPointProof,
     Bls12Kzg, MultilinearPcs, PcsError,
 };
 use kaizen_sumcheck::Claim;
@@ -177,17 +177,22 @@ fn multi_point<F: KaizenField + UniformRand, S: MultilinearPcs<F>>(pcs: &S) {
             }
         })
         .collect();
-    let proof = open_points(pcs, &data, &claims, &mut tr()).unwrap();
-    verify_points(pcs, &commitment, &claims, &proof, &mut tr()).unwrap();
+    let proof = pcs.open_points(&data, &claims, &mut tr()).unwrap();
+    pcs.verify_points(&commitment, &claims, &proof, &mut tr())
+        .unwrap();
     let bytes = to_bytes(&proof);
     let back: MultiPointProof<F, S::Proof> = from_bytes(&bytes).unwrap();
     assert_eq!(back, proof);
     for i in 0..claims.len() {
         let mut bad = claims.clone();
         bad[i].value += F::ONE;
-        assert!(verify_points(pcs, &commitment, &bad, &proof, &mut tr()).is_err());
-        let p2 = open_points(pcs, &data, &bad, &mut tr()).unwrap();
-        assert!(verify_points(pcs, &commitment, &bad, &p2, &mut tr()).is_err());
+        assert!(pcs
+            .verify_points(&commitment, &bad, &proof, &mut tr())
+            .is_err());
+        let p2 = pcs.open_points(&data, &bad, &mut tr()).unwrap();
+        assert!(pcs
+            .verify_points(&commitment, &bad, &p2, &mut tr())
+            .is_err());
     }
     // Claims on a few sub-cubes of whole rows (the upper half of each point boolean: Ligero
     // proves these over the claimed rows): the same checks, and a claim moved to another
@@ -203,19 +208,26 @@ fn multi_point<F: KaizenField + UniformRand, S: MultilinearPcs<F>>(pcs: &S) {
             }
         })
         .collect();
-    let proof = open_points(pcs, &data, &row_claims, &mut tr()).unwrap();
-    verify_points(pcs, &commitment, &row_claims, &proof, &mut tr()).unwrap();
+    let proof = pcs.open_points(&data, &row_claims, &mut tr()).unwrap();
+    pcs.verify_points(&commitment, &row_claims, &proof, &mut tr())
+        .unwrap();
     for i in 0..row_claims.len() {
         let mut bad = row_claims.clone();
         bad[i].value += F::ONE;
-        assert!(verify_points(pcs, &commitment, &bad, &proof, &mut tr()).is_err());
-        let p2 = open_points(pcs, &data, &bad, &mut tr()).unwrap();
-        assert!(verify_points(pcs, &commitment, &bad, &p2, &mut tr()).is_err());
+        assert!(pcs
+            .verify_points(&commitment, &bad, &proof, &mut tr())
+            .is_err());
+        let p2 = pcs.open_points(&data, &bad, &mut tr()).unwrap();
+        assert!(pcs
+            .verify_points(&commitment, &bad, &p2, &mut tr())
+            .is_err());
     }
     let mut moved = row_claims.clone();
     moved[1].point[n - 1] = F::ZERO;
     moved[1].value = poly.evaluate(&moved[1].point).unwrap();
-    assert!(verify_points(pcs, &commitment, &moved, &proof, &mut tr()).is_err());
+    assert!(pcs
+        .verify_points(&commitment, &moved, &proof, &mut tr())
+        .is_err());
 }
 
 macro_rules! pcs_suite {
@@ -331,24 +343,32 @@ mod ligero_tampering {
             }
         };
         let claims: Vec<Claim<F>> = [3, 17, 3].iter().map(|&r| on_row(&mut rng, r)).collect();
-        let proof = open_points(&pcs, &data, &claims, &mut tr()).unwrap();
+        let proof = pcs.open_points(&data, &claims, &mut tr()).unwrap();
         assert_eq!(proof.reduction.rounds.len(), 5);
         assert_eq!(proof.reduction.final_evals.len(), 2);
-        verify_points(&pcs, &commitment, &claims, &proof, &mut tr()).unwrap();
+        pcs.verify_points(&commitment, &claims, &proof, &mut tr())
+            .unwrap();
         let mut bad = proof.clone();
         bad.reduction.final_evals[1][0] += F::ONE;
-        assert!(verify_points(&pcs, &commitment, &claims, &bad, &mut tr()).is_err());
+        assert!(pcs
+            .verify_points(&commitment, &claims, &bad, &mut tr())
+            .is_err());
         let mut bad = proof.clone();
         bad.reduction.rounds[2].evals[0] += F::ONE;
-        assert!(verify_points(&pcs, &commitment, &claims, &bad, &mut tr()).is_err());
+        assert!(pcs
+            .verify_points(&commitment, &claims, &bad, &mut tr())
+            .is_err());
         let mut bad = proof.clone();
         bad.opening.evaluation[0] += F::ONE;
-        assert!(verify_points(&pcs, &commitment, &claims, &bad, &mut tr()).is_err());
+        assert!(pcs
+            .verify_points(&commitment, &claims, &bad, &mut tr())
+            .is_err());
 
         let many: Vec<Claim<F>> = (0..9).map(|r| on_row(&mut rng, 3 * r)).collect();
-        let proof = open_points(&pcs, &data, &many, &mut tr()).unwrap();
+        let proof = pcs.open_points(&data, &many, &mut tr()).unwrap();
         assert_eq!(proof.reduction.rounds.len(), n);
-        verify_points(&pcs, &commitment, &many, &proof, &mut tr()).unwrap();
+        pcs.verify_points(&commitment, &many, &proof, &mut tr())
+            .unwrap();
     }
 }
 

@@ -18,7 +18,7 @@ use rayon::prelude::*;
 
 use crate::{
     protocol::{prove_single, verify_single, RoundProver},
-    shape::{block_of, eq_sum_into, merge_blocks},
+    shape::{block_of, eq_sum_into, merge_blocks, point_blocks},
     Claim, ProductSum, RoundPoly, SumcheckError, SumcheckProof, SumcheckShape, Weight,
 };
 
@@ -187,15 +187,7 @@ fn is_sparse(lens: impl Iterator<Item = usize>, len: usize) -> bool {
 /// `Σ_k c_k·eq(p_k, x)` over `n` variables as its non-zero blocks, when those cover at most half
 /// the hypercube.
 fn sparse_weight<F: KaizenField>(points: &[Vec<F>], coeffs: &[F], n: usize) -> Option<Blocks<F>> {
-    let merged = merge_blocks(
-        points
-            .iter()
-            .map(|p| {
-                let (k, o) = block_of(p);
-                (o, 1 << k)
-            })
-            .collect(),
-    );
+    let merged = point_blocks(points);
     if !is_sparse(merged.iter().map(|b| b.1), 1 << n) {
         return None;
     }

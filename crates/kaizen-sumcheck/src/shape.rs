@@ -86,16 +86,10 @@ pub(crate) fn eq_sum_into<F: KaizenField>(
     out: &mut [F],
 ) {
     let end = base + out.len();
-    let blocks = merge_blocks(
-        points
-            .iter()
-            .map(|p| {
-                let (k, o) = block_of(p);
-                (o, 1 << k)
-            })
-            .filter(|&(o, l)| o >= base && o + l <= end)
-            .collect(),
-    );
+    let blocks: Vec<(usize, usize)> = point_blocks(points)
+        .into_iter()
+        .filter(|&(o, l)| o >= base && o + l <= end)
+        .collect();
     if blocks.len() < 2 {
         return eq_sum_block(points, coeffs, base, out);
     }
@@ -159,6 +153,19 @@ fn add_subcube_eq<F: KaizenField>(p: &[F], c: F, out: &mut [F]) {
             *o += v;
         }
     });
+}
+
+/// The blocks `(offset, len)` the points select ([`block_of`]), merged ([`merge_blocks`]).
+pub(crate) fn point_blocks<F: KaizenField>(points: &[Vec<F>]) -> Vec<(usize, usize)> {
+    merge_blocks(
+        points
+            .iter()
+            .map(|p| {
+                let (k, o) = block_of(p);
+                (o, 1 << k)
+            })
+            .collect(),
+    )
 }
 
 /// Sorts aligned power-of-two blocks `(offset, len)` and drops those inside another (two aligned
