@@ -177,23 +177,28 @@ fn multi_point<F: KaizenField + UniformRand, S: MultilinearPcs<F>>(pcs: &S) {
             }
         })
         .collect();
-    let proof = pcs.open_points(&data, &claims, &mut tr()).unwrap();
-    pcs.verify_points(&commitment, &claims, &proof, &mut tr())
-        .unwrap();
+    // The honest proof verifies; any one false value fails it, and so does a proof of the false set.
+    let proves_and_rejects_false = |claims: &[Claim<F>]| {
+        let proof = pcs.open_points(&data, claims, &mut tr()).unwrap();
+        pcs.verify_points(&commitment, claims, &proof, &mut tr())
+            .unwrap();
+        for i in 0..claims.len() {
+            let mut bad = claims.to_vec();
+            bad[i].value += F::ONE;
+            assert!(pcs
+                .verify_points(&commitment, &bad, &proof, &mut tr())
+                .is_err());
+            let p2 = pcs.open_points(&data, &bad, &mut tr()).unwrap();
+            assert!(pcs
+                .verify_points(&commitment, &bad, &p2, &mut tr())
+                .is_err());
+        }
+        proof
+    };
+    let proof = proves_and_rejects_false(&claims);
     let bytes = to_bytes(&proof);
     let back: MultiPointProof<F, S::Proof> = from_bytes(&bytes).unwrap();
     assert_eq!(back, proof);
-    for i in 0..claims.len() {
-        let mut bad = claims.clone();
-        bad[i].value += F::ONE;
-        assert!(pcs
-            .verify_points(&commitment, &bad, &proof, &mut tr())
-            .is_err());
-        let p2 = pcs.open_points(&data, &bad, &mut tr()).unwrap();
-        assert!(pcs
-            .verify_points(&commitment, &bad, &p2, &mut tr())
-            .is_err());
-    }
     // Claims on a few sub-cubes of whole rows (the upper half of each point boolean: Ligero
     // proves these over the claimed rows): the same checks, and a claim moved to another
     // sub-cube is rejected.
@@ -208,20 +213,7 @@ fn multi_point<F: KaizenField + UniformRand, S: MultilinearPcs<F>>(pcs: &S) {
             }
         })
         .collect();
-    let proof = pcs.open_points(&data, &row_claims, &mut tr()).unwrap();
-    pcs.verify_points(&commitment, &row_claims, &proof, &mut tr())
-        .unwrap();
-    for i in 0..row_claims.len() {
-        let mut bad = row_claims.clone();
-        bad[i].value += F::ONE;
-        assert!(pcs
-            .verify_points(&commitment, &bad, &proof, &mut tr())
-            .is_err());
-        let p2 = pcs.open_points(&data, &bad, &mut tr()).unwrap();
-        assert!(pcs
-            .verify_points(&commitment, &bad, &p2, &mut tr())
-            .is_err());
-    }
+    let proof = proves_and_rejects_false(&row_claims);
     let mut moved = row_claims.clone();
     moved[1].point[n - 1] = F::ZERO;
     moved[1].value = poly.evaluate(&moved[1].point).unwrap();
