@@ -119,8 +119,8 @@ pub struct RangeSpec {
 ///   `|x| < 2^value`, non-negative ones `x < 2^{value+1}`; with `M = value + 1` and `K` the largest
 ///   padded inner dimension, `K·2^{2M+1} + 2^{M+s+1} < 2^59`;
 /// * `grad_acc`: `dW` (scale 2s) and `db` — `η·2^{grad_acc} < 2^59` and `B·2^{2M+1} < 2^59`; a
-///   dense layer's `dW` is not range-checked when the bounds of its operands already give
-///   `η·|dW| < 2^58` (`Plan::dense_grad_is_small`);
+///   dense or conv layer's `dW` is not range-checked when the bounds of its operands already give
+///   `η·|dW| < 2^58` (`Plan::grad_is_small`);
 /// * `step_w` / `step_b`: the update `⌊η·dW / (B·2^{2s})⌋` — `2^{step}·D + D < 2^59`, and at most
 ///   `2^{s−1}` (one step moves a parameter by less than 0.5: one limb per range check).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -496,7 +496,7 @@ impl Plan {
                         self.signed(&n("dx"), bd.value);
                         self.range(&n("dx_rem"), &[(&n("dx_rem"), 1, 0)], 0, s);
                     }
-                    if !self.dense_grad_is_small(l) {
+                    if !self.grad_is_small(l) {
                         self.signed_on(&n("dW"), bd.grad_acc, blocks.clone());
                     }
                     self.signed(&n("db"), bd.grad_acc);
@@ -620,21 +620,33 @@ impl Plan {
         }
     }
 
-    /// Whether dense layer `l`'s `dW = dyᵀ·a`, a sum of `B` products, is bounded by
-    /// [`Plan::magnitude`] alone as tightly as the update needs (`η·B·|a|·|dy| < 2^58`, the
-    /// bound `grad_acc` would enforce): then `dW` needs no range check of its own.
-    fn dense_grad_is_small(&self, l: usize) -> bool {
+    /// Whether layer `l`'s weight gradient is bounded by [`Plan::magnitude`] alone as tightly as
+    /// the update needs (`η·|dW| < 2^58`, the bound `grad_acc` would enforce): then `dW` needs no
+    /// range check of its own. Each entry of a dense `dW = dyᵀ·a` is a sum of one product per
+    /// sample; each entry of a conv kernel gradient one per sample and (padded) output position
+    /// — the position's input under that kernel offset, or none — so `|dW| ≤ terms·|a|·|dy|`
+    /// with `terms` the padded entries of `dy` per output channel.
+    fn grad_is_small(&self, l: usize) -> bool {
         let (a, dy) = (
             self.magnitude(&self.input_of(l)),
             self.magnitude(&self.grad_of(l)),
         );
         let lr = u128::try_from(self.hyper.lr).ok();
-        let batch = Some(self.hyper.batch as u128);
-        let bound = [a, dy, lr, batch]
+        let terms = self.spec(&self.grad_of(l)).ok().map(|spec| {
+            spec.dims
+                .iter()
+                .enumerate()
+                .filter(|&(k, _)| k != 1)
+                .map(|(_, &d)| d.next_power_of_two() as u128)
+                .product::<u128>()
+        });
+        let bound = [a, dy, lr, terms]
             .into_iter()
             .try_fold(1u128, |acc, x| acc.checked_mul(x?));
-        matches!(self.model.layers[l].1, LayerKind::Dense { .. })
-            && bound.is_some_and(|b| b < 1u128 << (FIELD_BITS - 1))
+        matches!(
+            self.model.layers[l].1,
+            LayerKind::Dense { .. } | LayerKind::Conv { .. }
+        ) && bound.is_some_and(|b| b < 1u128 << (FIELD_BITS - 1))
     }
 
     /// The name of the tensor layer `l` reads (`input`, or the previous layer's output).
@@ -759,7 +771,7 @@ mod tests {
     }
 
     /// Every weight-shaped check of a conv layer (its kernel, the update's step and remainder,
-    /// `dW`) covers the kernel's real-entry blocks: paper-lenet's `conv3` kernel
+    /// `dW` where it is checked) covers the kernel's real-entry blocks: paper-lenet's `conv3` kernel
     /// `[128, 16, 5, 5]` is checked over four blocks, 51 200 of its 131 072 padded entries; its
     /// `conv1` kernel `[4, 1, 5, 5]` (100 of 256) stays whole.
     #[test]
@@ -777,7 +789,6 @@ mod tests {
             "conv3.weight",
             "conv3.weight − conv3.weight_new (the step)",
             "η·conv3.dW − 2^34·(conv3.weight − conv3.weight_new) (the step's remainder)",
-            "conv3.dW",
         ] {
             let sizes = cubes(label);
             assert_eq!(sizes.len(), 4, "{label}");
@@ -786,19 +797,27 @@ mod tests {
         assert_eq!(cubes("conv1.weight"), vec![4 * 8 * 8]);
     }
 
-    /// A dense layer's `dW` is range-checked unless its operands' bounds already keep
-    /// `η·dW` below `2^58`; a conv's kernel gradient (a sum over every output position) always is.
+    /// A dense or conv layer's `dW` is range-checked unless its operands' bounds already keep
+    /// `η·dW` below `2^58`.
     #[test]
     fn weight_gradients_are_checked_unless_implied() {
         let vgg = plan(Architecture::PaperVgg { channels: 1 }, 16);
         for layer in ["fc1", "fc2", "fc3", "fc4"] {
-            assert!(vgg.dense_grad_is_small(position(&vgg, layer)), "{layer}");
+            assert!(vgg.grad_is_small(position(&vgg, layer)), "{layer}");
             assert!(!checked(&vgg, &format!("{layer}.dW")), "{layer}");
         }
         assert!(checked(&vgg, "conv1.dW"));
+        // A conv kernel gradient sums over every sample and output position: paper-lenet's
+        // `conv3` has one (5×5 input, 5×5 kernel), so its bound is B·|a|·|dy|·η = 2^4·2^20·2^20·6554
+        // < 2^58 at B = 16; `conv1` and `conv2` sum over 32×32 and 16×16 padded positions.
+        for batch in [4, 16] {
+            let lenet = plan(Architecture::PaperLeNet { channels: 1 }, batch);
+            assert!(!checked(&lenet, "conv3.dW"), "B = {batch}");
+            assert!(checked(&lenet, "conv1.dW") && checked(&lenet, "conv2.dW (block 0)"));
+        }
         // Through a max-pool: LeNet-5's fc1 reads pooled ReLU outputs.
         let lenet = plan(Architecture::LeNet5 { size: 28 }, 16);
-        assert!(lenet.dense_grad_is_small(position(&lenet, "fc1")));
+        assert!(lenet.grad_is_small(position(&lenet, "fc1")));
         // The MLP's first layer reads pixels (< 2^17): B·|a|·|dy|·η ≈ 2^4·2^17·2^22·6554 < 2^58;
         // its last layer reads ReLU outputs (< 2^23) and the loss gradient (< 2^17).
         let mlp = plan(Architecture::Mlp(vec![784, 128, 10]), 16);
