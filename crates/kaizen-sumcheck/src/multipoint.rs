@@ -66,11 +66,8 @@ impl<'a, F: KaizenField> Sparse<'a, F> {
             })
             .reduce(|| (F::ZERO, F::ZERO), |x, y| (x.0 + y.0, x.1 + y.1));
         let s1 = claim - s0;
-        let poly = RoundPoly {
-            evals: vec![s0, s1, s1.double() - s0 + lead.double()],
-        };
-        let mut evals = poly.evals.clone();
-        evals.extend((3..=degree).map(|x| poly.evaluate(F::from(x as u64))));
+        let mut evals = vec![s0, s1, s1.double() - s0 + lead.double()];
+        RoundPoly::extend_to(&mut evals, degree);
         evals
     }
 

@@ -19,13 +19,20 @@ pub struct RoundPoly<F: KaizenField> {
 }
 
 impl<F: KaizenField> RoundPoly<F> {
-    /// `s(r)` by Lagrange interpolation over the nodes `0, 1, …, d`, with one field inversion:
-    /// `s(r) = Σ_i s(i)·Π_{j≠i}(r − j) / (i!·(d − i)!·(−1)^{d−i})`.
+    /// `s(r)` by Lagrange interpolation over the nodes `0, 1, …, d` ([`RoundPoly::basis`]).
     pub fn evaluate(&self, r: F) -> F {
-        let n = self.evals.len();
-        if n == 0 {
-            return F::ZERO;
-        }
+        self.evaluate_with(&Self::basis(r, self.evals.len()))
+    }
+
+    /// `s(r) = Σ_i s(i)·basis[i]`, with `basis` the Lagrange basis at `r` over as many nodes as
+    /// `s` has evaluations: one basis serves every polynomial of a batch's round.
+    pub fn evaluate_with(&self, basis: &[F]) -> F {
+        self.evals.iter().zip(basis).map(|(&e, &b)| e * b).sum()
+    }
+
+    /// The Lagrange basis over the nodes `0, 1, …, n − 1` at `r`, with one field inversion:
+    /// `L_i(r) = Π_{j≠i}(r − j) / (i!·(n − 1 − i)!·(−1)^{n−1−i})`.
+    pub fn basis(r: F, n: usize) -> Vec<F> {
         // prefix[i] = Π_{j<i} (r − j); the suffix products are folded in below.
         let mut prefix = Vec::with_capacity(n);
         let mut acc = F::ONE;
@@ -36,7 +43,9 @@ impl<F: KaizenField> RoundPoly<F> {
         // If r is a node, every other term vanishes and its own has weight one.
         if acc.is_zero() {
             if let Some(i) = (0..n as u64).position(|j| r == F::from(j)) {
-                return self.evals[i];
+                let mut unit = vec![F::ZERO; n];
+                unit[i] = F::ONE;
+                return unit;
             }
         }
         // inv_fact[k] = 1/k! for k < n, from a single inversion of (n − 1)!.
@@ -45,18 +54,42 @@ impl<F: KaizenField> RoundPoly<F> {
         for k in (1..n).rev() {
             inv_fact[k - 1] = inv_fact[k] * F::from(k as u64);
         }
-        let mut total = F::ZERO;
+        let mut basis = vec![F::ZERO; n];
         let mut suffix = F::ONE;
         for i in (0..n).rev() {
-            let term = self.evals[i] * prefix[i] * suffix * inv_fact[i] * inv_fact[n - 1 - i];
+            let term = prefix[i] * suffix * inv_fact[i] * inv_fact[n - 1 - i];
+            basis[i] = if (n - 1 - i) % 2 == 0 { term } else { -term };
+            suffix *= r - F::from(i as u64);
+        }
+        basis
+    }
+
+    /// `s(n)` from `s(0), …, s(n − 1)` (`n = evals.len()`, `deg s < n`), without an inversion:
+    /// the `n`-th finite difference of `s` vanishes, so
+    /// `s(n) = Σ_{i<n} (−1)^{n−1−i}·C(n, i)·s(i)`. Any `n` consecutive nodes work the same way.
+    pub fn next_node(evals: &[F]) -> F {
+        let n = evals.len() as u64;
+        let mut binomial = 1u64;
+        let mut total = F::ZERO;
+        for (i, &e) in (0..n).zip(evals) {
+            let term = F::from(binomial) * e;
             if (n - 1 - i) % 2 == 0 {
                 total += term;
             } else {
                 total -= term;
             }
-            suffix *= r - F::from(i as u64);
+            binomial = binomial * (n - i) / (i + 1);
         }
         total
+    }
+
+    /// Appends `s(len), …, s(degree)` to `evals` (`s` of degree below the initial length).
+    pub fn extend_to(evals: &mut Vec<F>, degree: usize) {
+        let n = evals.len();
+        while evals.len() <= degree {
+            let next = Self::next_node(&evals[evals.len() - n..]);
+            evals.push(next);
+        }
     }
 }
 
@@ -79,7 +112,7 @@ kaizen_field::impl_bounded_deserialize!(impl[F: KaizenField] SumcheckProof<F> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use kaizen_field::{AdditiveGroup, M61Ext2};
+    use kaizen_field::{AdditiveGroup, Field, M61Ext2};
 
     #[test]
     fn interpolation_matches_polynomial() {
@@ -118,5 +151,26 @@ mod tests {
             RoundPoly::<M61Ext2> { evals: vec![] }.evaluate(r_ext),
             M61Ext2::ZERO
         );
+    }
+
+    /// Extrapolation to the next nodes by finite differences matches the polynomial, for every
+    /// degree up to 9; a wrong input value moves it.
+    #[test]
+    fn next_nodes_match_every_degree() {
+        for d in 0..10u64 {
+            let s = |x: u64| {
+                (0..=d).fold(M61Ext2::ZERO, |acc, k| {
+                    acc * M61Ext2::from(x) + M61Ext2::new((k * 7 + 1).into(), (d + k).into())
+                })
+            };
+            let mut evals: Vec<M61Ext2> = (0..=d).map(s).collect();
+            RoundPoly::extend_to(&mut evals, d as usize + 4);
+            for (x, &e) in evals.iter().enumerate() {
+                assert_eq!(e, s(x as u64), "degree {d}, node {x}");
+            }
+            let mut bad: Vec<M61Ext2> = (0..=d).map(s).collect();
+            bad[0] += M61Ext2::ONE;
+            assert_ne!(RoundPoly::next_node(&bad), s(d + 1), "degree {d}");
+        }
     }
 }

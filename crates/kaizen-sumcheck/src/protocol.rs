@@ -129,13 +129,14 @@ pub fn prove<F: KaizenField, P: RoundProver<F>, T: Transcript<F>>(
         }
         transcript.absorb_fields(b"sumcheck/round", &combined);
         let r = transcript.challenge(b"sumcheck/r");
+        let basis = RoundPoly::basis(r, degree + 1);
         instances
             .par_iter_mut()
             .zip(&own)
             .zip(running.par_iter_mut())
             .zip(&active)
             .for_each(|(((inst, poly), sum), &on)| {
-                *sum = poly.evaluate(r);
+                *sum = poly.evaluate_with(&basis);
                 if on {
                     inst.bind(r);
                 }

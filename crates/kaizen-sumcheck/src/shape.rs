@@ -547,17 +547,11 @@ impl<F: KaizenField> ProductSum<F> {
             // Slot `d` holds the leading coefficient L: s(d) = q(d) + L·d!, where q is the
             // degree-(d−1) interpolant of s(0), …, s(d − 1).
             let lead = evals[d];
-            let q = crate::RoundPoly {
-                evals: evals[..d].to_vec(),
-            };
             let factorial: F = (1..=d as u64).map(F::from).product();
-            evals[d] = q.evaluate(F::from(d as u64)) + lead * factorial;
+            evals[d] = crate::RoundPoly::next_node(&evals[..d]) + lead * factorial;
         }
         if let Some((scale, rc)) = factor {
-            let t = crate::RoundPoly {
-                evals: evals.clone(),
-            };
-            evals.push(t.evaluate(F::from(own as u64)));
+            crate::RoundPoly::extend_to(&mut evals, own);
             // eq(r_c, X) = 1 − r_c − X + 2·r_c·X.
             let (e0, slope) = (F::ONE - rc, rc.double() - F::ONE);
             let mut e = e0;
@@ -566,12 +560,7 @@ impl<F: KaizenField> ProductSum<F> {
                 e += slope;
             }
         }
-        if degree > own {
-            let poly = crate::RoundPoly {
-                evals: evals.clone(),
-            };
-            evals.extend((own + 1..=degree).map(|x| poly.evaluate(F::from(x as u64))));
-        }
+        crate::RoundPoly::extend_to(&mut evals, degree);
         evals
     }
 
