@@ -10,12 +10,18 @@
 //!     Σ_segments Σ_i 1/(X − w_i)  −  Σ_k Σ_t m_{k,t}/(X − w(T_{k,t}))  =  0
 //! ```
 //!
-//! One batched fractional sum proves it, one tree per block: each table (`p = −m_k`,
-//! `q = X − w(T_k)`) and each segment (`p = 1`, a unit tree, `q = X − w`); a block of one row is
-//! padded to two with the leaf `0/1`. The verifier checks that the roots sum to zero (numerator 0,
+//! One batched fractional sum proves it: one tree per table (`p = −m_k`, `q = X − w(T_k)`), one
+//! unit tree (`p = 1`, `q = X − w`) per large segment, and the small segments packed into *bins*
+//! of `2^L` leaves each (`2^L` about a thirty-second of all segment rows; largest first, so every
+//! member sits on an aligned sub-cube; the last bin padded with the leaf `0/1`), so that a batch of
+//! many small range vectors runs a few layer sumchecks per depth, not hundreds; a lone one-row
+//! segment is padded to two leaves. All bins have `L` variables, so they end at one point `ρ`, and
+//! a member of `2^m` rows at offset `o` is claimed at `ρ[..m]`: segments of one size share their
+//! point wherever they lie. The verifier checks that the roots sum to zero (numerator 0,
 //! denominator non-zero), then rebuilds each tree's leaf MLEs at its GKR point from: the tables
-//! (evaluated themselves), and the segment columns' and multiplicities' values at that point,
-//! which the proof states and which become the returned [`Claim`]s.
+//! (evaluated themselves), and the segment columns' and multiplicities' values at their points,
+//! which the proof states and which become the returned [`Claim`]s — a bin's leaf MLE at `ρ` is
+//! `Σ_s eq(ρ[m_s..], o_s/2^{m_s})·(X − k_s·γ − w_s(ρ[..m_s]))` plus the padding's share.
 use std::collections::HashMap;
 
 use ark_serialize::CanonicalSerialize;
@@ -149,18 +155,64 @@ impl<F: KaizenField> LookupShape<'_, F> {
         Ok(())
     }
 
-    /// The trees: each table's, then one unit tree per segment (a one-row block becomes a
-    /// general tree of two leaves).
+    /// The trees: each table's, then one unit tree per segment of its own (a one-row block
+    /// becomes a general tree of two leaves), then the bins ([`Packing`]; unit when full).
     fn trees(&self) -> Vec<TreeShape> {
+        let packing = self.packing();
         let tables = self.tables.iter().map(|t| TreeShape {
             num_vars: t.log_len.max(1),
             unit: false,
         });
-        let segments = self.segments.iter().map(|&(_, log)| TreeShape {
-            num_vars: log.max(1),
-            unit: log > 0,
+        let own = packing.own.iter().map(|&s| {
+            let log = self.segments[s].1;
+            TreeShape {
+                num_vars: log.max(1),
+                unit: log > 0,
+            }
         });
-        tables.chain(segments).collect()
+        let bins = packing.bins.iter().map(|bin| TreeShape {
+            num_vars: packing.bin_log,
+            unit: bin.filled == 1 << packing.bin_log,
+        });
+        tables.chain(own).chain(bins).collect()
+    }
+
+    /// Where each segment's leaves go ([`Packing`]): the segments of at most `2^L` rows, with
+    /// `2^L` about a thirty-second of all segment rows, fill bins of `2^L` leaves, largest first
+    /// (sizes are powers of two, so every member is aligned and a bin fills exactly), the last bin
+    /// padded; larger segments keep trees of their own. Nothing is packed for fewer than two
+    /// small segments.
+    fn packing(&self) -> Packing {
+        let total: usize = self.segments.iter().map(|&(_, log)| 1usize << log).sum();
+        let bin_log = (total.next_power_of_two().trailing_zeros() as usize)
+            .saturating_sub(5)
+            .max(1);
+        let mut small: Vec<usize> = (0..self.segments.len())
+            .filter(|&s| self.segments[s].1 <= bin_log)
+            .collect();
+        if small.len() < 2 {
+            small.clear();
+        }
+        let own = (0..self.segments.len())
+            .filter(|s| !small.contains(s))
+            .collect();
+        // Stable: equal sizes keep their order.
+        small.sort_by_key(|&s| std::cmp::Reverse(self.segments[s].1));
+        let mut bins: Vec<Bin> = Vec::new();
+        for s in small {
+            let len = 1usize << self.segments[s].1;
+            match bins.last_mut() {
+                Some(bin) if bin.filled + len <= 1 << bin_log => {
+                    bin.members.push((s, bin.filled));
+                    bin.filled += len;
+                }
+                _ => bins.push(Bin {
+                    members: vec![(s, 0)],
+                    filled: len,
+                }),
+            }
+        }
+        Packing { bin_log, own, bins }
     }
 
     /// Absorbs the shape and draws `(α, X, γ)`.
@@ -202,6 +254,46 @@ impl<F: KaizenField> Challenges<F> {
             .iter()
             .rev()
             .fold(F::ZERO, |acc, &v| acc * self.alpha + v)
+    }
+}
+
+/// The segments' trees: `own` (segment indices, in order) keep one tree each; the others are
+/// members of `bins` of `2^bin_log` leaves.
+struct Packing {
+    bin_log: usize,
+    own: Vec<usize>,
+    bins: Vec<Bin>,
+}
+
+/// One tree of packed segments: `(segment, offset)` of each member, and the leaves they fill (the
+/// rest pads with the leaf `0/1`).
+struct Bin {
+    members: Vec<(usize, usize)>,
+    filled: usize,
+}
+
+impl Bin {
+    /// Each member's weight `eq(point[m..], offset / 2^m)` at the bin's `point` (a member of
+    /// `2^m` rows sits at `point[..m]`): the bin's leaf MLE at `point` is
+    /// `Σ_s w_s·leaf_s(point[..m_s]) + (1 − Σ_s w_s)·pad`.
+    fn weights<F: KaizenField>(&self, logs: &[(usize, usize)], point: &[F]) -> Vec<F> {
+        self.members
+            .iter()
+            .map(|&(s, offset)| {
+                let m = logs[s].1;
+                point[m..]
+                    .iter()
+                    .enumerate()
+                    .map(|(j, &r)| {
+                        if (offset >> (m + j)) & 1 == 1 {
+                            r
+                        } else {
+                            F::ONE - r
+                        }
+                    })
+                    .product()
+            })
+            .collect()
     }
 }
 
@@ -321,39 +413,89 @@ pub fn prove_lookups<F: KaizenField, T: Transcript<F>, C: AsRef<[F]> + Sync>(
             let p = m.par_iter().map(|&m| -m).collect();
             leaves(Some(p), q)
         });
-    let segment_trees = segments.par_iter().map(|(k, seg)| {
+    let packing = shape.packing();
+    // Segment `s`'s leaves, written into `out`.
+    let fill = |s: usize, out: &mut [F]| {
+        let (k, seg) = &segments[s];
         let (pole, width) = (ch.pole(*k), seg.len());
-        let len = seg.first().map_or(0, |c| c.as_ref().len());
-        let q = (0..len)
-            .into_par_iter()
+        out.par_iter_mut()
             .with_min_len(PAR_MIN_LEN)
-            .map(|i| leaf(pole, width, &mut seg.iter().map(|c| c.as_ref()[i])))
-            .collect();
+            .enumerate()
+            .for_each(|(i, q)| *q = leaf(pole, width, &mut seg.iter().map(|c| c.as_ref()[i])));
+    };
+    let own_trees = packing.own.par_iter().map(|&s| {
+        let mut q = vec![F::ZERO; 1 << logs[s].1];
+        fill(s, &mut q);
         leaves(None, q)
     });
-    let trees = table_trees.chain(segment_trees).collect();
+    let bin_trees = packing.bins.par_iter().map(|bin| {
+        let size = 1usize << packing.bin_log;
+        let mut q = vec![F::ONE; size];
+        for &(s, offset) in &bin.members {
+            fill(s, &mut q[offset..offset + (1 << logs[s].1)]);
+        }
+        if bin.filled == size {
+            return Leaves::unit(q);
+        }
+        let mut p = vec![F::ZERO; size];
+        p[..bin.filled].iter_mut().for_each(|x| *x = F::ONE);
+        Leaves::new(p, q)
+    });
+    let trees = table_trees.chain(own_trees).chain(bin_trees).collect();
     let (fraction, claims) = prove_fractional(trees, transcript)?;
     // Each block's values at its tree's point (without a one-row block's padding bit). An
-    // unpadded one-column block's value is `X − k·γ − q(point)` (its leaves are `X − k·γ − v`,
-    // and the `eq` weights sum to one), a table's multiplicities' `−p(point)`: no pass over the
-    // data.
+    // unpadded one-column block with a tree of its own has the value `X − k·γ − q(point)` (its
+    // leaves are `X − k·γ − v`, and the `eq` weights sum to one), a table's multiplicities'
+    // `−p(point)`: no pass over the data. Bin members are evaluated at the bins' point.
     let at = |t: usize, log: usize| {
         let point = &claims[t].q.point;
         eq_table(&point[point.len() - log..])
     };
-    let segment_evals: Vec<Vec<F>> = segments
+    let columns = |s: usize, eq: &[F]| -> Vec<F> {
+        segments[s]
+            .1
+            .iter()
+            .map(|c| inner_product(eq, c.as_ref()))
+            .collect()
+    };
+    let mut segment_evals: Vec<Vec<F>> = vec![Vec::new(); segments.len()];
+    let own_evals: Vec<Vec<F>> = packing
+        .own
         .par_iter()
-        .zip(&logs)
         .enumerate()
-        .map(|(s, ((k, seg), &(_, log)))| {
-            let tree = tables.len() + s;
-            if seg.len() == 1 && log >= 1 {
-                return vec![ch.pole(*k) - claims[tree].q.value];
+        .map(|(i, &s)| {
+            let (tree, (k, log)) = (tables.len() + i, logs[s]);
+            if segments[s].1.len() == 1 && log >= 1 {
+                return vec![ch.pole(k) - claims[tree].q.value];
             }
-            let eq = at(tree, log);
-            seg.iter().map(|c| inner_product(&eq, c.as_ref())).collect()
+            columns(s, &at(tree, log))
         })
         .collect();
+    for (&s, e) in packing.own.iter().zip(own_evals) {
+        segment_evals[s] = e;
+    }
+    if !packing.bins.is_empty() {
+        let point = &claims[tables.len() + packing.own.len()].q.point;
+        let members: Vec<usize> = packing
+            .bins
+            .iter()
+            .flat_map(|b| b.members.iter().map(|&(s, _)| s))
+            .collect();
+        let mut member_logs: Vec<usize> = members.iter().map(|&s| logs[s].1).collect();
+        member_logs.sort_unstable();
+        member_logs.dedup();
+        let eqs: HashMap<usize, Vec<F>> = member_logs
+            .into_par_iter()
+            .map(|m| (m, eq_table(&point[..m])))
+            .collect();
+        let evals: Vec<Vec<F>> = members
+            .par_iter()
+            .map(|&s| columns(s, &eqs[&logs[s].1]))
+            .collect();
+        for (s, e) in members.into_iter().zip(evals) {
+            segment_evals[s] = e;
+        }
+    }
     let multiplicity_evals = tables
         .iter()
         .zip(multiplicities)
@@ -439,6 +581,7 @@ fn finish<F: KaizenField, T: Transcript<F>>(
     claims: Vec<FractionalClaims<F>>,
 ) -> Result<LookupClaims<F>, GkrError> {
     let (tables, logs) = (shape.tables, shape.segments);
+    let packing = shape.packing();
     if proof.segment_evals.len() != logs.len()
         || proof
             .segment_evals
@@ -446,7 +589,7 @@ fn finish<F: KaizenField, T: Transcript<F>>(
             .zip(logs)
             .any(|(e, &(k, _))| e.len() != tables[k].width())
         || proof.multiplicity_evals.len() != tables.len()
-        || claims.len() != logs.len() + tables.len()
+        || claims.len() != tables.len() + packing.own.len() + packing.bins.len()
     {
         return Err(GkrError::ProofShape("one value per segment column".into()));
     }
@@ -479,23 +622,38 @@ fn finish<F: KaizenField, T: Transcript<F>>(
         check(c, table.log_len, -m, ch.pole(k) - ch.compress(&cols))?;
         multiplicities.push(Claim { point, value: m });
     }
-    let mut segments = Vec::with_capacity(logs.len());
-    for ((&(k, log), evals), c) in logs
-        .iter()
-        .zip(&proof.segment_evals)
-        .zip(&claims[tables.len()..])
-    {
+    let mut segments: Vec<Vec<Claim<F>>> = vec![Vec::new(); logs.len()];
+    let at = |point: &[F], evals: &[F]| -> Vec<Claim<F>> {
+        evals
+            .iter()
+            .map(|&value| Claim {
+                point: point.to_vec(),
+                value,
+            })
+            .collect()
+    };
+    let trees = &claims[tables.len()..];
+    for (&s, c) in packing.own.iter().zip(trees) {
+        let (k, log) = logs[s];
+        let evals = &proof.segment_evals[s];
         check(c, log, F::ONE, ch.pole(k) - ch.compress(evals))?;
-        let point = own(c, log);
-        segments.push(
-            evals
-                .iter()
-                .map(|&value| Claim {
-                    point: point.clone(),
-                    value,
-                })
-                .collect(),
-        );
+        segments[s] = at(&own(c, log), evals);
+    }
+    for (bin, c) in packing.bins.iter().zip(&trees[packing.own.len()..]) {
+        // The bin's leaves at its point: members' weighted leaves, the padding's `0/1`.
+        let point = c.q.point.as_slice();
+        let weights = bin.weights(logs, point);
+        let filled: F = weights.iter().sum();
+        let mut q = F::ONE - filled;
+        for (&(s, _), &w) in bin.members.iter().zip(&weights) {
+            let evals = &proof.segment_evals[s];
+            q += w * (ch.pole(logs[s].0) - ch.compress(evals));
+            segments[s] = at(&point[..logs[s].1], evals);
+        }
+        let p_ok = c.p.as_ref().is_none_or(|p| p.value == filled);
+        if !p_ok || q != c.q.value {
+            return Err(GkrError::LeafMismatch);
+        }
     }
     Ok(LookupClaims {
         segments,

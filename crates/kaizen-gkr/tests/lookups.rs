@@ -357,3 +357,77 @@ fn several_tables_in_one_lookup() {
     assert!(verify_lookups(&bad_shape, &proof, &mut tr()).is_err());
     assert!(prove_lookups(&tables, &segments, &[&m0], &mut tr()).is_err());
 }
+
+/// Many small segments share a few trees (bins of `2^L` leaves, the last one padded) while a large
+/// one keeps its own: every claim holds, segments of one size share their point, a wrong row or a
+/// tampered evaluation of any packed segment is rejected.
+#[test]
+fn small_segments_are_packed_into_bins() {
+    let tables = [Table::<F>::range(4), Table::<F>::range(3)];
+    let big: Vec<F> = ints(&(0..1024).map(|i| (i * 7) % 16).collect::<Vec<_>>());
+    let mut segments = vec![(0usize, vec![big])];
+    for (j, log) in [5usize, 0, 3, 5, 1, 4, 3, 0, 2, 5].into_iter().enumerate() {
+        let table = j % 2;
+        let modulus = 16 >> table;
+        let column = ints(
+            &(0..1 << log)
+                .map(|i| (i * 3 + j as i128) % modulus)
+                .collect::<Vec<_>>(),
+        );
+        segments.push((table, vec![column]));
+    }
+    let logs: Vec<(usize, usize)> = segments
+        .iter()
+        .map(|(t, s)| (*t, s[0].len().trailing_zeros() as usize))
+        .collect();
+    let shape = LookupShape {
+        tables: &tables,
+        segments: &logs,
+    };
+    let of = |t: usize, segs: &[(usize, Vec<Vec<F>>)]| -> Vec<F> {
+        let mine: Vec<Vec<Vec<F>>> = segs
+            .iter()
+            .filter(|s| s.0 == t)
+            .map(|s| s.1.clone())
+            .collect();
+        multiplicities(&tables[t], &mine).unwrap()
+    };
+    let (m0, m1) = (of(0, &segments), of(1, &segments));
+    let (proof, claims) = prove_lookups(&tables, &segments, &[&m0, &m1], &mut tr()).unwrap();
+    let v = verify_lookups(&shape, &proof, &mut tr()).unwrap();
+    assert_eq!(v, claims);
+    // Two tables, the large segment, and three bins of 2^6 leaves for the 136 small rows (the
+    // last one padded): six trees instead of thirteen.
+    assert_eq!(proof.fraction.tops.len(), 6);
+    for ((_, seg), c) in segments.iter().zip(&v.segments) {
+        assert!(holds(&c[0], &seg[0]));
+    }
+    let points = |log: usize| -> Vec<&Vec<F>> {
+        let with = logs.iter().zip(&v.segments).filter(|((_, l), _)| *l == log);
+        with.map(|(_, c)| &c[0].point).collect()
+    };
+    for log in [0, 3, 5] {
+        let p = points(log);
+        assert!(p.len() >= 2 && p.iter().all(|x| *x == p[0]), "size 2^{log}");
+    }
+    // Tampered evaluations of packed segments (one in a full bin, one in the padded bin).
+    for s in [1, 8, 10] {
+        let mut bad = proof.clone();
+        bad.segment_evals[s][0] += F::ONE;
+        assert!(
+            matches!(
+                verify_lookups(&shape, &bad, &mut tr()),
+                Err(GkrError::LeafMismatch)
+            ),
+            "segment {s}"
+        );
+    }
+    // A row outside its table in a packed segment, with the honest multiplicities.
+    let mut wrong = segments.clone();
+    wrong[4].1[0][1] = F::from(16u64);
+    let (p2, _) = prove_lookups(&tables, &wrong, &[&m0, &m1], &mut tr()).unwrap();
+    assert!(matches!(
+        verify_lookups(&shape, &p2, &mut tr()),
+        Err(GkrError::RootNumerator)
+    ));
+}
