@@ -53,7 +53,10 @@
 //! committed); a dense or conv layer's checks on weight-shaped tensors cover its real entries
 //! alone, as aligned blocks ([`plan::real_blocks`]: the padding of `W` and `W'` is proven zero),
 //! and the claims they leave on a conv `dW` (one per block) are reduced to one point by a
-//! multi-point sumcheck before its kernel-gradient reduction. The claims
+//! multi-point sumcheck before its kernel-gradient reduction, unless one reduction per claim reads
+//! less (paper-lenet's `conv3`, whose input and output gradient are far smaller than its kernel);
+//! a `dW` whose operands' bounds already keep `η·dW` below `2^58` (one product per sample and
+//! output position) has no range check of its own. The claims
 //! then go to their commitment and are opened with one multi-point opening per commitment.
 //!
 //! The transcript absorbs the statement (architecture, hyper-parameters, `N`, `i`, the three

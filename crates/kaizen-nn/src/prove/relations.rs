@@ -105,10 +105,20 @@ pub(crate) fn run<F: KaizenField, T: Transcript<F>>(
                     }
                 }
                 // The weight-shaped range checks leave one claim per block of the kernel's real
-                // entries: reduced to one point first, for one kernel-gradient reduction.
+                // entries: reduced to one point first, for one kernel-gradient reduction — unless
+                // a reduction per claim reads less than that multi-point sumcheck over the kernel
+                // (each reads the layer's input and output gradient once).
                 let claims = s.take_claims(&n("dW"));
-                if !claims.is_empty() {
-                    let vars = plan.spec(&n("dW"))?.vars();
+                let vars = plan.spec(&n("dW"))?.vars();
+                let per_claim = [plan.input_of(l), plan.grad_of(l)]
+                    .iter()
+                    .map(|t| plan.spec(t).map(|spec| 1usize << spec.vars()))
+                    .sum::<Result<usize, _>>()?;
+                if claims.len().saturating_sub(1) * per_claim < 1 << vars {
+                    for claim in claims {
+                        conv_weight_gradient(plan, s, l, conv, claim)?;
+                    }
+                } else {
                     let claim = s.reduce_points(&n("dW"), vars, &claims)?;
                     conv_weight_gradient(plan, s, l, conv, claim)?;
                 }
