@@ -59,8 +59,14 @@
 //! output position) has no range check of its own. The claims
 //! then go to their commitment and are opened with one multi-point opening per commitment.
 //!
+//! The weight-step checks use the bound the proof states per dense or conv layer
+//! ([`Plan::with_step_bits`]): `|W − W'| < 2^10` where every step of the layer fits (one 11-bit
+//! limb; steps at the start of training move weights by a few units in the last place), else the
+//! plan's default; the verifier accepts any bound up to the default, which every identity's
+//! no-overflow argument allows.
+//!
 //! The transcript absorbs the statement (architecture, hyper-parameters, `N`, `i`, the three
-//! statement commitments) and `C_step` before the first challenge.
+//! statement commitments), the stated step bounds and `C_step` before the first challenge.
 pub mod chain;
 pub mod plan;
 mod relations;
@@ -162,6 +168,9 @@ kaizen_field::impl_bounded_deserialize!(impl[F: KaizenField] ProofParts<F> {
 
 /// A proof of one training step.
 pub struct StepProof<F: KaizenField, S: MultilinearPcs<F>> {
+    /// Per weighted layer, the exponent of the bound its weight steps are checked against
+    /// ([`Plan::with_step_bits`]): the prover states the tightest that holds.
+    pub step_bits: Vec<u32>,
     /// `C_step`, one commitment per part of its layout.
     pub step_commitments: Vec<S::Commitment>,
     /// Sumchecks, lookups and claimed values.
@@ -173,6 +182,7 @@ pub struct StepProof<F: KaizenField, S: MultilinearPcs<F>> {
 impl<F: KaizenField, S: MultilinearPcs<F>> Clone for StepProof<F, S> {
     fn clone(&self) -> Self {
         Self {
+            step_bits: self.step_bits.clone(),
             step_commitments: self.step_commitments.clone(),
             parts: self.parts.clone(),
             openings: self.openings.clone(),
@@ -194,6 +204,7 @@ impl<F: KaizenField, S: MultilinearPcs<F>> CanonicalSerialize for StepProof<F, S
         mut writer: W,
         compress: Compress,
     ) -> Result<(), SerializationError> {
+        self.step_bits.serialize_with_mode(&mut writer, compress)?;
         self.step_commitments
             .serialize_with_mode(&mut writer, compress)?;
         self.parts.serialize_with_mode(&mut writer, compress)?;
@@ -201,13 +212,15 @@ impl<F: KaizenField, S: MultilinearPcs<F>> CanonicalSerialize for StepProof<F, S
     }
 
     fn serialized_size(&self, compress: Compress) -> usize {
-        self.step_commitments.serialized_size(compress)
+        self.step_bits.serialized_size(compress)
+            + self.step_commitments.serialized_size(compress)
             + self.parts.serialized_size(compress)
             + self.openings.serialized_size(compress)
     }
 }
 
 kaizen_field::impl_bounded_deserialize!(impl[F: KaizenField, S: MultilinearPcs<F>] StepProof<F, S> {
+    step_bits: vec,
     step_commitments: vec,
     parts: one,
     openings: vec,
@@ -723,6 +736,8 @@ fn prove_with<F: KaizenField, S: MultilinearPcs<F>, T: Transcript<F>>(
 ) -> Result<StepProof<F, S>, ProveError> {
     let plan = Plan::new(&statement.model, &statement.hyper)?;
     check_statement(&plan, statement)?;
+    let step_bits = tight_step_bits(&plan, witness)?;
+    let plan = plan.with_step_bits(&step_bits)?;
     let exp = exp_table(statement.hyper.fixed.scale());
     let tables = prover_tables::<F>(&plan, witness, &exp, checks)?;
     let parts = step_layouts(&plan)?;
@@ -738,6 +753,7 @@ fn prove_with<F: KaizenField, S: MultilinearPcs<F>, T: Transcript<F>>(
         step_data.push(data);
     }
     statement.absorb::<F, S, T>(transcript);
+    absorb_step_bits(&step_bits, transcript);
     for c in &step_commitments {
         S::absorb_commitment(c, transcript);
     }
@@ -763,10 +779,47 @@ fn prove_with<F: KaizenField, S: MultilinearPcs<F>, T: Transcript<F>>(
         openings.push(open_segments(pcs, data, layout, &refs, transcript)?);
     }
     Ok(StepProof {
+        step_bits,
         step_commitments,
         parts: proof_parts,
         openings,
     })
+}
+
+/// Per weighted layer, [`plan::SMALL_STEP_BITS`] where every weight step `W − W'` of the
+/// witness lies in `(−2^10, 2^10)`, else the plan's default bound.
+fn tight_step_bits(plan: &Plan, witness: &StepWitness) -> Result<Vec<u32>, ProveError> {
+    let tensor = |name: String| {
+        witness
+            .get(&name)
+            .ok_or_else(|| ProveError::Witness(format!("no tensor {name}")))
+    };
+    plan.weighted_layers()
+        .into_iter()
+        .map(|layer| {
+            let (old, new) = (
+                tensor(format!("{layer}.weight"))?,
+                tensor(format!("{layer}.weight_new"))?,
+            );
+            let small = old.data.len() == new.data.len()
+                && old
+                    .data
+                    .iter()
+                    .zip(&new.data)
+                    .all(|(a, b)| a.abs_diff(*b) < 1 << plan::SMALL_STEP_BITS);
+            Ok(if small {
+                plan::SMALL_STEP_BITS.min(plan.bounds.step_w)
+            } else {
+                plan.bounds.step_w
+            })
+        })
+        .collect()
+}
+
+/// Absorbs a step proof's weight-step bounds (they shape its range checks and `C_step`).
+fn absorb_step_bits<F: KaizenField, T: Transcript<F>>(bits: &[u32], transcript: &mut T) {
+    let bytes: Vec<u8> = bits.iter().flat_map(|b| b.to_le_bytes()).collect();
+    transcript.absorb_bytes(b"step/step-bits", &bytes);
 }
 
 /// Verifies a step proof against its statement.
@@ -776,7 +829,7 @@ pub fn verify_step<F: KaizenField, S: MultilinearPcs<F>, T: Transcript<F>>(
     proof: &StepProof<F, S>,
     transcript: &mut T,
 ) -> Result<(), ProveError> {
-    let plan = Plan::new(&statement.model, &statement.hyper)?;
+    let plan = Plan::new(&statement.model, &statement.hyper)?.with_step_bits(&proof.step_bits)?;
     check_statement(&plan, statement)?;
     let parts = step_layouts(&plan)?;
     if proof.step_commitments.len() != parts.len() || proof.openings.len() != 3 + parts.len() {
@@ -789,6 +842,7 @@ pub fn verify_step<F: KaizenField, S: MultilinearPcs<F>, T: Transcript<F>>(
         )));
     }
     statement.absorb::<F, S, T>(transcript);
+    absorb_step_bits(&proof.step_bits, transcript);
     for c in &proof.step_commitments {
         S::absorb_commitment(c, transcript);
     }

@@ -249,7 +249,16 @@ pub struct Plan {
     pub tensors: BTreeMap<String, TensorSpec>,
     /// Every range check.
     pub ranges: Vec<RangeSpec>,
+    /// Per dense or conv layer whose weight steps are checked against a tighter bound than
+    /// `2^{bounds.step_w}`, that bound's exponent ([`Plan::with_step_bits`]).
+    pub step_bits: BTreeMap<String, u32>,
 }
+
+/// The tighter weight-step bound a prover states where every step of a layer fits: `|W − W'| <
+/// 2^10` (a 64th of a unit at scale 2^16), one 11-bit limb instead of two. Steps of a layer at
+/// the start of training move its weights by a few units in the last place (paper-lenet and
+/// LeNet-5 at B = 1 to 16: at most 2^8).
+pub const SMALL_STEP_BITS: u32 = 10;
 
 /// Name of the multiplicities of the exp-table lookup.
 pub const EXP_MULT: &str = "loss.exp_mult";
@@ -271,6 +280,7 @@ impl Plan {
             shapes: vec![model.input.clone()],
             tensors: BTreeMap::new(),
             ranges: Vec::new(),
+            step_bits: BTreeMap::new(),
         };
         let with_batch = |shape: &[usize]| -> Vec<usize> { [&[b], shape].concat() };
         let mut max_inner = b;
@@ -377,6 +387,58 @@ impl Plan {
         plan.bounds = Bounds::new(hyper, max_inner)?;
         plan.add_ranges()?;
         Ok(plan)
+    }
+
+    /// The dense and conv layers (those with weights), in order.
+    pub fn weighted_layers(&self) -> Vec<&str> {
+        self.model
+            .layers
+            .iter()
+            .filter(|(_, kind)| matches!(kind, LayerKind::Dense { .. } | LayerKind::Conv { .. }))
+            .map(|(name, _)| name.as_str())
+            .collect()
+    }
+
+    /// This plan with the weight steps of the `k`-th weighted layer ([`Plan::weighted_layers`])
+    /// checked as `|W − W'| < 2^{bits[k]}` instead of `2^{bounds.step_w}`: a tighter bound only
+    /// strengthens the update's checks (every integer identity the default keeps exact stays
+    /// exact), so a step proof may state any bits in `1..=step_w`, one per weighted layer.
+    pub fn with_step_bits(mut self, bits: &[u32]) -> Result<Self, ProveError> {
+        let layers: Vec<String> = self
+            .weighted_layers()
+            .into_iter()
+            .map(String::from)
+            .collect();
+        if bits.len() != layers.len() {
+            return Err(ProveError::ProofShape(format!(
+                "{} step bounds for {} weighted layers",
+                bits.len(),
+                layers.len()
+            )));
+        }
+        self.step_bits.clear();
+        for (layer, &b) in layers.into_iter().zip(bits) {
+            if b == 0 || b > self.bounds.step_w {
+                return Err(ProveError::ProofShape(format!(
+                    "{layer}: step bound 2^{b} outside 2^1..=2^{}",
+                    self.bounds.step_w
+                )));
+            }
+            if b != self.bounds.step_w {
+                self.step_bits.insert(layer, b);
+            }
+        }
+        self.ranges.clear();
+        self.add_ranges()?;
+        Ok(self)
+    }
+
+    /// The exponent of the bound layer `name`'s weight steps are checked against.
+    pub fn step_bits_of(&self, name: &str) -> u32 {
+        self.step_bits
+            .get(name)
+            .copied()
+            .unwrap_or(self.bounds.step_w)
     }
 
     fn add(&mut self, name: &str, dims: &[usize], pad: i64, place: Place) {
@@ -503,7 +565,7 @@ impl Plan {
                     let lr = self.hyper.lr;
                     let bias = vec![SubCube::whole(self.spec(&n("bias"))?.vars())];
                     for (p, grad, step, div, on) in [
-                        ("weight", "dW", bd.step_w, bd.div_w, blocks),
+                        ("weight", "dW", self.step_bits_of(name), bd.div_w, blocks),
                         ("bias", "db", bd.step_b, bd.div_b, bias),
                     ] {
                         // The update `new = old − ⌊η·grad / 2^div⌋`, as two range checks on

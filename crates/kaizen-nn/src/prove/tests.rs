@@ -344,7 +344,7 @@ fn step_commitment_parts_cover_the_layout() {
 fn tampered_proofs_are_rejected() {
     let pcs = pcs();
     // A width whose step commitment comes in several parts.
-    let h = honest(&pcs, Loss::SoftmaxCrossEntropy, &[784, 12, 10], 0);
+    let h = honest(&pcs, Loss::SoftmaxCrossEntropy, &[784, 20, 10], 0);
     let proof = h.prove(&pcs, &h.witness, Checks::Strict).unwrap();
     let mut p = proof.clone();
     p.parts.evals[5] += F::from(1u64);
@@ -382,6 +382,49 @@ fn tampered_proofs_are_rejected() {
     }
     assert_eq!(rejected, positions.len(), "a flipped byte was accepted");
     assert!(from_bytes::<StepProof<F, Pcs>>(&bytes[..bytes.len() / 2]).is_err());
+}
+
+/// The prover states the tight weight-step bound where the steps fit it; a proof whose stated
+/// bounds are changed (looser, tighter, out of range, one missing) is rejected, and a witness
+/// whose steps exceed the tight bound is proven under the default one.
+#[test]
+fn stated_step_bounds_are_checked() {
+    let pcs = pcs();
+    let h = honest(&pcs, Loss::SoftmaxCrossEntropy, &[784, 12, 10], 0);
+    let proof = h.prove(&pcs, &h.witness, Checks::Strict).unwrap();
+    let default = Plan::new(&h.statement.model, &h.statement.hyper)
+        .unwrap()
+        .bounds
+        .step_w;
+    assert_eq!(proof.step_bits, vec![plan::SMALL_STEP_BITS; 2]);
+    for bits in [
+        vec![default, plan::SMALL_STEP_BITS],
+        vec![plan::SMALL_STEP_BITS, plan::SMALL_STEP_BITS - 1],
+    ] {
+        let mut p = proof.clone();
+        p.step_bits = bits.clone();
+        assert!(verify(&pcs, &h.statement, &p).is_err(), "{bits:?}");
+    }
+    for bits in [vec![0, 10], vec![default + 1, 10], vec![10]] {
+        let mut p = proof.clone();
+        p.step_bits = bits.clone();
+        assert!(
+            matches!(
+                verify(&pcs, &h.statement, &p),
+                Err(ProveError::ProofShape(_))
+            ),
+            "{bits:?}"
+        );
+    }
+    // A step of 2^10 in fc2: the prover states the default bound for that layer (and the
+    // proof of this false update is rejected).
+    let mut witness = h.witness.clone();
+    if let Some(w) = witness.tensors.get_mut("fc2.weight_new") {
+        w.data[0] -= 1 << plan::SMALL_STEP_BITS;
+    }
+    let moved = h.prove(&pcs, &witness, Checks::Lenient).unwrap();
+    assert_eq!(moved.step_bits, vec![plan::SMALL_STEP_BITS, default]);
+    assert!(verify(&pcs, &h.statement, &moved).is_err());
 }
 
 #[test]
