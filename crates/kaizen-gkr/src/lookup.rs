@@ -194,7 +194,7 @@ impl<F: KaizenField> LookupShape<'_, F> {
             small.clear();
         }
         let own = (0..self.segments.len())
-            .filter(|s| !small.contains(s))
+            .filter(|&s| small.is_empty() || self.segments[s].1 > bin_log)
             .collect();
         // Stable: equal sizes keep their order.
         small.sort_by_key(|&s| std::cmp::Reverse(self.segments[s].1));
