@@ -53,8 +53,9 @@ impl<T> ProofData for T where
 }
 
 /// A commitment scheme for multilinear polynomials given by their hypercube evaluations
-/// (index `Σ x_i·2^i`, the workspace convention).
-pub trait MultilinearPcs<F: KaizenField> {
+/// (index `Σ x_i·2^i`, the workspace convention). A scheme is shared across threads (openings of
+/// several commitments run in parallel).
+pub trait MultilinearPcs<F: KaizenField>: Sync {
     /// What the verifier holds.
     type Commitment: ProofData;
     /// What the prover keeps to open later (includes the evaluations).

@@ -21,7 +21,7 @@ use crate::KaizenField;
 /// Every call is bound to a label; different labels or a different order of calls give
 /// independent-looking challenges. Implementations must absorb the length of every input so that
 /// no two different call sequences produce the same absorbed stream.
-pub trait Transcript<F: KaizenField> {
+pub trait Transcript<F: KaizenField>: Clone + Send {
     /// Absorbs a labelled byte string (commitment roots, encoded statements).
     fn absorb_bytes(&mut self, label: &[u8], bytes: &[u8]);
 
@@ -38,6 +38,16 @@ pub trait Transcript<F: KaizenField> {
 
     /// Squeezes one labelled challenge, statistically close to uniform in `F`.
     fn challenge(&mut self, label: &[u8]) -> F;
+
+    /// A transcript for one of several sub-protocols run side by side on what this one has
+    /// absorbed (openings of independent claims, proven in parallel): a copy that absorbs `label`
+    /// and `index`. Forks with different indices draw independent-looking challenges; the caller
+    /// binds their outcomes back into this transcript.
+    fn fork(&self, label: &[u8], index: u64) -> Self {
+        let mut fork = self.clone();
+        fork.absorb_bytes(label, &index.to_le_bytes());
+        fork
+    }
 
     /// Squeezes `n` labelled challenges.
     fn challenges(&mut self, label: &[u8], n: usize) -> Vec<F> {
@@ -119,6 +129,16 @@ mod tests {
         t3.absorb_field(b"v", &F::from(1u64));
         t4.absorb_field(b"v", &F::from(2u64));
         assert_ne!(t3.challenge(b"c"), t4.challenge(b"c"));
+
+        // Forks of one state are deterministic, differ by index and label, and leave the parent
+        // as it was.
+        let parent = new(b"f");
+        let fork = |label: &[u8], i| parent.fork(label, i).challenge(b"c");
+        assert_eq!(fork(b"open", 0), fork(b"open", 0));
+        assert_ne!(fork(b"open", 0), fork(b"open", 1));
+        assert_ne!(fork(b"open", 0), fork(b"other", 0));
+        assert_eq!(parent.clone().challenge(b"c"), new(b"f").challenge(b"c"));
+        assert_ne!(fork(b"open", 0), new(b"f").challenge(b"c"));
 
         // Indices land in range and are spread out.
         let mut t = new(b"q");

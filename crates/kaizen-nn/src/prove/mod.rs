@@ -66,7 +66,10 @@
 //! no-overflow argument allows.
 //!
 //! The transcript absorbs the statement (architecture, hyper-parameters, `N`, `i`, the three
-//! statement commitments), the stated step bounds and `C_step` before the first challenge.
+//! statement commitments), the stated step bounds and `C_step` before the first challenge. Once
+//! every claim is fixed, the openings (one per commitment) run side by side, each on its own fork
+//! of the transcript ([`Transcript::fork`], index = the commitment's position); the transcript
+//! then absorbs a challenge drawn from each fork at its end, in order.
 pub mod chain;
 pub mod plan;
 mod relations;
@@ -94,10 +97,11 @@ use thiserror::Error;
 use crate::{
     data::Dataset,
     model::{exp_table, images, one_hot, Hyper, Loss, Model, StepWitness},
+    tensor::Tensor,
     NnError,
 };
 pub use plan::{ModelShape, Place, Plan};
-use session::{limb_name, mult_name, ProverTables, RangePart, Session};
+use session::{limb_name, mult_name, NamedClaims, ProverTables, RangePart, Session};
 pub use statement::StepStatement;
 
 /// Why a step could not be proven, or why a step proof was rejected.
@@ -331,17 +335,21 @@ pub fn commit_model<F: KaizenField, S: MultilinearPcs<F>>(
     hyper: &Hyper,
 ) -> Result<CommittedModel<F, S>, ProveError> {
     let plan = Plan::new(&ModelShape::of(model), hyper)?;
-    let mut tensors: HashMap<String, Vec<F>> = HashMap::new();
-    for layer in &model.layers {
-        if let Some((w, b)) = &layer.params {
-            for (t, suffix) in [(w, "weight"), (b, "bias")] {
-                let name = format!("{}.{suffix}", layer.name);
-                let spec = plan.spec(&name)?;
-                check_dims(&name, &t.shape, &spec.dims)?;
-                tensors.insert(name, pad(&spec.dims, spec.pad, &t.data)?);
-            }
-        }
-    }
+    let params: Vec<(String, &Tensor)> = model
+        .layers
+        .iter()
+        .filter_map(|layer| layer.params.as_ref().map(|p| (&layer.name, p)))
+        .flat_map(|(name, (w, b))| [(format!("{name}.weight"), w), (format!("{name}.bias"), b)])
+        .collect();
+    let tensors = params
+        .into_par_iter()
+        .map(|(name, t)| {
+            let spec = plan.spec(&name)?;
+            check_dims(&name, &t.shape, &spec.dims)?;
+            let padded: Vec<F> = pad(&spec.dims, spec.pad, &t.data)?;
+            Ok((name, padded))
+        })
+        .collect::<Result<HashMap<_, _>, ProveError>>()?;
     let layout = model_layout(&plan)?;
     let values = plan
         .names(Place::Weights)
@@ -427,18 +435,22 @@ fn prover_tables<F: KaizenField>(
     exp: &[i64],
     checks: Checks,
 ) -> Result<ProverTables<F>, ProveError> {
-    let mut tables = HashMap::new();
-    for spec in plan.tensors.values() {
-        if spec.name == plan::EXP_MULT {
-            continue;
-        }
-        let name = spec.name.as_str();
-        let t = witness
-            .get(name)
-            .ok_or_else(|| ProveError::Witness(format!("missing tensor {name}")))?;
-        check_dims(name, &t.shape, &spec.dims)?;
-        tables.insert(spec.name.clone(), pad(&spec.dims, spec.pad, &t.data)?);
-    }
+    let specs: Vec<_> = plan
+        .tensors
+        .values()
+        .filter(|spec| spec.name != plan::EXP_MULT)
+        .collect();
+    let mut tables = specs
+        .par_iter()
+        .map(|spec| {
+            let name = spec.name.as_str();
+            let t = witness
+                .get(name)
+                .ok_or_else(|| ProveError::Witness(format!("missing tensor {name}")))?;
+            check_dims(name, &t.shape, &spec.dims)?;
+            Ok((spec.name.clone(), pad(&spec.dims, spec.pad, &t.data)?))
+        })
+        .collect::<Result<HashMap<_, _>, ProveError>>()?;
     if plan.hyper.loss == Loss::SoftmaxCrossEntropy {
         let mult = exp_multiplicities(&tables, exp, checks)?;
         tables.insert(plan::EXP_MULT.to_string(), mult);
@@ -640,7 +652,7 @@ fn route<F: KaizenField>(
 }
 
 /// Claims by commitment, in the order `C_D`, `C_W_i`, `C_W_{i+1}`, then the parts of `C_step`.
-type Routed<F> = Vec<Vec<(String, Claim<F>)>>;
+type Routed<F> = Vec<NamedClaims<F>>;
 
 /// Groups claims by commitment; a claim left on a [`Place::Virtual`] tensor (one no relation
 /// reduced) is an error.
@@ -763,21 +775,20 @@ fn prove_with<F: KaizenField, S: MultilinearPcs<F>, T: Transcript<F>>(
     let (proof_parts, claims) = session.finish()?;
     let model_layout = model_layout(&plan)?;
     let routed = route_claims(&plan, statement.dataset_len, statement.step, &parts, claims)?;
-    let committed = [
+    let committed: Vec<(&S::ProverData, &SegmentLayout)> = [
         (&inputs.dataset.data, &inputs.dataset.layout),
         (&inputs.weights.data, &model_layout),
         (&inputs.new_weights.data, &model_layout),
     ]
     .into_iter()
-    .chain(step_data.iter().zip(parts.iter().map(|p| &p.0)));
-    let mut openings = Vec::with_capacity(routed.len());
-    for (claims, (data, layout)) in routed.iter().zip(committed) {
-        let refs: Vec<(&str, Claim<F>)> = claims
-            .iter()
-            .map(|(n, c)| (n.as_str(), c.clone()))
-            .collect();
-        openings.push(open_segments(pcs, data, layout, &refs, transcript)?);
-    }
+    .chain(step_data.iter().zip(parts.iter().map(|p| &p.0)))
+    .collect();
+    let openings = side_by_side(
+        &routed,
+        &committed,
+        transcript,
+        |claims, &(data, layout), t| Ok(open_segments(pcs, data, layout, claims, t)?),
+    )?;
     Ok(StepProof {
         step_bits,
         step_commitments,
@@ -853,7 +864,7 @@ pub fn verify_step<F: KaizenField, S: MultilinearPcs<F>, T: Transcript<F>>(
     let model_layout = model_layout(&plan)?;
     let data_layout = dataset_layout(statement.dataset_len, &plan)?;
     let routed = route_claims(&plan, statement.dataset_len, statement.step, &parts, claims)?;
-    let committed = [
+    let committed: Vec<_> = [
         (&statement.dataset, &data_layout),
         (&statement.weights, &model_layout),
         (&statement.new_weights, &model_layout),
@@ -864,17 +875,69 @@ pub fn verify_step<F: KaizenField, S: MultilinearPcs<F>, T: Transcript<F>>(
             .step_commitments
             .iter()
             .zip(parts.iter().map(|p| &p.0)),
-    );
-    for ((claims, (commitment, layout)), opening) in
-        routed.iter().zip(committed).zip(&proof.openings)
-    {
-        let refs: Vec<(&str, Claim<F>)> = claims
-            .iter()
-            .map(|(n, c)| (n.as_str(), c.clone()))
-            .collect();
-        verify_segments(pcs, commitment, layout, &refs, opening, transcript)?;
-    }
+    )
+    .zip(&proof.openings)
+    .collect();
+    side_by_side(
+        &routed,
+        &committed,
+        transcript,
+        |claims, &((commitment, layout), opening), t| {
+            Ok(verify_segments(
+                pcs, commitment, layout, claims, opening, t,
+            )?)
+        },
+    )?;
     Ok(())
+}
+
+/// Runs one opening (or its check) per commitment, in parallel: opening `j` proves or checks
+/// `routed[j]` against `committed[j]` on its own fork of the transcript (index `j`; the claims
+/// and everything they depend on were absorbed before), and the transcript then absorbs a
+/// challenge drawn from each fork at its end, in order — so it is bound to every opening as if
+/// they had run one after the other.
+fn side_by_side<F, T, C, R>(
+    routed: &[NamedClaims<F>],
+    committed: &[C],
+    transcript: &mut T,
+    open: impl Fn(&[(&str, Claim<F>)], &C, &mut T) -> Result<R, ProveError> + Sync,
+) -> Result<Vec<R>, ProveError>
+where
+    F: KaizenField,
+    T: Transcript<F>,
+    C: Sync,
+    R: Send,
+{
+    if routed.len() != committed.len() {
+        return Err(ProveError::ProofShape(format!(
+            "claims for {} commitments, {} given",
+            routed.len(),
+            committed.len()
+        )));
+    }
+    let forks: Vec<T> = (0..routed.len() as u64)
+        .map(|j| transcript.fork(b"step/opening", j))
+        .collect();
+    let done = routed
+        .par_iter()
+        .zip(committed)
+        .zip(forks)
+        .map(|((claims, c), mut t)| {
+            let refs: Vec<(&str, Claim<F>)> = claims
+                .iter()
+                .map(|(n, c)| (n.as_str(), c.clone()))
+                .collect();
+            let out = open(&refs, c, &mut t)?;
+            Ok((out, t.challenge(b"step/opening-end")))
+        })
+        .collect::<Result<Vec<_>, ProveError>>()?;
+    Ok(done
+        .into_iter()
+        .map(|(out, end)| {
+            transcript.absorb_field(b"step/opening-end", &end);
+            out
+        })
+        .collect())
 }
 
 /// The most variables any commitment of a step of `plan` has, on a dataset of `dataset_len`

@@ -809,23 +809,38 @@ fn ranges<F: KaizenField, T: Transcript<F>>(
     if claims.len() != groups.len() {
         return Err(ProveError::ProofShape("range group count".into()));
     }
+    // Every checked combination's terms at its claim's (lifted) point, evaluated as one batch.
+    let mut checks = Vec::new();
     for (claims, specs) in claims.iter().zip(&groups) {
         if claims.len() != specs.len() {
             return Err(ProveError::ProofShape("range claim count".into()));
         }
         for (claim, &i) in claims.iter().zip(specs) {
-            let spec = &plan.ranges[i];
-            let mut value = F::from_signed(i128::from(spec.constant))?;
-            let point = spec.cube.lift(&claim.point);
-            for term in &spec.terms {
-                let v = s.eval(&term.name, &point[term.low..])?;
-                value += F::from_signed(i128::from(term.coeff))? * v;
-            }
-            s.check(
-                value == claim.value,
-                &format!("range check of {}", spec.label),
-            )?;
+            checks.push((
+                &plan.ranges[i],
+                claim.value,
+                plan.ranges[i].cube.lift(&claim.point),
+            ));
         }
+    }
+    let requests: Vec<(&str, &[F])> = checks
+        .iter()
+        .flat_map(|(spec, _, point)| {
+            spec.terms
+                .iter()
+                .map(|t| (t.name.as_str(), &point[t.low..]))
+        })
+        .collect();
+    let mut values = s.evals(&requests)?.into_iter();
+    for (spec, claimed, _) in &checks {
+        let mut value = F::from_signed(i128::from(spec.constant))?;
+        for term in &spec.terms {
+            let v = values
+                .next()
+                .ok_or_else(|| ProveError::ProofShape("range term values".into()))?;
+            value += F::from_signed(i128::from(term.coeff))? * v;
+        }
+        s.check(value == *claimed, &format!("range check of {}", spec.label))?;
     }
     Ok(())
 }

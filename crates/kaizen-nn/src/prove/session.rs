@@ -367,22 +367,52 @@ impl<'a, F: KaizenField, T: Transcript<F>> Session<'a, F, T> {
     /// claim on (range checks of several groups over one tensor end at one point) reuses that
     /// claim's value: nothing is sent or recorded again.
     pub(crate) fn eval(&mut self, name: &str, point: &[F]) -> Result<F, ProveError> {
-        if let Some((_, held)) = self
-            .claims
-            .iter()
-            .rev()
-            .find(|(n, c)| n == name && c.point == point)
-        {
-            return Ok(held.value);
-        }
-        let computed = match &self.side {
-            Side::Prover { tables, .. } => evaluate(tables.get(name)?, point)
-                .map_err(|e| ProveError::Witness(format!("{name}: {e}")))?,
-            Side::Verifier { .. } => F::ZERO,
+        Ok(self.evals(&[(name, point)])?[0])
+    }
+
+    /// [`Session::eval`] of each `(tensor, point)` in order; the prover computes the values it
+    /// sends in parallel.
+    pub(crate) fn evals(&mut self, requests: &[(&str, &[F])]) -> Result<Vec<F>, ProveError> {
+        let held = |claims: &NamedClaims<F>, name: &str, point: &[F]| {
+            claims
+                .iter()
+                .rev()
+                .find(|(n, c)| n == name && c.point == point)
+                .map(|(_, c)| c.value)
         };
-        let value = self.send(b"step/eval", computed)?;
-        self.record(name, point.to_vec(), value);
-        Ok(value)
+        // The requests the prover must compute: neither held nor asked for earlier.
+        let fresh: Vec<usize> = (0..requests.len())
+            .filter(|&i| {
+                let (name, point) = requests[i];
+                held(&self.claims, name, point).is_none() && !requests[..i].contains(&requests[i])
+            })
+            .collect();
+        let mut computed = vec![F::ZERO; requests.len()];
+        if let Side::Prover { tables, .. } = &self.side {
+            let values = fresh
+                .par_iter()
+                .map(|&i| {
+                    let (name, point) = requests[i];
+                    evaluate(tables.get(name)?, point)
+                        .map_err(|e| ProveError::Witness(format!("{name}: {e}")))
+                })
+                .collect::<Result<Vec<F>, _>>()?;
+            for (&i, v) in fresh.iter().zip(values) {
+                computed[i] = v;
+            }
+        }
+        requests
+            .iter()
+            .zip(computed)
+            .map(|(&(name, point), computed)| {
+                if let Some(value) = held(&self.claims, name, point) {
+                    return Ok(value);
+                }
+                let value = self.send(b"step/eval", computed)?;
+                self.record(name, point.to_vec(), value);
+                Ok(value)
+            })
+            .collect()
     }
 
     fn next_sumcheck(&mut self) -> Result<Option<&'a SumcheckProof<F>>, ProveError> {
@@ -400,10 +430,12 @@ impl<'a, F: KaizenField, T: Transcript<F>> Session<'a, F, T> {
         }
     }
 
-    fn table(&self, factor: &Factor<F>, vars: usize) -> Result<Vec<F>, ProveError> {
-        let Side::Prover { tables, .. } = &self.side else {
-            return Err(ProveError::Witness("no tables on the verifier".into()));
-        };
+    /// The prover's table of `factor` over `vars` variables.
+    fn table(
+        tables: &ProverTables<F>,
+        factor: &Factor<F>,
+        vars: usize,
+    ) -> Result<Vec<F>, ProveError> {
         let n = 1usize << vars;
         Ok(match factor {
             Factor::Tensor { name, low } => {
@@ -440,14 +472,17 @@ impl<'a, F: KaizenField, T: Transcript<F>> Session<'a, F, T> {
         let claims: BatchClaims<F> = match self.next_sumcheck()? {
             Some(proof) => protocol::verify(&shapes, &sums, proof, self.transcript)?,
             None => {
+                let Side::Prover { tables, .. } = &self.side else {
+                    return Err(ProveError::Witness("no tables".into()));
+                };
                 let mut products = instances
-                    .iter()
+                    .par_iter()
                     .zip(shapes)
                     .map(|(inst, shape)| {
                         let tables = inst
                             .factors
                             .iter()
-                            .map(|f| self.table(f, inst.vars))
+                            .map(|f| Self::table(tables, f, inst.vars))
                             .collect::<Result<Vec<_>, _>>()?;
                         Ok(ProductSum::new(shape, tables)?)
                     })
