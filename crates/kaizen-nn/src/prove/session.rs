@@ -380,15 +380,16 @@ impl<'a, F: KaizenField, T: Transcript<F>> Session<'a, F, T> {
                 .find(|(n, c)| n == name && c.point == point)
                 .map(|(_, c)| c.value)
         };
-        // The requests the prover must compute: neither held nor asked for earlier.
-        let fresh: Vec<usize> = (0..requests.len())
-            .filter(|&i| {
-                let (name, point) = requests[i];
-                held(&self.claims, name, point).is_none() && !requests[..i].contains(&requests[i])
-            })
-            .collect();
         let mut computed = vec![F::ZERO; requests.len()];
         if let Side::Prover { tables, .. } = &self.side {
+            // The requests to compute: neither held nor asked for earlier in this batch.
+            let fresh: Vec<usize> = (0..requests.len())
+                .filter(|&i| {
+                    let (name, point) = requests[i];
+                    held(&self.claims, name, point).is_none()
+                        && !requests[..i].contains(&requests[i])
+                })
+                .collect();
             let values = fresh
                 .par_iter()
                 .map(|&i| {
