@@ -9,7 +9,7 @@
 //! challenges, reversed. The proof ends with every instance's polynomial values at its point;
 //! the verifier checks `Σ_k α^k·w_k(r_k)·g_k(values_k)` against the last round and returns one
 //! [`Claim`] per polynomial. A single sumcheck is the batch of one.
-use kaizen_field::{KaizenField, Transcript};
+use kaizen_field::{KaizenField, Transcript, PAR_MIN_LEN};
 use rayon::prelude::*;
 
 use crate::{Claim, ProductSum, RoundPoly, SumcheckError, SumcheckProof, SumcheckShape};
@@ -107,9 +107,17 @@ pub fn prove<F: KaizenField, P: RoundProver<F>, T: Transcript<F>>(
     for round in 0..n {
         let active: Vec<bool> = sizes.iter().map(|&(nk, _)| round >= n - nk).collect();
         // Instances in parallel (many small ones keep every thread busy; a large one splits its
-        // own passes further).
+        // own passes further) — unless the round's whole table is too small to be worth a split.
+        let work: usize = instances
+            .iter()
+            .zip(&active)
+            .filter(|(_, &on)| on)
+            .map(|(inst, _)| 1usize << inst.num_vars())
+            .sum();
+        let split = if work < PAR_MIN_LEN { usize::MAX } else { 1 };
         let own: Vec<RoundPoly<F>> = instances
             .par_iter_mut()
+            .with_min_len(split)
             .zip(&running)
             .zip(&active)
             .map(|((inst, &sum), &on)| RoundPoly {
@@ -132,6 +140,7 @@ pub fn prove<F: KaizenField, P: RoundProver<F>, T: Transcript<F>>(
         let basis = RoundPoly::basis(r, degree + 1);
         instances
             .par_iter_mut()
+            .with_min_len(split)
             .zip(&own)
             .zip(running.par_iter_mut())
             .zip(&active)

@@ -722,7 +722,7 @@ pub fn prove_step<F: KaizenField, S: MultilinearPcs<F>, T: Transcript<F>>(
     witness: &StepWitness,
     transcript: &mut T,
 ) -> Result<StepProof<F, S>, ProveError> {
-    prove_with(pcs, statement, inputs, witness, transcript, Checks::Strict)
+    on_pool(|| prove_with(pcs, statement, inputs, witness, transcript, Checks::Strict))
 }
 
 /// [`prove_step`] that proves a witness breaking its bounds or relations anyway (range-checked
@@ -735,7 +735,14 @@ pub fn prove_step_unchecked<F: KaizenField, S: MultilinearPcs<F>, T: Transcript<
     witness: &StepWitness,
     transcript: &mut T,
 ) -> Result<StepProof<F, S>, ProveError> {
-    prove_with(pcs, statement, inputs, witness, transcript, Checks::Lenient)
+    on_pool(|| prove_with(pcs, statement, inputs, witness, transcript, Checks::Lenient))
+}
+
+/// Runs `f` on a thread of rayon's pool (at once if already on one). A step runs many parallel
+/// passes too small to split (sumcheck rounds over small tables): from a worker such a pass runs
+/// inline, where from an outside thread every one is a round trip into the pool and back.
+fn on_pool<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    rayon::scope(|_| f())
 }
 
 fn prove_with<F: KaizenField, S: MultilinearPcs<F>, T: Transcript<F>>(
@@ -835,6 +842,15 @@ fn absorb_step_bits<F: KaizenField, T: Transcript<F>>(bits: &[u32], transcript: 
 
 /// Verifies a step proof against its statement.
 pub fn verify_step<F: KaizenField, S: MultilinearPcs<F>, T: Transcript<F>>(
+    pcs: &S,
+    statement: &StepStatement<S::Commitment>,
+    proof: &StepProof<F, S>,
+    transcript: &mut T,
+) -> Result<(), ProveError> {
+    on_pool(|| verify_with(pcs, statement, proof, transcript))
+}
+
+fn verify_with<F: KaizenField, S: MultilinearPcs<F>, T: Transcript<F>>(
     pcs: &S,
     statement: &StepStatement<S::Commitment>,
     proof: &StepProof<F, S>,
