@@ -12,12 +12,13 @@
 //! | commitment | segments ([`kaizen_pcs::segmented::SegmentLayout`]) |
 //! |---|---|
 //! | `C_D` (statement) | `images` `[N, …input]` (e.g. `[N, 1, 28, 28]`) quantized at scale `s`, `labels` one-hot `[N, C]` |
-//! | `C_W_i`, `C_W_{i+1}` (statement) | `{layer}.weight` (`[out, in]`, `[out, c, h, w]` after a flatten, `[O, C, K, K]`), `{layer}.bias` `[out]` |
+//! | `C_W_i`, `C_W_{i+1}` (statement) | `{layer}.weight` (`[out, in]`, `[out, c, h, w]` after a flatten, `[O, C, K, K]`) — or, where its trailing dimensions padded as one hold fewer entries (`5 × 5` kernels, a flatten of `5 × 5` maps), `{layer}.weight_packed` `[out, c·h·w]`, `[O, C·K·K]` (`packing`) — and `{layer}.bias` `[out]` |
 //! | `C_step` (proof; one or more parts) | every other tensor of the [`plan::Plan`] but the weight gradients `dW` and the dense and conv rescaling remainders `z_rem`, `dx_rem` ([`plan::Place::Virtual`]), each range check's limbs but the lowest (`range{g}.{v}.limb{j}`, `j ≥ 1`: limb 0 is the checked combination minus the others, bound by the claims on its terms) and the multiplicities of the tables the range checks share (`range.mult{t}`: one per limb width and top-limb width in use, whichever groups look limbs up in it — all groups are one lookup), the exp lookup's multiplicities |
 //!
 //! Every dimension is zero-padded to a power of two (`28 → 32` per image side, `C = 16` for 10
 //! classes; a flatten keeps the padded `(c, h, w)` layout, so it is the identity on committed
-//! tensors; the padding of every weight and bias is proven zero; ReLU bits pad with 1 and `loss.exp` with `EXP[0]`, so every relation also holds on the
+//! tensors; the padding of every bias and unpacked weight is proven zero, a packed weight's padded
+//! view is zero there by construction; ReLU bits pad with 1 and `loss.exp` with `EXP[0]`, so every relation also holds on the
 //! padding). `C_step` is split where its segments (largest first) fill a power of two and the
 //! rest is at most half as much again (`2^k` and at most `2^{k−1}`, recursively, up to
 //! [`MAX_STEP_PARTS`] parts): one commitment per part, so no part is mostly padding for the
@@ -56,7 +57,9 @@
 //! multi-point sumcheck before its kernel-gradient reduction, unless one reduction per claim reads
 //! less (paper-lenet's `conv3`, whose input and output gradient are far smaller than its kernel);
 //! a `dW` whose operands' bounds already keep `η·dW` below `2^58` (one product per sample and
-//! output position) has no range check of its own. The claims
+//! output position) has no range check of its own. The claims on a packed weight's padded view
+//! are moved to the packed tensor by one batched sumcheck against a verifier-evaluated relayout
+//! weight (`packing`). The claims
 //! then go to their commitment and are opened with one multi-point opening per commitment.
 //!
 //! The weight-step checks use the bound the proof states per dense or conv layer
@@ -71,6 +74,7 @@
 //! of the transcript ([`Transcript::fork`], index = the commitment's position); the transcript
 //! then absorbs a challenge drawn from each fork at its end, in order.
 pub mod chain;
+mod packing;
 pub mod plan;
 mod relations;
 mod session;
@@ -335,29 +339,29 @@ pub fn commit_model<F: KaizenField, S: MultilinearPcs<F>>(
     hyper: &Hyper,
 ) -> Result<CommittedModel<F, S>, ProveError> {
     let plan = Plan::new(&ModelShape::of(model), hyper)?;
-    let params: Vec<(String, &Tensor)> = model
+    let params: HashMap<String, &Tensor> = model
         .layers
         .iter()
         .filter_map(|layer| layer.params.as_ref().map(|p| (&layer.name, p)))
         .flat_map(|(name, (w, b))| [(format!("{name}.weight"), w), (format!("{name}.bias"), b)])
         .collect();
-    let tensors = params
-        .into_par_iter()
-        .map(|(name, t)| {
-            let spec = plan.spec(&name)?;
-            check_dims(&name, &t.shape, &spec.dims)?;
-            let padded: Vec<F> = pad(&spec.dims, spec.pad, &t.data)?;
-            Ok((name, padded))
-        })
-        .collect::<Result<HashMap<_, _>, ProveError>>()?;
-    let layout = model_layout(&plan)?;
+    // Each committed segment from its parameter (a packed one from the weight it packs).
     let values = plan
         .names(Place::Weights)
-        .into_iter()
-        .map(|n| tensors.get(n).map(Vec::as_slice))
-        .collect::<Option<Vec<_>>>()
-        .ok_or_else(|| ProveError::Witness("model lacks a parameter tensor".into()))?;
-    let (_, data) = pcs.commit_owned(layout.assemble(&values)?)?;
+        .into_par_iter()
+        .map(|name| {
+            let spec = plan.spec(name)?;
+            let source = spec.packs.as_deref().unwrap_or(name);
+            let t = params.get(source).ok_or_else(|| {
+                ProveError::Witness(format!("the model lacks parameter {source}"))
+            })?;
+            check_dims(source, &t.shape, &spec.dims)?;
+            pad::<F>(&spec.dims, spec.pad, &t.data)
+        })
+        .collect::<Result<Vec<_>, ProveError>>()?;
+    let layout = model_layout(&plan)?;
+    let refs: Vec<&[F]> = values.iter().map(Vec::as_slice).collect();
+    let (_, data) = pcs.commit_owned(layout.assemble(&refs)?)?;
     Ok(CommittedModel {
         model: model.clone(),
         data,
@@ -443,7 +447,7 @@ fn prover_tables<F: KaizenField>(
     let mut tables = specs
         .par_iter()
         .map(|spec| {
-            let name = spec.name.as_str();
+            let name = spec.packs.as_deref().unwrap_or(&spec.name);
             let t = witness
                 .get(name)
                 .ok_or_else(|| ProveError::Witness(format!("missing tensor {name}")))?;

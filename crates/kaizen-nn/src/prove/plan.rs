@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use kaizen_field::mle::SubCube;
 use kaizen_gkr::range::{self, RangeShape};
 
+use super::packing::packed_dims;
 use crate::{
     model::{exp_table_len, layer_output, Hyper, LayerKind, Loss, Model, EXP_FRAC_BITS},
     prove::ProveError,
@@ -47,7 +48,8 @@ pub enum Place {
     /// The step commitment.
     Step,
     /// Not committed: every claim on it is reduced by its defining relation to claims on
-    /// committed tensors (the weight gradients `dW = dyᵀ·x`, `Σ dy ⋆ x`).
+    /// committed tensors (the weight gradients `dW = dyᵀ·x`, `Σ dy ⋆ x`; the padded view of a
+    /// packed parameter, by its relayout to the packed tensor: [`super::packing`]).
     Virtual,
 }
 
@@ -63,6 +65,9 @@ pub struct TensorSpec {
     pub pad: i64,
     /// Where it is committed.
     pub place: Place,
+    /// For a packed parameter ([`super::packing`]): the padded view (and witness tensor) whose
+    /// entries it holds, its trailing dimensions merged into one.
+    pub packs: Option<String>,
 }
 
 impl TensorSpec {
@@ -320,9 +325,24 @@ impl Plan {
             };
             if let Some(w) = params {
                 let bias = [w[0]];
-                plan.add(&n("weight"), &w, 0, Place::Weights);
+                match packed_dims(&w) {
+                    Some(packed) => {
+                        plan.add(&n("weight"), &w, 0, Place::Virtual);
+                        plan.add(&n("weight_new"), &w, 0, Place::Virtual);
+                        plan.add_packed(&n("weight_packed"), &packed, &n("weight"), Place::Weights);
+                        plan.add_packed(
+                            &n("weight_packed_new"),
+                            &packed,
+                            &n("weight_new"),
+                            Place::NewWeights,
+                        );
+                    }
+                    None => {
+                        plan.add(&n("weight"), &w, 0, Place::Weights);
+                        plan.add(&n("weight_new"), &w, 0, Place::NewWeights);
+                    }
+                }
                 plan.add(&n("bias"), &bias, 0, Place::Weights);
-                plan.add(&n("weight_new"), &w, 0, Place::NewWeights);
                 plan.add(&n("bias_new"), &bias, 0, Place::NewWeights);
                 plan.add(&n("z"), &y, 0, Place::Step);
                 plan.add(&n("z_rem"), &y, 0, Place::Virtual);
@@ -449,8 +469,17 @@ impl Plan {
                 dims: dims.to_vec(),
                 pad,
                 place,
+                packs: None,
             },
         );
+    }
+
+    /// A packed parameter `name` (shape `dims`) holding the entries of the view `view`.
+    fn add_packed(&mut self, name: &str, dims: &[usize], view: &str, place: Place) {
+        self.add(name, dims, 0, place);
+        if let Some(spec) = self.tensors.get_mut(name) {
+            spec.packs = Some(view.to_string());
+        }
     }
 
     /// The tensor called `name`.

@@ -13,7 +13,8 @@ use kaizen_sumcheck::{
 };
 
 use super::{
-    plan::{self, Plan, EXP_MULT},
+    packing::Relayout,
+    plan::{self, Place, Plan, EXP_MULT},
     session::{mask_at, Bound, Factor, Instance, Operand, Session},
     ProveError,
 };
@@ -126,7 +127,48 @@ pub(crate) fn run<F: KaizenField, T: Transcript<F>>(
             _ => {}
         }
     }
-    Ok(())
+    unpack(plan, s)
+}
+
+/// Every claim on a packed parameter's padded view, moved to the packed tensor: per view, the
+/// claims combined with powers of a fresh `ρ`, and all views' relayout sumchecks
+/// ([`super::packing`]) in one batch.
+fn unpack<F: KaizenField, T: Transcript<F>>(
+    plan: &Plan,
+    s: &mut Session<'_, F, T>,
+) -> Result<(), ProveError> {
+    let mut instances = Vec::new();
+    for spec in plan.tensors.values() {
+        let Some(view) = &spec.packs else {
+            continue;
+        };
+        let claims = s.take_claims(view);
+        if claims.is_empty() {
+            continue;
+        }
+        // Every claim's value is already bound to the transcript (sent, or public).
+        let rho = s.point(1)[0];
+        let coeffs: Vec<F> = std::iter::successors(Some(F::ONE), |c| Some(*c * rho))
+            .take(claims.len())
+            .collect();
+        let points: Vec<Vec<F>> = claims.iter().map(|c| c.point.clone()).collect();
+        let sum = claims.iter().zip(&coeffs).map(|(c, &k)| k * c.value).sum();
+        let weight = Relayout::new(&plan.spec(view)?.dims, &points, &coeffs)?;
+        instances.push(Instance {
+            vars: weight.num_vars(),
+            factors: vec![
+                Factor::tensor(&spec.name),
+                Factor::Relayout(Box::new(weight)),
+            ],
+            terms: vec![(F::ONE, vec![0, 1])],
+            weight: None,
+            sum,
+        });
+    }
+    if instances.is_empty() {
+        return Ok(());
+    }
+    s.sumcheck(&instances)
 }
 
 /// The claims on an uncommitted rescaling remainder; there is at least one (its range check's),
@@ -430,6 +472,10 @@ fn padding_is_zero<F: KaizenField, T: Transcript<F>>(
 ) -> Result<(), ProveError> {
     for t in ["weight", "bias", "weight_new", "bias_new"] {
         let spec = plan.spec(&format!("{name}.{t}"))?;
+        if spec.place == Place::Virtual {
+            // A packed parameter's view, zero on its padding by construction.
+            continue;
+        }
         let r = s.point(spec.vars());
         for point in padding_points(&spec.dims, &r) {
             s.vanishes(&spec.name, point);

@@ -20,7 +20,7 @@ use kaizen_sumcheck::{
 };
 use rayon::prelude::*;
 
-use super::{plan::log2, Checks, ProofParts, ProveError};
+use super::{packing::Relayout, plan::log2, Checks, ProofParts, ProveError};
 
 /// A factor of a sumcheck term.
 #[derive(Clone, Debug)]
@@ -32,6 +32,9 @@ pub(crate) enum Factor<F> {
     /// The indicator of a tensor's real (unpadded) entries: `dims` are `(length, variables)`
     /// per dimension, outermost first (verifier-evaluated).
     Mask { dims: Vec<(usize, usize)> },
+    /// The weight moving claims on a packed parameter's padded view to the packed tensor
+    /// (verifier-evaluated; [`super::packing`]).
+    Relayout(Box<Relayout<F>>),
 }
 
 /// `Σ_{j < len} eq(r, j)`: the MLE of `[j < len]` at `r`.
@@ -62,6 +65,7 @@ impl<F: KaizenField> Factor<F> {
                 }
                 rest.is_empty().then_some(value)
             }
+            Factor::Relayout(g) => g.evaluate(x),
         }
     }
 
@@ -462,6 +466,12 @@ impl<'a, F: KaizenField, T: Transcript<F>> Session<'a, F, T> {
                     F::from(u64::from(inside))
                 })
                 .collect(),
+            Factor::Relayout(g) if g.num_vars() == vars => g.table(),
+            Factor::Relayout(_) => {
+                return Err(ProveError::Config(
+                    "a relayout weight of another size than its sumcheck".into(),
+                ))
+            }
         })
     }
 
