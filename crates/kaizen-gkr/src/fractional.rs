@@ -19,11 +19,18 @@
 //! the same point), and a tree with `n` variables leaves the batch once its leaves are reached.
 //! Nothing is padded. A *unit* tree has all numerators one (the looked-up side of logUp): its
 //! numerators are neither stored nor claimed, and its leaf layer's summand is
-//! `eq·(q1 + q0 + λ·q0·q1)` over two tables instead of four.
+//! `eq·(q1 + q0 + λ·q0·q1)` over two tables instead of four. A *shifted* unit tree
+//! ([`Leaves::shifted`]) has leaves `c − v` with `v` a small integer and `c` fixed on blocks (a
+//! range lookup's limbs and their table's pole): its leaf layer is kept as integers, and the layer
+//! above and the leaf layer's first round are computed from them with products of a field element
+//! and an integer, the round as a few integer-weighted sums per block (the summand is a quadratic
+//! in `c` with integer coefficients).
 use ark_serialize::CanonicalSerialize;
+use kaizen_field::{eq_table, Accumulator};
 use kaizen_field::{KaizenField, Transcript, PAR_MIN_LEN};
 use kaizen_sumcheck::{
-    prove, verify, Claim, ProductSum, SumcheckProof, SumcheckShape, Term, Weight,
+    protocol::RoundProver, prove, verify, Claim, ProductSum, RoundPoly, SumcheckProof,
+    SumcheckShape, Term, Weight,
 };
 use rayon::prelude::*;
 
@@ -31,32 +38,70 @@ use crate::GkrError;
 
 /// The leaves of one tree: `2^n` numerators (or all one) and denominators, `n ≥ 1`.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Leaves<F> {
-    numerators: Option<Vec<F>>,
-    denominators: Vec<F>,
+pub struct Leaves<F>(Form<F>);
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Form<F> {
+    Dense {
+        numerators: Option<Vec<F>>,
+        denominators: Vec<F>,
+    },
+    Shifted(Shifted<F>),
 }
+
+/// Integers of shifted leaves are below `2^SHIFTED_VALUE_BITS` (their products, and those of
+/// the first round's extrapolations, fit in 64 bits).
+pub const SHIFTED_VALUE_BITS: u32 = 30;
 
 impl<F: KaizenField> Leaves<F> {
     /// Leaves `p_i/q_i`.
     pub fn new(numerators: Vec<F>, denominators: Vec<F>) -> Self {
-        Self {
+        Self(Form::Dense {
             numerators: Some(numerators),
             denominators,
-        }
+        })
     }
 
     /// Leaves `1/q_i`.
     pub fn unit(denominators: Vec<F>) -> Self {
-        Self {
+        Self(Form::Dense {
             numerators: None,
             denominators,
-        }
+        })
     }
 
-    /// The tree's public shape, or an error for lengths that are not equal powers of two ≥ 2.
+    /// Leaves `1/(c_b − v_i)`: `blocks` are `(length, c_b)` in order, each of even length, and
+    /// cover the integers `values` (each below `2^SHIFTED_VALUE_BITS`; at least 8 leaves).
+    pub fn shifted(blocks: Vec<(usize, F)>, values: Vec<u64>) -> Self {
+        Self(Form::Shifted(Shifted { blocks, values }))
+    }
+
+    /// The tree's public shape, or an error for lengths that are not equal powers of two ≥ 2
+    /// (shifted leaves: blocks that do not fit, or values out of range).
     pub fn shape(&self) -> Result<TreeShape, GkrError> {
-        let len = self.denominators.len();
-        let p_len = self.numerators.as_ref().map_or(len, Vec::len);
+        let (len, p_len) = match &self.0 {
+            Form::Dense {
+                numerators,
+                denominators,
+            } => {
+                let len = denominators.len();
+                (len, numerators.as_ref().map_or(len, Vec::len))
+            }
+            Form::Shifted(s) => {
+                let len = s.values.len();
+                let covered: usize = s.blocks.iter().map(|b| b.0).sum();
+                if covered != len
+                    || len < 8
+                    || s.blocks.iter().any(|b| b.0 == 0 || b.0 % 2 == 1)
+                    || s.values.iter().any(|v| v >> SHIFTED_VALUE_BITS != 0)
+                {
+                    return Err(GkrError::Input(format!(
+                        "shifted leaves: {len} values below 2^{SHIFTED_VALUE_BITS} in even blocks                          covering {covered}, at least 8"
+                    )));
+                }
+                (len, len)
+            }
+        };
         if p_len != len || len < 2 || !len.is_power_of_two() {
             return Err(GkrError::Input(format!(
                 "leaves of lengths {p_len} and {len}"
@@ -64,8 +109,62 @@ impl<F: KaizenField> Leaves<F> {
         }
         Ok(TreeShape {
             num_vars: len.trailing_zeros() as usize,
-            unit: self.numerators.is_none(),
+            unit: !matches!(
+                self.0,
+                Form::Dense {
+                    numerators: Some(_),
+                    ..
+                }
+            ),
         })
+    }
+}
+
+/// Shifted unit leaves `c_b − v_i` ([`Leaves::shifted`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Shifted<F> {
+    blocks: Vec<(usize, F)>,
+    values: Vec<u64>,
+}
+
+/// `c·k` for an integer `k < 2^63`: a product with a base-field element.
+fn times<F: KaizenField>(c: F, k: u64) -> F {
+    c.mul_by_base_prime_field(&F::BasePrimeField::from(k))
+}
+
+impl<F: KaizenField> Shifted<F> {
+    /// Every pair of leaves `(2x, 2x + 1)` with its block's pole: `(c, v_{2x}, v_{2x+1})`.
+    fn pairs(&self) -> impl Iterator<Item = (F, u64, u64)> + '_ {
+        let mut start = 0;
+        self.blocks.iter().flat_map(move |&(len, c)| {
+            let block = &self.values[start..start + len];
+            start += len;
+            block.chunks_exact(2).map(move |v| (c, v[0], v[1]))
+        })
+    }
+
+    /// The layer above, in halves: entry `x` is `(2c − (a + b), c² − c·(a + b) + a·b)` for the
+    /// leaves `c − a`, `c − b` of pair `x`.
+    fn parent(&self) -> Halves<F> {
+        let half = self.values.len() / 4;
+        let mut out: [Vec<F>; 4] = std::array::from_fn(|_| Vec::with_capacity(half));
+        let mut pole = None;
+        for (x, (c, a, b)) in self.pairs().enumerate() {
+            let (c, c_sq) = match pole {
+                Some((p, sq)) if p == c => (p, sq),
+                _ => (c, c.square()),
+            };
+            pole = Some((c, c_sq));
+            let sum = a + b;
+            let odd = x % 2;
+            out[odd].push(c.double() - F::from(sum));
+            out[2 + odd].push(c_sq - times(c, sum) + F::from(a * b));
+        }
+        let [p0, p1, q0, q1] = out;
+        Halves {
+            p: Some((p0, p1)),
+            q: (q0, q1),
+        }
     }
 }
 
@@ -142,10 +241,10 @@ struct Halves<F> {
 }
 
 impl<F: KaizenField> Halves<F> {
-    fn of(leaves: Leaves<F>) -> Self {
+    fn of(numerators: Option<&[F]>, denominators: &[F]) -> Self {
         Self {
-            p: leaves.numerators.as_deref().map(split),
-            q: split(&leaves.denominators),
+            p: numerators.map(split),
+            q: split(denominators),
         }
     }
 
@@ -177,6 +276,235 @@ impl<F: KaizenField> Halves<F> {
         Self {
             p: Some((p0, p1)),
             q: (q0, q1),
+        }
+    }
+}
+
+/// One layer of a tree as the prover keeps it: in halves, or (a shifted tree's leaves) as
+/// integers.
+enum Layer<F> {
+    Dense(Halves<F>),
+    Shifted(Shifted<F>),
+}
+
+impl<F: KaizenField> Layer<F> {
+    fn of(leaves: Leaves<F>) -> Self {
+        match leaves.0 {
+            Form::Dense {
+                numerators,
+                denominators,
+            } => Layer::Dense(Halves::of(numerators.as_deref(), &denominators)),
+            Form::Shifted(s) => Layer::Shifted(s),
+        }
+    }
+
+    /// Entries per half.
+    fn len(&self) -> usize {
+        match self {
+            Layer::Dense(h) => h.len(),
+            Layer::Shifted(s) => s.values.len() / 2,
+        }
+    }
+
+    fn parent(&self) -> Self {
+        Layer::Dense(match self {
+            Layer::Dense(h) => h.parent(),
+            Layer::Shifted(s) => s.parent(),
+        })
+    }
+}
+
+/// The prover of one tree's layer sumcheck: [`ProductSum`] over the layer's halves, or a shifted
+/// leaf layer's first round on the integers ([`ShiftedRound`]), a [`ProductSum`] once it is bound.
+enum LayerProver<F: KaizenField> {
+    Dense(ProductSum<F>),
+    Shifted(Box<ShiftedRound<F>>),
+    /// The instance after a bind that could not continue (its final values are missing, which the
+    /// caller reports).
+    Failed,
+}
+
+/// The first round of a shifted leaf layer's sumcheck `Σ_x eq(r, x)·(q0 + q1 + λ·q0·q1)(x)`
+/// (`q0(x)`, `q1(x)` the leaves `2x`, `2x + 1`; the highest variable bound first, pairing `x`
+/// with `x + m`). Over a run of `x` where the poles `c` of leaf `2x` and `c'` of leaf
+/// `2x + 2m` are fixed, with `q(X) = C_X − A_X`, `C_X = (1 − X)·c + X·c'` and `A_X` the same
+/// line through the integers, the summand is
+/// `(2C + λC²) − (1 + λC)·(A + B) + λ·A·B`: the run needs `Σ w`, `Σ w·(a + b)`, `Σ w·(a' + b')`,
+/// `Σ w·a·b`, `Σ w·a'·b'` and `Σ w·(a'·b + a·b')` for `w` the `eq` weight of the lower variables
+/// — integer-weighted sums — for `t(0)`, `t(1)`, `t(2)`.
+struct ShiftedRound<F: KaizenField> {
+    leaves: Shifted<F>,
+    point: Vec<F>,
+    lambda: F,
+}
+
+impl<F: KaizenField> ShiftedRound<F> {
+    /// `(first leaf, pole)` of every block.
+    fn starts(&self) -> Vec<(usize, F)> {
+        let mut start = 0;
+        self.leaves
+            .blocks
+            .iter()
+            .map(|&(len, c)| {
+                let at = start;
+                start += len;
+                (at, c)
+            })
+            .collect()
+    }
+
+    /// `t(0), t(1), t(2)` of the round's unweighted-by-`eq(r_top, X)` polynomial.
+    fn evaluate(&self) -> [F; 3] {
+        let k = self.point.len();
+        let m = 1usize << (k - 1);
+        let rest = eq_table(&self.point[..k - 1]);
+        let v = &self.leaves.values;
+        let starts = self.starts();
+        let pole_at = |cursor: &mut usize, leaf: usize| pole_of(&starts, cursor, leaf);
+        let (mut lo_cursor, mut hi_cursor) = (0, 0);
+        let lambda = self.lambda;
+        let mut t = [F::ZERO; 3];
+        let mut x = 0;
+        while x < m {
+            let (c, c_hi) = (
+                pole_at(&mut lo_cursor, 2 * x),
+                pole_at(&mut hi_cursor, 2 * x + 2 * m),
+            );
+            // The run ends where either block ends.
+            let next = |cursor: usize| starts.get(cursor + 1).map_or(usize::MAX, |s| s.0);
+            let end = m
+                .min(next(lo_cursor) / 2)
+                .min(next(hi_cursor).saturating_sub(2 * m) / 2);
+            let mut acc: [F::Acc; 5] = Default::default();
+            let mut weight = F::ZERO;
+            for y in x..end {
+                let w = rest[y];
+                let (a, b) = (v[2 * y], v[2 * y + 1]);
+                let (a1, b1) = (v[2 * y + 2 * m], v[2 * y + 2 * m + 1]);
+                weight += w;
+                for (acc, k) in
+                    acc.iter_mut()
+                        .zip([a + b, a1 + b1, a * b, a1 * b1, a1 * b + a * b1])
+                {
+                    acc.add_product(w, F::from(k));
+                }
+            }
+            let [s0, s1, p0, p1, cross] = acc.map(Accumulator::reduce);
+            let summand = |c: F, s: F, p: F| {
+                (c.double() + lambda * c.square()) * weight - (F::ONE + lambda * c) * s + lambda * p
+            };
+            t[0] += summand(c, s0, p0);
+            t[1] += summand(c_hi, s1, p1);
+            // X = 2: C = 2c' − c, A + B = 2(a' + b') − (a + b), A·B = 4a'b' − 2(a'b + ab') + ab.
+            let two = F::from(2u64);
+            t[2] += summand(
+                c_hi.double() - c,
+                two * s1 - s0,
+                two.double() * p1 - two * cross + p0,
+            );
+            x = end.max(x + 1);
+        }
+        t
+    }
+
+    /// The folded tables `q(x) + r·(q(x + m) − q(x))` of both halves, as field elements.
+    fn fold(&self, r: F) -> [Vec<F>; 2] {
+        let k = self.point.len();
+        let m = 1usize << (k - 1);
+        let v = &self.leaves.values;
+        let starts = self.starts();
+        let mut cursors = (0, 0);
+        let mut out = [Vec::with_capacity(m), Vec::with_capacity(m)];
+        let pole = |cursor: &mut usize, leaf: usize| pole_of(&starts, cursor, leaf);
+        // `a + r·(a' − a)` for integers, by the sign of the difference.
+        let line = |a: u64, a1: u64| {
+            if a1 >= a {
+                F::from(a) + times(r, a1 - a)
+            } else {
+                F::from(a) - times(r, a - a1)
+            }
+        };
+        for x in 0..m {
+            let (c, c_hi) = (
+                pole(&mut cursors.0, 2 * x),
+                pole(&mut cursors.1, 2 * x + 2 * m),
+            );
+            let pole_r = c + r * (c_hi - c);
+            for (j, out) in out.iter_mut().enumerate() {
+                out.push(pole_r - line(v[2 * x + j], v[2 * x + 2 * m + j]));
+            }
+        }
+        out
+    }
+}
+
+/// The pole of the block holding `leaf`, by a cursor into the blocks' starts that only moves
+/// forward (the leaves are visited in order).
+fn pole_of<F: Copy>(starts: &[(usize, F)], cursor: &mut usize, leaf: usize) -> F {
+    while *cursor + 1 < starts.len() && starts[*cursor + 1].0 <= leaf {
+        *cursor += 1;
+    }
+    starts[*cursor].1
+}
+
+impl<F: KaizenField> RoundProver<F> for LayerProver<F> {
+    fn num_vars(&self) -> usize {
+        match self {
+            LayerProver::Dense(p) => p.num_vars(),
+            LayerProver::Shifted(s) => s.point.len(),
+            LayerProver::Failed => 0,
+        }
+    }
+
+    fn degree(&self) -> usize {
+        match self {
+            LayerProver::Dense(p) => p.shape().degree(),
+            // `eq · (q1 + q0 + λ·q0·q1)`.
+            LayerProver::Shifted(_) | LayerProver::Failed => 3,
+        }
+    }
+
+    fn round_evals(&mut self, claim: F, degree: usize) -> Vec<F> {
+        match self {
+            LayerProver::Dense(p) => p.round_evals(claim, degree),
+            LayerProver::Shifted(s) => {
+                let mut t = s.evaluate().to_vec();
+                RoundPoly::extend_to(&mut t, degree);
+                // s(X) = eq(r_top, X)·t(X), eq(r, X) = 1 − r + X·(2r − 1).
+                let top = s.point[s.point.len() - 1];
+                let slope = top.double() - F::ONE;
+                let mut e = F::ONE - top;
+                for v in t.iter_mut() {
+                    *v *= e;
+                    e += slope;
+                }
+                t
+            }
+            LayerProver::Failed => vec![F::ZERO; degree + 1],
+        }
+    }
+
+    fn bind(&mut self, r: F) {
+        let next = match self {
+            LayerProver::Dense(p) => return p.bind(r),
+            LayerProver::Shifted(s) => {
+                let k = s.point.len();
+                let top = s.point[k - 1];
+                let scale = top * r + (F::ONE - top) * (F::ONE - r);
+                let shape = layer_shape(&s.point[..k - 1], s.lambda, true);
+                ProductSum::new(shape, s.fold(r).to_vec())
+                    .and_then(|p| p.with_eq_scale(scale))
+                    .map_or(LayerProver::Failed, LayerProver::Dense)
+            }
+            LayerProver::Failed => return,
+        };
+        *self = next;
+    }
+
+    fn final_evals(&self) -> Vec<F> {
+        match self {
+            LayerProver::Dense(p) => p.final_evals(),
+            LayerProver::Shifted(_) | LayerProver::Failed => Vec::new(),
         }
     }
 }
@@ -343,10 +671,10 @@ pub fn prove_fractional<F: KaizenField, T: Transcript<F>>(
         .collect::<Result<Vec<_>, _>>()?;
     absorb_shapes(&shapes, transcript);
     // Per tree, its layers from the leaves up to the top (two fractions), in halves.
-    let mut stacks: Vec<Vec<Halves<F>>> = trees
+    let mut stacks: Vec<Vec<Layer<F>>> = trees
         .into_par_iter()
         .map(|leaves| {
-            let mut stack = vec![Halves::of(leaves)];
+            let mut stack = vec![Layer::of(leaves)];
             while let Some(layer) = stack.last().filter(|l| l.len() > 1) {
                 let up = layer.parent();
                 stack.push(up);
@@ -357,9 +685,9 @@ pub fn prove_fractional<F: KaizenField, T: Transcript<F>>(
     let tops = stacks
         .iter_mut()
         .map(|stack| {
-            let top = stack
-                .pop()
-                .ok_or_else(|| GkrError::Input("empty tree".into()))?;
+            let Some(Layer::Dense(top)) = stack.pop() else {
+                return Err(GkrError::Input("a tree without a top layer".into()));
+            };
             let (q0, q1) = (top.q.0[0], top.q.1[0]);
             let (p0, p1) = top.p.map_or((F::ONE, F::ONE), |(p0, p1)| (p0[0], p1[0]));
             Ok([p0, p1, q0, q1])
@@ -383,13 +711,22 @@ pub fn prove_fractional<F: KaizenField, T: Transcript<F>>(
             let layer = stacks[t]
                 .pop()
                 .ok_or_else(|| GkrError::Input("tree shorter than its shape".into()))?;
-            let (q0, q1) = layer.q;
-            let polys = match layer.p {
-                Some((p0, p1)) => vec![p0, p1, q0, q1],
-                None => vec![q0, q1],
-            };
-            let shape = layer_shape(&point, lambda, unit_leaves(&shapes[t], k));
-            instances.push(ProductSum::new(shape, polys)?);
+            instances.push(match layer {
+                Layer::Dense(layer) => {
+                    let (q0, q1) = layer.q;
+                    let polys = match layer.p {
+                        Some((p0, p1)) => vec![p0, p1, q0, q1],
+                        None => vec![q0, q1],
+                    };
+                    let shape = layer_shape(&point, lambda, unit_leaves(&shapes[t], k));
+                    LayerProver::Dense(ProductSum::new(shape, polys)?)
+                }
+                Layer::Shifted(leaves) => LayerProver::Shifted(Box::new(ShiftedRound {
+                    leaves,
+                    point: point.clone(),
+                    lambda,
+                })),
+            });
         }
         let sums = layer_sums(&active, &running, lambda);
         let (proof, batch) = prove(&mut instances, &sums, transcript)?;
@@ -444,7 +781,7 @@ mod tests {
     use super::*;
     use ark_std::UniformRand;
     use kaizen_field::{Blake3Transcript, Field, M61Ext2, MultilinearPoly};
-    use rand::SeedableRng;
+    use rand::{RngCore, SeedableRng};
     use rand_chacha::ChaCha20Rng;
 
     type F = M61Ext2;
@@ -527,6 +864,64 @@ mod tests {
         assert!(
             prove_fractional(vec![Leaves::new(vec![F::ONE], vec![F::ONE])], &mut tr()).is_err()
         );
+    }
+
+    /// Shifted leaves give the same proof and claims as the unit leaves they stand for — blocks
+    /// of several poles, whose runs end inside the first round's halves, next to another tree —
+    /// and malformed ones are an error.
+    #[test]
+    fn shifted_leaves_prove_as_their_unit_leaves() {
+        let mut rng = ChaCha20Rng::seed_from_u64(8);
+        let poles: Vec<F> = (0..3).map(|_| F::rand(&mut rng)).collect();
+        let cases: [(usize, &[(usize, usize)]); 4] = [
+            (3, &[(8, 0)]),
+            (6, &[(32, 0), (16, 1), (8, 2), (2, 0), (2, 1), (4, 2)]),
+            (5, &[(2, 1), (30, 0)]),
+            (4, &[(6, 2), (10, 1)]),
+        ];
+        for (n, blocks) in cases {
+            let blocks: Vec<(usize, F)> = blocks.iter().map(|&(l, p)| (l, poles[p])).collect();
+            let values: Vec<u64> = (0..1u64 << n)
+                .map(|i| match i % 5 {
+                    0 => (1 << SHIFTED_VALUE_BITS) - 1 - i,
+                    _ => rng.next_u64() % (1 << 11),
+                })
+                .collect();
+            let mut dense = Vec::new();
+            let mut at = 0;
+            for &(len, c) in &blocks {
+                dense.extend(values[at..at + len].iter().map(|&v| c - F::from(v)));
+                at += len;
+            }
+            let other = Leaves::new(
+                (0..4).map(|_| F::rand(&mut rng)).collect(),
+                (0..4).map(|_| F::rand(&mut rng)).collect(),
+            );
+            let shifted = Leaves::shifted(blocks.clone(), values.clone());
+            let (proof, claims) =
+                prove_fractional(vec![shifted.clone(), other.clone()], &mut tr()).unwrap();
+            let expected = prove_fractional(vec![Leaves::unit(dense), other], &mut tr()).unwrap();
+            assert_eq!((proof, claims), expected, "n = {n}");
+            assert_eq!(
+                shifted.shape().unwrap(),
+                TreeShape {
+                    num_vars: n,
+                    unit: true
+                }
+            );
+        }
+        let c = poles[0];
+        for (blocks, values) in [
+            (vec![(4, c), (3, c), (1, c)], vec![1u64; 8]),
+            (vec![(4, c)], vec![1; 8]),
+            (vec![(8, c)], vec![1 << SHIFTED_VALUE_BITS; 8]),
+            (vec![(4, c)], vec![1; 4]),
+        ] {
+            assert!(Leaves::shifted(blocks.clone(), values.clone())
+                .shape()
+                .is_err());
+            assert!(prove_fractional(vec![Leaves::shifted(blocks, values)], &mut tr()).is_err());
+        }
         assert!(prove_fractional(vec![Leaves::unit(vec![F::ONE; 3])], &mut tr()).is_err());
     }
 }

@@ -34,6 +34,7 @@ use rayon::prelude::*;
 use crate::{
     fractional::{
         prove_fractional, verify_fractional, FractionalClaims, FractionalProof, Leaves, TreeShape,
+        SHIFTED_VALUE_BITS,
     },
     GkrError,
 };
@@ -423,13 +424,56 @@ pub fn prove_lookups<F: KaizenField, T: Transcript<F>, C: AsRef<[F]> + Sync>(
             .enumerate()
             .for_each(|(i, q)| *q = leaf(pole, width, &mut seg.iter().map(|c| c.as_ref()[i])));
     };
+    // Segment `s` as integers, if it is one column of values below 2^SHIFTED_VALUE_BITS (a
+    // range check's limbs): its leaves `X − k·γ − v` are then kept shifted
+    // ([`Leaves::shifted`]).
+    let small = |s: usize| -> Option<Vec<u64>> {
+        let [column] = segments[s].1.as_slice() else {
+            return None;
+        };
+        column
+            .as_ref()
+            .par_iter()
+            .with_min_len(PAR_MIN_LEN)
+            .map(|x| {
+                x.to_signed()
+                    .and_then(|v| u64::try_from(v).ok())
+                    .filter(|v| v >> SHIFTED_VALUE_BITS == 0)
+            })
+            .collect()
+    };
+    // The shifted leaves of segments filling `[0, 2^log)` at the given offsets, if all are small.
+    let shifted = |members: &[(usize, usize)], log: usize| -> Option<Leaves<F>> {
+        if log < 3 {
+            return None;
+        }
+        let mut members = members.to_vec();
+        members.sort_by_key(|m| m.1);
+        let mut blocks = Vec::with_capacity(members.len());
+        let mut values = Vec::with_capacity(1 << log);
+        for (s, offset) in members {
+            let v = small(s).filter(|v| offset == values.len() && v.len() >= 2)?;
+            blocks.push((v.len(), ch.pole(segments[s].0)));
+            values.extend(v);
+        }
+        (values.len() == 1 << log).then(|| Leaves::shifted(blocks, values))
+    };
     let own_trees = packing.own.par_iter().map(|&s| {
-        let mut q = vec![F::ZERO; 1 << logs[s].1];
+        let log = logs[s].1;
+        if let Some(leaves) = shifted(&[(s, 0)], log) {
+            return leaves;
+        }
+        let mut q = vec![F::ZERO; 1 << log];
         fill(s, &mut q);
         leaves(None, q)
     });
     let bin_trees = packing.bins.par_iter().map(|bin| {
         let size = 1usize << packing.bin_log;
+        if bin.filled == size {
+            if let Some(leaves) = shifted(&bin.members, packing.bin_log) {
+                return leaves;
+            }
+        }
         let mut q = vec![F::ONE; size];
         for &(s, offset) in &bin.members {
             fill(s, &mut q[offset..offset + (1 << logs[s].1)]);

@@ -503,6 +503,19 @@ impl<F: KaizenField> ProductSum<F> {
         })
     }
 
+    /// The same instance with its `eq` weight multiplied by `scale`: for a prover that bound
+    /// earlier variables of a larger `eq`-weighted sum itself (`scale` is their `eq` factor) and
+    /// goes on with this instance over the folded tables. An error for an instance whose weight
+    /// is not a factored `eq`.
+    pub fn with_eq_scale(mut self, scale: F) -> Result<Self, SumcheckError> {
+        let eq = self
+            .eq
+            .as_mut()
+            .ok_or(SumcheckError::Shape("no factored eq weight to scale"))?;
+        eq.scale *= scale;
+        Ok(self)
+    }
+
     /// Degree of the polynomial the kernels evaluate: the round degree, less one with a factored
     /// `eq`.
     fn kernel_degree(&self) -> usize {
@@ -898,6 +911,26 @@ mod tests {
             })
             .collect();
         assert_eq!(Weight::EqSum { points, coeffs }.table(), dense);
+    }
+
+    /// An instance whose `eq` weight is scaled sends its round polynomials times the scale; one
+    /// without a factored `eq` weight cannot be scaled.
+    #[test]
+    fn eq_scale_multiplies_the_rounds() {
+        let f = |x: u64| F::from(x);
+        let shape = SumcheckShape::<F>::product(2, 2).with_weight(Weight::Eq(vec![f(3), f(5)]));
+        let tables = vec![vec![f(1), f(2), f(3), f(4)], vec![f(7), f(6), f(5), f(9)]];
+        let mut plain = ProductSum::new(shape.clone(), tables.clone()).unwrap();
+        let mut scaled = ProductSum::new(shape, tables)
+            .unwrap()
+            .with_eq_scale(f(10))
+            .unwrap();
+        let claim = plain.round_evals(F::ZERO, 3);
+        let sum = claim[0] + claim[1];
+        let expected: Vec<F> = claim.iter().map(|&e| e * f(10)).collect();
+        assert_eq!(scaled.round_evals(sum * f(10), 3), expected);
+        let unweighted = ProductSum::new(SumcheckShape::<F>::product(1, 1), vec![vec![f(1); 2]]);
+        assert!(unweighted.unwrap().with_eq_scale(f(2)).is_err());
     }
 
     /// Points whose high coordinates are boolean (lifted segment claims) fill only their block.
