@@ -124,6 +124,18 @@ pub trait KaizenField:
         let _ = self.serialize_compressed(out);
     }
 
+    /// Embeds `x` as `x mod p` (fields override it without a division: integer witnesses are
+    /// embedded entry by entry).
+    fn from_u64(x: u64) -> Self {
+        Self::from(x)
+    }
+
+    /// `self·k` for an integer `k`: a product with an element of the prime subfield (fields
+    /// override it without a division).
+    fn mul_u64(&self, k: u64) -> Self {
+        self.mul_by_base_prime_field(&Self::BasePrimeField::from(k))
+    }
+
     /// Embeds `x` as `x mod p`, failing if `|x| ≥ 2^SIGNED_BITS`.
     fn from_signed(x: i128) -> Result<Self, FieldError> {
         if x.unsigned_abs() >> Self::SIGNED_BITS != 0 {

@@ -310,7 +310,38 @@ impl KaizenField for M61 {
     }
 
     fn to_signed(&self) -> Option<i128> {
-        prime_to_signed(self, Self::SIGNED_BITS)
+        let v = value(*self);
+        let bound = 1u64 << Self::SIGNED_BITS;
+        if v < bound {
+            Some(i128::from(v))
+        } else if P - v < bound {
+            Some(-i128::from(P - v))
+        } else {
+            None
+        }
+    }
+
+    #[inline(always)]
+    fn from_u64(x: u64) -> Self {
+        m61(reduce64(x))
+    }
+
+    #[inline(always)]
+    fn mul_u64(&self, k: u64) -> Self {
+        *self * Self::from_u64(k)
+    }
+
+    fn from_signed(x: i128) -> Result<Self, crate::FieldError> {
+        let magnitude = x.unsigned_abs();
+        if magnitude >> Self::SIGNED_BITS != 0 {
+            return Err(crate::FieldError::SignedOverflow {
+                value: x,
+                bits: Self::SIGNED_BITS,
+            });
+        }
+        // |x| < 2^59 < p: canonical as it is, or p − |x|.
+        let v = magnitude as u64;
+        Ok(m61(if x < 0 { P - v } else { v }))
     }
 
     #[inline(always)]
@@ -352,6 +383,21 @@ impl KaizenField for M61Ext2 {
         } else {
             None
         }
+    }
+
+    #[inline(always)]
+    fn from_u64(x: u64) -> Self {
+        Self::new(M61::from_u64(x), m61(0))
+    }
+
+    #[inline(always)]
+    fn mul_u64(&self, k: u64) -> Self {
+        let k = M61::from_u64(k);
+        Self::new(self.c0 * k, self.c1 * k)
+    }
+
+    fn from_signed(x: i128) -> Result<Self, crate::FieldError> {
+        Ok(Self::new(M61::from_signed(x)?, m61(0)))
     }
 
     /// `i` with `i² = −1`; the `2^k`-th roots of unity for `k ≤ 61` lie in the norm-one subgroup
@@ -432,6 +478,22 @@ mod tests {
         #[test]
         fn arithmetic_matches_u128_reference(a in 0..P, b in 0..P) {
             check(a, b);
+        }
+
+        /// The division-free embeddings agree with ark's `From` and the generic signed decoding.
+        #[test]
+        fn integer_embeddings_match_the_generic_ones(x in any::<u64>(), s in any::<i64>(), c in 0..P, d in 0..P) {
+            prop_assert_eq!(M61::from_u64(x), M61::from(x));
+            prop_assert_eq!(M61Ext2::from_u64(x), M61Ext2::from(x));
+            let e = M61Ext2::new(m61(c), m61(d));
+            prop_assert_eq!(e.mul_u64(x), e * M61Ext2::from(x));
+            prop_assert_eq!(m61(c).mul_u64(x), m61(c) * M61::from(x));
+            let s = i128::from(s >> 5);
+            prop_assert_eq!(M61::from_signed(s).unwrap(), M61::from(s));
+            prop_assert_eq!(M61Ext2::from_signed(s).unwrap(), M61Ext2::from(s));
+            prop_assert_eq!(M61::from(s).to_signed(), Some(s));
+            prop_assert_eq!(m61(c).to_signed(), prime_to_signed(&m61(c), 59));
+            prop_assert_eq!(M61Ext2::new(m61(c), m61(d | 1)).to_signed(), None);
         }
 
         /// Long sums of products reduce in chunks of 64 and agree with the plain sum.

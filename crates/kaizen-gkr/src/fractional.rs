@@ -127,11 +127,6 @@ struct Shifted<F> {
     values: Vec<u64>,
 }
 
-/// `c·k` for an integer `k < 2^63`: a product with a base-field element.
-fn times<F: KaizenField>(c: F, k: u64) -> F {
-    c.mul_by_base_prime_field(&F::BasePrimeField::from(k))
-}
-
 impl<F: KaizenField> Shifted<F> {
     /// Every pair of leaves `(2x, 2x + 1)` with its block's pole: `(c, v_{2x}, v_{2x+1})`.
     fn pairs(&self) -> impl Iterator<Item = (F, u64, u64)> + '_ {
@@ -157,8 +152,8 @@ impl<F: KaizenField> Shifted<F> {
             pole = Some((c, c_sq));
             let sum = a + b;
             let odd = x % 2;
-            out[odd].push(c.double() - F::from(sum));
-            out[2 + odd].push(c_sq - times(c, sum) + F::from(a * b));
+            out[odd].push(c.double() - F::from_u64(sum));
+            out[2 + odd].push(c_sq - c.mul_u64(sum) + F::from_u64(a * b));
         }
         let [p0, p1, q0, q1] = out;
         Halves {
@@ -386,7 +381,7 @@ impl<F: KaizenField> ShiftedRound<F> {
                     acc.iter_mut()
                         .zip([a + b, a1 + b1, a * b, a1 * b1, a1 * b + a * b1])
                 {
-                    acc.add_product(w, F::from(k));
+                    acc.add_product(w, F::from_u64(k));
                 }
             }
             let [s0, s1, p0, p1, cross] = acc.map(Accumulator::reduce);
@@ -419,9 +414,9 @@ impl<F: KaizenField> ShiftedRound<F> {
         // `a + r·(a' − a)` for integers, by the sign of the difference.
         let line = |a: u64, a1: u64| {
             if a1 >= a {
-                F::from(a) + times(r, a1 - a)
+                F::from_u64(a) + r.mul_u64(a1 - a)
             } else {
-                F::from(a) - times(r, a - a1)
+                F::from_u64(a) - r.mul_u64(a - a1)
             }
         };
         for x in 0..m {

@@ -92,7 +92,7 @@ impl<F: KaizenField> Table<F> {
 
     fn entry(&self, column: usize, row: usize) -> F {
         match &self.columns[column] {
-            TableColumn::Range { start } => *start + F::from(row as u64),
+            TableColumn::Range { start } => *start + F::from_u64(row as u64),
             TableColumn::Values(v) => v[row],
         }
     }
@@ -339,7 +339,7 @@ pub fn multiplicities<F: KaizenField + std::hash::Hash>(
             counts[t] += 1;
         }
     }
-    Ok(counts.into_iter().map(F::from).collect())
+    Ok(counts.into_iter().map(F::from_u64).collect())
 }
 
 /// `(table, log2 rows)` of each segment, checking that its columns match its table.

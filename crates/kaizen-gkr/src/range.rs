@@ -209,7 +209,7 @@ impl<F: KaizenField> RangeWitness<F> {
                     .map(|l| {
                         l.into_par_iter()
                             .with_min_len(PAR_MIN_LEN)
-                            .map(F::from)
+                            .map(F::from_u64)
                             .collect()
                     })
                     .collect(),
@@ -220,7 +220,7 @@ impl<F: KaizenField> RangeWitness<F> {
             segments: vec![segments],
             multiplicities: counts
                 .into_iter()
-                .map(|c| c.into_iter().map(F::from).collect())
+                .map(|c| c.into_iter().map(F::from_u64).collect())
                 .collect(),
         })
     }
@@ -397,7 +397,7 @@ mod tests {
             shapes: vec![shape()],
             segments: vec![vec![limbs
                 .into_iter()
-                .map(|s| s.into_iter().map(F::from).collect())
+                .map(|s| s.into_iter().map(F::from_u64).collect())
                 .collect()]],
             multiplicities: m,
         }

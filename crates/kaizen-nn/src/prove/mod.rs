@@ -575,7 +575,7 @@ fn exp_multiplicities<F: KaizenField>(
             }
         }
     }
-    Ok(counts.into_iter().map(F::from).collect())
+    Ok(counts.into_iter().map(F::from_u64).collect())
 }
 
 /// The most parts `C_step` is split into.
