@@ -128,34 +128,46 @@ struct Shifted<F> {
 }
 
 impl<F: KaizenField> Shifted<F> {
-    /// Every pair of leaves `(2x, 2x + 1)` with its block's pole: `(c, v_{2x}, v_{2x+1})`.
-    fn pairs(&self) -> impl Iterator<Item = (F, u64, u64)> + '_ {
+    /// `(first leaf, pole)` of every block.
+    fn starts(&self) -> Vec<(usize, F)> {
         let mut start = 0;
-        self.blocks.iter().flat_map(move |&(len, c)| {
-            let block = &self.values[start..start + len];
-            start += len;
-            block.chunks_exact(2).map(move |v| (c, v[0], v[1]))
-        })
+        self.blocks
+            .iter()
+            .map(|&(len, c)| {
+                let at = start;
+                start += len;
+                (at, c)
+            })
+            .collect()
     }
 
     /// The layer above, in halves: entry `x` is `(2c − (a + b), c² − c·(a + b) + a·b)` for the
     /// leaves `c − a`, `c − b` of pair `x`.
     fn parent(&self) -> Halves<F> {
-        let half = self.values.len() / 4;
-        let mut out: [Vec<F>; 4] = std::array::from_fn(|_| Vec::with_capacity(half));
-        let mut pole = None;
-        for (x, (c, a, b)) in self.pairs().enumerate() {
-            let (c, c_sq) = match pole {
-                Some((p, sq)) if p == c => (p, sq),
-                _ => (c, c.square()),
-            };
-            pole = Some((c, c_sq));
-            let sum = a + b;
-            let odd = x % 2;
-            out[odd].push(c.double() - F::from_u64(sum));
-            out[2 + odd].push(c_sq - c.mul_u64(sum) + F::from_u64(a * b));
-        }
-        let [p0, p1, q0, q1] = out;
+        let starts = self.starts();
+        let v = &self.values;
+        // Per job: a cursor into the blocks and the current block's `(c, c²)`.
+        let init = || (0usize, usize::MAX, F::ZERO, F::ZERO);
+        let entry = |(cursor, block, c, c_sq): &mut (usize, usize, F, F), x: usize| {
+            let at = block_at(&starts, cursor, 2 * x);
+            if at != *block {
+                (*block, *c) = (at, starts[at].1);
+                *c_sq = c.square();
+            }
+            let (a, b) = (v[2 * x], v[2 * x + 1]);
+            (
+                c.double() - F::from_u64(a + b),
+                *c_sq - c.mul_u64(a + b) + F::from_u64(a * b),
+            )
+        };
+        let half = |odd: usize| -> (Vec<F>, Vec<F>) {
+            (0..v.len() / 4)
+                .into_par_iter()
+                .with_min_len(PAR_MIN_LEN)
+                .map_init(init, |state, y| entry(state, 2 * y + odd))
+                .unzip()
+        };
+        let ((p0, q0), (p1, q1)) = (half(0), half(1));
         Halves {
             p: Some((p0, p1)),
             q: (q0, q1),
@@ -334,42 +346,50 @@ struct ShiftedRound<F: KaizenField> {
 }
 
 impl<F: KaizenField> ShiftedRound<F> {
-    /// `(first leaf, pole)` of every block.
-    fn starts(&self) -> Vec<(usize, F)> {
-        let mut start = 0;
-        self.leaves
-            .blocks
-            .iter()
-            .map(|&(len, c)| {
-                let at = start;
-                start += len;
-                (at, c)
-            })
-            .collect()
-    }
-
-    /// `t(0), t(1), t(2)` of the round's unweighted-by-`eq(r_top, X)` polynomial.
+    /// `t(0), t(1), t(2)` of the round's polynomial without its `eq(r_top, X)` factor, over
+    /// chunks of `x` in parallel.
     fn evaluate(&self) -> [F; 3] {
         let k = self.point.len();
         let m = 1usize << (k - 1);
         let rest = eq_table(&self.point[..k - 1]);
+        let starts = self.leaves.starts();
+        (0..m.div_ceil(PAR_MIN_LEN))
+            .into_par_iter()
+            .map(|chunk| {
+                let range = chunk * PAR_MIN_LEN..((chunk + 1) * PAR_MIN_LEN).min(m);
+                self.evaluate_range(&starts, &rest, range)
+            })
+            .reduce(
+                || [F::ZERO; 3],
+                |a, b| [a[0] + b[0], a[1] + b[1], a[2] + b[2]],
+            )
+    }
+
+    /// [`ShiftedRound::evaluate`] over `x ∈ range`, run by run.
+    fn evaluate_range(
+        &self,
+        starts: &[(usize, F)],
+        rest: &[F],
+        range: std::ops::Range<usize>,
+    ) -> [F; 3] {
+        let m = rest.len();
         let v = &self.leaves.values;
-        let starts = self.starts();
-        let pole_at = |cursor: &mut usize, leaf: usize| pole_of(&starts, cursor, leaf);
-        let (mut lo_cursor, mut hi_cursor) = (0, 0);
         let lambda = self.lambda;
+        let (mut lo_cursor, mut hi_cursor) = (0, 0);
         let mut t = [F::ZERO; 3];
-        let mut x = 0;
-        while x < m {
-            let (c, c_hi) = (
-                pole_at(&mut lo_cursor, 2 * x),
-                pole_at(&mut hi_cursor, 2 * x + 2 * m),
+        let mut x = range.start;
+        while x < range.end {
+            let (lo, hi) = (
+                block_at(starts, &mut lo_cursor, 2 * x),
+                block_at(starts, &mut hi_cursor, 2 * x + 2 * m),
             );
+            let (c, c_hi) = (starts[lo].1, starts[hi].1);
             // The run ends where either block ends.
-            let next = |cursor: usize| starts.get(cursor + 1).map_or(usize::MAX, |s| s.0);
-            let end = m
-                .min(next(lo_cursor) / 2)
-                .min(next(hi_cursor).saturating_sub(2 * m) / 2);
+            let next = |block: usize| starts.get(block + 1).map_or(usize::MAX, |s| s.0);
+            let end = range
+                .end
+                .min(next(lo) / 2)
+                .min(next(hi).saturating_sub(2 * m) / 2);
             let mut acc: [F::Acc; 5] = Default::default();
             let mut weight = F::ZERO;
             for y in x..end {
@@ -377,10 +397,8 @@ impl<F: KaizenField> ShiftedRound<F> {
                 let (a, b) = (v[2 * y], v[2 * y + 1]);
                 let (a1, b1) = (v[2 * y + 2 * m], v[2 * y + 2 * m + 1]);
                 weight += w;
-                for (acc, k) in
-                    acc.iter_mut()
-                        .zip([a + b, a1 + b1, a * b, a1 * b1, a1 * b + a * b1])
-                {
+                let sums = [a + b, a1 + b1, a * b, a1 * b1, a1 * b + a * b1];
+                for (acc, k) in acc.iter_mut().zip(sums) {
                     acc.add_product(w, F::from_u64(k));
                 }
             }
@@ -404,13 +422,9 @@ impl<F: KaizenField> ShiftedRound<F> {
 
     /// The folded tables `q(x) + r·(q(x + m) − q(x))` of both halves, as field elements.
     fn fold(&self, r: F) -> [Vec<F>; 2] {
-        let k = self.point.len();
-        let m = 1usize << (k - 1);
+        let m = 1usize << (self.point.len() - 1);
         let v = &self.leaves.values;
-        let starts = self.starts();
-        let mut cursors = (0, 0);
-        let mut out = [Vec::with_capacity(m), Vec::with_capacity(m)];
-        let pole = |cursor: &mut usize, leaf: usize| pole_of(&starts, cursor, leaf);
+        let starts = self.leaves.starts();
         // `a + r·(a' − a)` for integers, by the sign of the difference.
         let line = |a: u64, a1: u64| {
             if a1 >= a {
@@ -419,27 +433,37 @@ impl<F: KaizenField> ShiftedRound<F> {
                 F::from_u64(a) - r.mul_u64(a - a1)
             }
         };
-        for x in 0..m {
-            let (c, c_hi) = (
-                pole(&mut cursors.0, 2 * x),
-                pole(&mut cursors.1, 2 * x + 2 * m),
-            );
-            let pole_r = c + r * (c_hi - c);
-            for (j, out) in out.iter_mut().enumerate() {
-                out.push(pole_r - line(v[2 * x + j], v[2 * x + 2 * m + j]));
-            }
-        }
-        out
+        // Per job: cursors into the blocks and the current pair of blocks' folded pole.
+        let init = || (0usize, 0usize, (usize::MAX, usize::MAX), F::ZERO);
+        let (q0, q1) = (0..m)
+            .into_par_iter()
+            .with_min_len(PAR_MIN_LEN)
+            .map_init(init, |(lo_cursor, hi_cursor, blocks, pole), x| {
+                let at = (
+                    block_at(&starts, lo_cursor, 2 * x),
+                    block_at(&starts, hi_cursor, 2 * x + 2 * m),
+                );
+                if at != *blocks {
+                    let (c, c_hi) = (starts[at.0].1, starts[at.1].1);
+                    (*blocks, *pole) = (at, c + r * (c_hi - c));
+                }
+                (
+                    *pole - line(v[2 * x], v[2 * x + 2 * m]),
+                    *pole - line(v[2 * x + 1], v[2 * x + 2 * m + 1]),
+                )
+            })
+            .unzip();
+        [q0, q1]
     }
 }
 
-/// The pole of the block holding `leaf`, by a cursor into the blocks' starts that only moves
-/// forward (the leaves are visited in order).
-fn pole_of<F: Copy>(starts: &[(usize, F)], cursor: &mut usize, leaf: usize) -> F {
+/// The block holding `leaf`, by a cursor into the blocks' starts that only moves forward (each
+/// job visits its leaves in order).
+fn block_at<F>(starts: &[(usize, F)], cursor: &mut usize, leaf: usize) -> usize {
     while *cursor + 1 < starts.len() && starts[*cursor + 1].0 <= leaf {
         *cursor += 1;
     }
-    starts[*cursor].1
+    *cursor
 }
 
 impl<F: KaizenField> RoundProver<F> for LayerProver<F> {
@@ -868,11 +892,13 @@ mod tests {
     fn shifted_leaves_prove_as_their_unit_leaves() {
         let mut rng = ChaCha20Rng::seed_from_u64(8);
         let poles: Vec<F> = (0..3).map(|_| F::rand(&mut rng)).collect();
-        let cases: [(usize, &[(usize, usize)]); 4] = [
+        // The last case spans several parallel chunks of the first round.
+        let cases: [(usize, &[(usize, usize)]); 5] = [
             (3, &[(8, 0)]),
             (6, &[(32, 0), (16, 1), (8, 2), (2, 0), (2, 1), (4, 2)]),
             (5, &[(2, 1), (30, 0)]),
             (4, &[(6, 2), (10, 1)]),
+            (15, &[(16384, 0), (8192, 1), (4096, 2), (2, 0), (4094, 1)]),
         ];
         for (n, blocks) in cases {
             let blocks: Vec<(usize, F)> = blocks.iter().map(|&(l, p)| (l, poles[p])).collect();

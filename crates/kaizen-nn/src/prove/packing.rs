@@ -153,17 +153,14 @@ impl<F: KaizenField> Relayout<F> {
 
 #[cfg(test)]
 mod tests {
-    use kaizen_field::{M61Ext2, MultilinearPoly};
+    use kaizen_field::M61Ext2;
 
-    use super::*;
+    use super::{super::session::evaluate, *};
 
     type F = M61Ext2;
 
     fn mle(table: &[F], x: &[F]) -> F {
-        MultilinearPoly::new(table.to_vec())
-            .unwrap()
-            .evaluate(x)
-            .unwrap()
+        evaluate(table, x).unwrap()
     }
 
     /// Which shapes pack, and that `Σ G·P` over the packed cube is `Σ ρ^j·V(r_j)` for the view
