@@ -8,7 +8,8 @@
 //! * [`fractional`] — the GKR fractional-sum tree of Papini–Haböck ("Improving logarithmic
 //!   derivative lookups using GKR", 2023): proves `Σ_i p_i/q_i = P/Q` for several trees of any
 //!   power-of-two sizes at once, layer by layer with one batched sumcheck per depth, ending in
-//!   claims on each tree's leaf MLEs; unit trees (all numerators one) store and claim no numerators.
+//!   claims on each tree's leaf MLEs; unit trees (all numerators one) store and claim no numerators,
+//!   and shifted unit trees (leaves `c − v`, `v` small integers) keep their leaves as integers.
 //! * [`lookup`] — logUp lookups: every row of some committed witness columns lies in a public table
 //!   (single column, or input → output pairs compressed with a random `α`), with committed
 //!   multiplicities: `Σ_i 1/(X − w_i) = Σ_t m_t/(X − t_t)`, one tree per block (no padding), whose
