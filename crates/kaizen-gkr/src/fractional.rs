@@ -489,14 +489,8 @@ impl<F: KaizenField> RoundProver<F> for LayerProver<F> {
             LayerProver::Shifted(s) => {
                 let mut t = s.evaluate().to_vec();
                 RoundPoly::extend_to(&mut t, degree);
-                // s(X) = eq(r_top, X)·t(X), eq(r, X) = 1 − r + X·(2r − 1).
-                let top = s.point[s.point.len() - 1];
-                let slope = top.double() - F::ONE;
-                let mut e = F::ONE - top;
-                for v in t.iter_mut() {
-                    *v *= e;
-                    e += slope;
-                }
+                // s(X) = eq(r_top, X)·t(X).
+                RoundPoly::times_eq(&mut t, s.point[s.point.len() - 1], F::ONE);
                 t
             }
             LayerProver::Failed => vec![F::ZERO; degree + 1],

@@ -89,6 +89,17 @@ impl<F: KaizenField> RoundPoly<F> {
         total
     }
 
+    /// Multiplies evaluations at `0, 1, …` by `scale·eq(r, X)`, `eq(r, X) = 1 − r − X + 2rX`:
+    /// puts a factored `eq` variable back into a round polynomial (Gruen's trick).
+    pub fn times_eq(evals: &mut [F], r: F, scale: F) {
+        let slope = r.double() - F::ONE;
+        let mut e = F::ONE - r;
+        for v in evals.iter_mut() {
+            *v *= scale * e;
+            e += slope;
+        }
+    }
+
     /// Appends `s(len), …, s(degree)` to `evals` (`s` of degree below the initial length).
     pub fn extend_to(evals: &mut Vec<F>, degree: usize) {
         let n = evals.len();

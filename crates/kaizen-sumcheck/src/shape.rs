@@ -565,13 +565,7 @@ impl<F: KaizenField> ProductSum<F> {
         }
         if let Some((scale, rc)) = factor {
             crate::RoundPoly::extend_to(&mut evals, own);
-            // eq(r_c, X) = 1 − r_c − X + 2·r_c·X.
-            let (e0, slope) = (F::ONE - rc, rc.double() - F::ONE);
-            let mut e = e0;
-            for v in evals.iter_mut() {
-                *v *= scale * e;
-                e += slope;
-            }
+            crate::RoundPoly::times_eq(&mut evals, rc, scale);
         }
         crate::RoundPoly::extend_to(&mut evals, degree);
         evals
