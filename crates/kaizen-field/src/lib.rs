@@ -144,7 +144,12 @@ pub trait KaizenField:
                 bits: Self::SIGNED_BITS,
             });
         }
-        Ok(Self::from(x))
+        // Through the (possibly division-free) `from_u64` where the magnitude fits.
+        Ok(match u64::try_from(x.unsigned_abs()) {
+            Ok(v) if x < 0 => -Self::from_u64(v),
+            Ok(v) => Self::from_u64(v),
+            Err(_) => Self::from(x),
+        })
     }
 }
 

@@ -331,19 +331,6 @@ impl KaizenField for M61 {
         *self * Self::from_u64(k)
     }
 
-    fn from_signed(x: i128) -> Result<Self, crate::FieldError> {
-        let magnitude = x.unsigned_abs();
-        if magnitude >> Self::SIGNED_BITS != 0 {
-            return Err(crate::FieldError::SignedOverflow {
-                value: x,
-                bits: Self::SIGNED_BITS,
-            });
-        }
-        // |x| < 2^59 < p: canonical as it is, or p − |x|.
-        let v = magnitude as u64;
-        Ok(m61(if x < 0 { P - v } else { v }))
-    }
-
     #[inline(always)]
     fn lerp(a: Self, b: Self, r: Self) -> Self {
         m61(lerp_value(value(a), value(b), value(r)))
@@ -394,10 +381,6 @@ impl KaizenField for M61Ext2 {
     fn mul_u64(&self, k: u64) -> Self {
         let k = M61::from_u64(k);
         Self::new(self.c0 * k, self.c1 * k)
-    }
-
-    fn from_signed(x: i128) -> Result<Self, crate::FieldError> {
-        Ok(Self::new(M61::from_signed(x)?, m61(0)))
     }
 
     /// `i` with `i² = −1`; the `2^k`-th roots of unity for `k ≤ 61` lie in the norm-one subgroup
