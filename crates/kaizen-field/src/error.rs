@@ -59,4 +59,12 @@ pub enum FieldError {
         /// Number of variables of the polynomial.
         num_vars: usize,
     },
+    /// The field has no multiplicative subgroup of the requested size.
+    #[error("no 2^{log_size}-th root of unity (field 2-adicity {two_adicity})")]
+    NoRootOfUnity {
+        /// Requested domain size (log).
+        log_size: u32,
+        /// The field's 2-adicity.
+        two_adicity: u32,
+    },
 }

@@ -11,6 +11,8 @@
 //! * [`Accumulator`] — sums of products added unreduced and reduced once (`KaizenField::Acc`), and
 //!   `KaizenField::lerp`, the one-variable bind, reduced once: the inner loops of sumcheck rounds,
 //!   inner products and row combinations.
+//! * [`fft`] — radix-4 FFT over a power-of-two subgroup and Reed–Solomon encoding (two base-field
+//!   rows per FFT in M61², sixteen per vectorised FFT with [`KaizenField::encode_rows_batched`]).
 //! * [`fixed_point`] — signed fixed-point values with `s` fractional bits, their field embedding with
 //!   explicit overflow errors, and floor division with remainder (the rescaling the proofs check).
 //! * [`mle`] — dense multilinear polynomials over the boolean hypercube (low-order variable first),
@@ -24,6 +26,7 @@
 
 mod bls;
 mod error;
+pub mod fft;
 pub mod fixed_point;
 pub mod layout;
 mod m61;
@@ -90,8 +93,8 @@ pub trait KaizenField:
 
     /// `Some(i)` if this field is `B[i]/(i² + 1)` over a prime field `B` whose `2^k`-th roots of
     /// unity for `k < TWO_ADICITY` all have norm one, so that [`KaizenField::conjugate`] inverts
-    /// them: one FFT then transforms two vectors over `B` at once (kaizen-pcs's Reed–Solomon
-    /// encoder does). `None` for other fields.
+    /// them: one FFT then transforms two vectors over `B` at once (the Reed–Solomon encoder,
+    /// [`fft::Radix2Domain::encode_pair_into`], does). `None` for other fields.
     fn imaginary_unit() -> Option<Self> {
         None
     }
@@ -122,6 +125,28 @@ pub trait KaizenField:
     fn write_compressed(&self, out: &mut [u8]) {
         // `out` holds `compressed_size()` bytes, so the write cannot fail.
         let _ = self.serialize_compressed(out);
+    }
+
+    /// How many rows [`KaizenField::encode_rows_batched`] encodes at once for codewords of `len`
+    /// entries (0: it encodes none) — a parallel encoder hands each task a multiple of it.
+    fn batched_encoding_rows(len: usize) -> usize {
+        let _ = len;
+        0
+    }
+
+    /// Reed–Solomon-encodes the leading rows of `rows` (row-major, `cols` entries each) into `out`
+    /// (as many codewords of `domain.size()`, row-major) with a kernel that runs one FFT for a
+    /// batch of rows, where the field has one; returns how many rows it encoded (0 by default:
+    /// [`fft::Radix2Domain::encode_rows`] encodes the rest). M61² encodes base-field rows sixteen
+    /// at a time, in eight vector lanes of pairs, for codewords of up to `2^16` entries.
+    fn encode_rows_batched(
+        domain: &fft::Radix2Domain<Self>,
+        rows: &[Self],
+        cols: usize,
+        out: &mut [Self],
+    ) -> usize {
+        let _ = (domain, rows, cols, out);
+        0
     }
 
     /// Embeds `x` as `x mod p` (fields override it without a division: integer witnesses are

@@ -18,6 +18,8 @@ use ark_ff::{
 
 use crate::{Accumulator, KaizenField};
 
+mod lanes;
+
 /// `p = 2^61 − 1`.
 const P: u64 = (1 << 61) - 1;
 
@@ -395,6 +397,19 @@ impl KaizenField for M61Ext2 {
 
     fn times_imaginary(&self) -> Option<Self> {
         Some(Self::new(-self.c1, self.c0))
+    }
+
+    fn batched_encoding_rows(len: usize) -> usize {
+        lanes::batch_rows(len)
+    }
+
+    fn encode_rows_batched(
+        domain: &crate::fft::Radix2Domain<Self>,
+        rows: &[Self],
+        cols: usize,
+        out: &mut [Self],
+    ) -> usize {
+        lanes::encode_rows(domain, rows, cols, out)
     }
 
     /// With `d = b − a` kept unreduced (`b + p − a < 2^62`) and `r = r₀ + r₁i`:

@@ -16,14 +16,6 @@ pub enum PcsError {
         /// Requested.
         got: usize,
     },
-    /// The field has no subgroup of the needed size.
-    #[error("no 2^{log_size}-th root of unity (field 2-adicity {two_adicity})")]
-    NoRootOfUnity {
-        /// Requested domain size (log).
-        log_size: u32,
-        /// The field's 2-adicity.
-        two_adicity: u32,
-    },
     /// A point of the wrong dimension.
     #[error("point has {got} coordinates, polynomial has {expected} variables")]
     PointDimension {

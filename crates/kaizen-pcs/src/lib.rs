@@ -7,7 +7,7 @@
 //!   proofs serialize with ark-serialize (bounded reads). Open and verify absorb the commitments,
 //!   the point and the claimed values into the caller's transcript before drawing any challenge.
 //! * [`ligero`] — the default backend: Ligero-style, rows Reed–Solomon-encoded by FFT over M61²
-//!   (rate 1/4 by default), columns hashed into a blake3 Merkle tree, openings checked at
+//!   ([`fft`], from kaizen-field; rate 1/4 by default), columns hashed into a blake3 Merkle tree, openings checked at
 //!   transcript-chosen columns (proximity test + consistency), ≥ 100-bit security in the
 //!   unique-decoding regime.
 //! * [`multipoint`] — one polynomial at several points, through kaizen-sumcheck's multi-point
@@ -20,7 +20,7 @@
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
 mod error;
-pub mod fft;
+pub use kaizen_field::fft;
 pub mod kzg;
 pub mod ligero;
 pub mod merkle;

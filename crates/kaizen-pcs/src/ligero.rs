@@ -77,6 +77,13 @@ pub enum MatrixShape {
 /// The `kaizen` CLI uses it, and the prove bench for that row.
 pub const KEEP_ENCODING_VARS_24_GIB: usize = 22;
 
+/// Rows one parallel task encodes for codewords of `len` entries: a batch of the field's
+/// vectorised kernel ([`KaizenField::batched_encoding_rows`]; sixteen in M61² for codewords of up
+/// to 2^16), else a pair.
+fn rows_per_task<F: KaizenField>(len: usize) -> usize {
+    F::batched_encoding_rows(len).max(2)
+}
+
 /// Parameters of the Ligero scheme.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LigeroParams {
@@ -213,7 +220,9 @@ impl<F: KaizenField> Ligero<F> {
     }
 
     fn domain(&self, log_cols: usize) -> Result<Radix2Domain<F>, PcsError> {
-        Radix2Domain::new(log_cols as u32 + self.params.log_inv_rate)
+        Ok(Radix2Domain::new(
+            log_cols as u32 + self.params.log_inv_rate,
+        )?)
     }
 
     /// Absorbs the public inputs of an opening and draws `β` and `γ`.
@@ -417,28 +426,31 @@ impl<F: KaizenField> Ligero<F> {
         let domain = self.domain(log_cols)?;
         let (len, cols) = (domain.size(), 1 << log_cols);
         let mut encoded = vec![F::ZERO; len * evals.len().div_ceil(cols)];
+        let task = rows_per_task::<F>(len);
         encoded
-            .par_chunks_mut(2 * len)
-            .zip(evals.par_chunks(2 * cols))
-            .for_each(|(out, rows)| encode_rows(&domain, rows, cols, out));
+            .par_chunks_mut(task * len)
+            .zip(evals.par_chunks(task * cols))
+            .for_each(|(out, rows)| domain.encode_rows(rows, cols, out));
         Ok(encoded)
     }
 
     /// `E[r][j]` for every stored row `r` and each queried column `j` (row-major, `rows × |js|`),
-    /// re-encoding the rows two at a time: the encoded matrix is never held whole.
+    /// re-encoding a task's rows at a time ([`rows_per_task`]): the encoded matrix is never held
+    /// whole.
     fn encoded_columns(&self, data: &LigeroData<F>, js: &[usize]) -> Result<Vec<F>, PcsError> {
         let log_cols = self.params.split(data.num_vars).1;
         let domain = self.domain(log_cols)?;
         let (len, cols) = (domain.size(), 1 << log_cols);
         let mut out = vec![F::ZERO; data.rows * js.len()];
-        out.par_chunks_mut(2 * js.len())
-            .zip(data.stored(cols).par_chunks(2 * cols))
+        let task = rows_per_task::<F>(len);
+        out.par_chunks_mut(task * js.len())
+            .zip(data.stored(cols).par_chunks(task * cols))
             .for_each_init(
-                || vec![F::ZERO; 2 * len],
+                || vec![F::ZERO; task * len],
                 |scratch, (out, rows)| {
                     let scratch = &mut scratch[..rows.len() / cols * len];
                     scratch.iter_mut().for_each(|x| *x = F::ZERO);
-                    encode_rows(&domain, rows, cols, scratch);
+                    domain.encode_rows(rows, cols, scratch);
                     for (out, row) in out.chunks_mut(js.len()).zip(scratch.chunks(len)) {
                         out.iter_mut().zip(js).for_each(|(o, &j)| *o = row[j]);
                     }
@@ -478,26 +490,6 @@ impl<F: Copy> OpenedColumns<F> {
         match self.needed.binary_search(&j) {
             Ok(i) => (0..self.rows).map(|r| self.values[r * m + i]).collect(),
             Err(_) => Vec::new(),
-        }
-    }
-}
-
-/// Encodes one or two rows of `cols` entries into `out` (as many rows of `domain.size()`, zero
-/// on entry): two base-field rows share one FFT where the field allows it, and a zero row costs
-/// no FFT.
-fn encode_rows<F: KaizenField>(domain: &Radix2Domain<F>, rows: &[F], cols: usize, out: &mut [F]) {
-    let len = domain.size();
-    let nonzero = |row: &[F]| row.iter().any(|x| !x.is_zero());
-    if rows.len() == 2 * cols {
-        let (x, y) = rows.split_at(cols);
-        let (out_x, out_y) = out.split_at_mut(len);
-        if nonzero(x) && nonzero(y) && domain.encode_pair_into(x, y, out_x, out_y) {
-            return;
-        }
-    }
-    for (out, row) in out.chunks_mut(len).zip(rows.chunks(cols)) {
-        if nonzero(row) {
-            domain.encode_into(row, out);
         }
     }
 }

@@ -1,8 +1,70 @@
 //! FFT over a power-of-two multiplicative subgroup (radix-4 stages, a radix-2 one when the stage
 //! count is odd), and Reed–Solomon encoding.
-use kaizen_field::KaizenField;
+//!
+//! The butterflies are generic over [`FftEntry`]: a field element, or a vector of lanes of them
+//! ([`KaizenField::encode_rows_batched`] runs one FFT for many rows at once where a field has
+//! such a kernel — M61² encodes sixteen base-field rows in eight lanes).
+use crate::{FieldError, KaizenField};
 
-use crate::PcsError;
+/// What the butterflies need of an FFT entry with twiddles in `F`: `F` itself, or lanes of it.
+pub trait FftEntry<F>: Copy {
+    /// `self + other`.
+    fn add(self, other: Self) -> Self;
+    /// `self − other`.
+    fn sub(self, other: Self) -> Self;
+    /// `self · w`, `w` a twiddle.
+    fn scale(self, w: F) -> Self;
+    /// `self · ω_4`, a primitive 4th root of unity: a rotation where the field has `i`.
+    fn quarter_turn(self, w4: QuarterTurn<F>) -> Self;
+}
+
+/// A primitive 4th root of unity `ω_4`, classified once per FFT: `i`, `−i` (where
+/// [`KaizenField::imaginary_unit`] is `i`: multiplying by it is a swap and a negation), or another.
+#[derive(Clone, Copy, Debug)]
+pub enum QuarterTurn<F> {
+    /// `ω_4 = i`.
+    I(F),
+    /// `ω_4 = −i`.
+    MinusI(F),
+    /// A field without `i`.
+    Other(F),
+}
+
+impl<F: KaizenField> QuarterTurn<F> {
+    fn of(w4: F) -> Self {
+        match F::imaginary_unit() {
+            Some(i) if i == w4 => Self::I(w4),
+            Some(i) if i == -w4 => Self::MinusI(w4),
+            _ => Self::Other(w4),
+        }
+    }
+}
+
+impl<F: KaizenField> FftEntry<F> for F {
+    #[inline(always)]
+    fn add(self, other: Self) -> Self {
+        self + other
+    }
+
+    #[inline(always)]
+    fn sub(self, other: Self) -> Self {
+        self - other
+    }
+
+    #[inline(always)]
+    fn scale(self, w: F) -> Self {
+        self * w
+    }
+
+    #[inline(always)]
+    fn quarter_turn(self, w4: QuarterTurn<F>) -> Self {
+        match w4 {
+            QuarterTurn::I(w) => self.times_imaginary().unwrap_or_else(|| self * w),
+            QuarterTurn::MinusI(w) => self.times_imaginary().map_or_else(|| self * w, |y| -y),
+            QuarterTurn::Other(w) => self * w,
+        }
+    }
+}
 
 /// The subgroup `{ω^i}` of size `2^log_size`, with its twiddle factors.
 #[derive(Clone, Debug)]
@@ -14,8 +76,8 @@ pub struct Radix2Domain<F> {
 
 impl<F: KaizenField> Radix2Domain<F> {
     /// The domain of size `2^log_size`, or an error if the field has no such subgroup.
-    pub fn new(log_size: u32) -> Result<Self, PcsError> {
-        let omega = F::root_of_unity(log_size).ok_or(PcsError::NoRootOfUnity {
+    pub fn new(log_size: u32) -> Result<Self, FieldError> {
+        let omega = F::root_of_unity(log_size).ok_or(FieldError::NoRootOfUnity {
             log_size,
             two_adicity: F::TWO_ADICITY,
         })?;
@@ -39,16 +101,16 @@ impl<F: KaizenField> Radix2Domain<F> {
 
     /// Decimation-in-time butterflies on a bit-reversed array, from blocks of `2·half` upwards:
     /// one radix-2 stage if the number of stages is odd, then radix-4 stages.
-    fn butterflies(&self, a: &mut [F], mut half: usize) {
+    fn butterflies<E: FftEntry<F>>(&self, a: &mut [E], mut half: usize) {
         let n = a.len();
         if half < n && (n / half).trailing_zeros() % 2 == 1 {
             let step = n / (2 * half);
             for block in a.chunks_exact_mut(2 * half) {
                 let (lo, hi) = block.split_at_mut(half);
                 for (j, (u, v)) in lo.iter_mut().zip(hi.iter_mut()).enumerate() {
-                    let t = self.twiddles[j * step] * *v;
-                    *v = *u - t;
-                    *u += t;
+                    let t = v.scale(self.twiddles[j * step]);
+                    *v = u.sub(t);
+                    *u = u.add(t);
                 }
             }
             half *= 2;
@@ -57,28 +119,12 @@ impl<F: KaizenField> Radix2Domain<F> {
             return;
         }
         // ω^{n/4} is a primitive 4th root of unity: ±i where the field has i (a free rotation).
-        let w4 = self.twiddles[n / 4];
-        let i = F::imaginary_unit();
-        if i == Some(w4) {
-            self.radix4(a, half, |x: F| {
-                x.times_imaginary().unwrap_or_else(|| x * w4)
-            });
-        } else if i == Some(-w4) {
-            self.radix4(a, half, |x: F| {
-                -x.times_imaginary().unwrap_or_else(|| -x * w4)
-            });
-        } else {
-            self.radix4(a, half, |x: F| x * w4);
-        }
-    }
-
-    /// Radix-4 stages from blocks of `4·half` upwards (`n/half` a power of four). Two radix-2
-    /// stages at once: with `w = ω_{4h}^j` and `x_k` the entries `j + k·h` of a block,
-    /// `p_1 = w²x_1`, `p_2 = w·x_2`, `p_3 = w³x_3`, the outputs are `(x_0 + p_1) ± (p_2 + p_3)`
-    /// (entries `j`, `j + 2h`) and `(x_0 − p_1) ± ω_4·(p_2 − p_3)` (entries `j + h`, `j + 3h`):
-    /// three twiddle products where two radix-2 stages take four.
-    fn radix4(&self, a: &mut [F], mut half: usize, rot: impl Fn(F) -> F) {
-        let n = a.len();
+        let w4 = QuarterTurn::of(self.twiddles[n / 4]);
+        // Radix-4 stages from blocks of `4·half` upwards (`n/half` a power of four). Two radix-2
+        // stages at once: with `w = ω_{4h}^j` and `x_k` the entries `j + k·h` of a block,
+        // `p_1 = w²x_1`, `p_2 = w·x_2`, `p_3 = w³x_3`, the outputs are `(x_0 + p_1) ± (p_2 + p_3)`
+        // (entries `j`, `j + 2h`) and `(x_0 − p_1) ± ω_4·(p_2 − p_3)` (entries `j + h`, `j + 3h`):
+        // three twiddle products where two radix-2 stages take four.
         while half < n {
             let step = n / (4 * half);
             for block in a.chunks_exact_mut(4 * half) {
@@ -88,15 +134,15 @@ impl<F: KaizenField> Radix2Domain<F> {
                 let quads = b0.iter_mut().zip(b1).zip(b2.iter_mut().zip(b3));
                 for (j, ((x0, x1), (x2, x3))) in quads.enumerate() {
                     let k = j * step;
-                    let p1 = self.twiddles[2 * k] * *x1;
-                    let p2 = self.twiddles[k] * *x2;
-                    let p3 = self.twiddles[3 * k] * *x3;
-                    let (s, d) = (*x0 + p1, *x0 - p1);
-                    let (t, e) = (p2 + p3, rot(p2 - p3));
-                    *x0 = s + t;
-                    *x2 = s - t;
-                    *x1 = d + e;
-                    *x3 = d - e;
+                    let p1 = x1.scale(self.twiddles[2 * k]);
+                    let p2 = x2.scale(self.twiddles[k]);
+                    let p3 = x3.scale(self.twiddles[3 * k]);
+                    let (s, d) = (x0.add(p1), x0.sub(p1));
+                    let (t, e) = (p2.add(p3), p2.sub(p3).quarter_turn(w4));
+                    *x0 = s.add(t);
+                    *x2 = s.sub(t);
+                    *x1 = d.add(e);
+                    *x3 = d.sub(e);
                 }
             }
             half *= 4;
@@ -117,12 +163,12 @@ impl<F: KaizenField> Radix2Domain<F> {
 
     /// Reed–Solomon encoding: the message as coefficients of a polynomial of degree
     /// `< message.len()` (a power of two dividing the domain size), evaluated on the whole
-    /// domain, written into `out`.
+    /// domain, written into `out` (entries: field elements, or lanes of them).
     ///
     /// With `n = 2^ρ'·k` and only the first `k` coefficients non-zero, the bit-reversed input is
     /// non-zero only at multiples of `2^ρ'`, and the first `ρ'` stages merely copy those values
     /// across their blocks: we place them directly and start the butterflies there.
-    pub fn encode_into(&self, message: &[F], out: &mut [F]) {
+    pub fn encode_into<E: FftEntry<F>>(&self, message: &[E], out: &mut [E]) {
         debug_assert!(message.len().is_power_of_two() && out.len() == self.size());
         let block = out.len() / message.len();
         for (i, &m) in message.iter().enumerate() {
@@ -155,20 +201,63 @@ impl<F: KaizenField> Radix2Domain<F> {
             .zip(y)
             .map(|(&a, &b)| (a + b.times_imaginary().unwrap_or_else(|| i * b)) * half)
             .collect();
-        self.encode_into(&z, out_x);
+        self.encode_packed_pair(&z, out_x, out_y, F::conjugate, QuarterTurn::MinusI(-i));
+        true
+    }
+
+    /// The second half of [`Radix2Domain::encode_pair_into`] for entries of any kind: encodes
+    /// the packed message `z = (x + i·y)/2` into `out_x` and separates the encodings of `x` and
+    /// `y` (`conjugate`: `σ` on an entry; `minus_i`: the quarter turn by `−i`).
+    pub fn encode_packed_pair<E: FftEntry<F>>(
+        &self,
+        z: &[E],
+        out_x: &mut [E],
+        out_y: &mut [E],
+        conjugate: impl Fn(&E) -> E,
+        minus_i: QuarterTurn<F>,
+    ) {
+        self.encode_into(z, out_x);
         let n = out_x.len();
-        // −i·x, a swap and a negation where the field provides it.
-        let times_neg_i = |x: F| x.times_imaginary().map_or_else(|| -(x * i), |y| -y);
         for k in 0..=n / 2 {
             let m = (n - k) % n;
             let (a, b) = (out_x[k], out_x[m]);
-            let (ca, cb) = (a.conjugate(), b.conjugate());
-            out_x[k] = a + cb;
-            out_y[k] = times_neg_i(a - cb);
-            out_x[m] = b + ca;
-            out_y[m] = times_neg_i(b - ca);
+            let (ca, cb) = (conjugate(&a), conjugate(&b));
+            out_x[k] = a.add(cb);
+            out_y[k] = a.sub(cb).quarter_turn(minus_i);
+            out_x[m] = b.add(ca);
+            out_y[m] = b.sub(ca).quarter_turn(minus_i);
         }
-        true
+    }
+
+    /// Encodes rows of `cols` entries (row-major) into `out` (as many rows of `self.size()`,
+    /// zero on entry): with the field's batched kernel where it has one
+    /// ([`KaizenField::encode_rows_batched`]), then two base-field rows per FFT where the field
+    /// allows it; a zero row costs no FFT.
+    pub fn encode_rows(&self, rows: &[F], cols: usize, out: &mut [F]) {
+        let len = self.size();
+        let done = F::encode_rows_batched(self, rows, cols, out);
+        let (rows, out) = (&rows[done * cols..], &mut out[done * len..]);
+        let nonzero = |row: &[F]| row.iter().any(|x| !x.is_zero());
+        for (rows, out) in rows
+            .chunks_exact(2 * cols)
+            .zip(out.chunks_exact_mut(2 * len))
+        {
+            let (x, y) = rows.split_at(cols);
+            let (out_x, out_y) = out.split_at_mut(len);
+            if !(nonzero(x) && nonzero(y) && self.encode_pair_into(x, y, out_x, out_y)) {
+                self.encode_each(rows, cols, out);
+            }
+        }
+        let tail = rows.len() / (2 * cols) * 2;
+        self.encode_each(&rows[tail * cols..], cols, &mut out[tail * len..]);
+    }
+
+    fn encode_each(&self, rows: &[F], cols: usize, out: &mut [F]) {
+        for (out, row) in out.chunks_mut(self.size()).zip(rows.chunks(cols)) {
+            if row.iter().any(|x| !x.is_zero()) {
+                self.encode_into(row, out);
+            }
+        }
     }
 
     /// [`Radix2Domain::encode_into`] into a fresh vector.
@@ -182,8 +271,8 @@ impl<F: KaizenField> Radix2Domain<F> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{Fr, M61Ext2};
     use ark_std::UniformRand;
-    use kaizen_field::{Fr, M61Ext2};
     use rand::SeedableRng;
     use rand_chacha::ChaCha20Rng;
 
@@ -234,7 +323,7 @@ mod tests {
     /// message (or a field without `i`) falls back.
     #[test]
     fn pair_encoding_matches_two_encodings() {
-        use kaizen_field::{AdditiveGroup, M61};
+        use crate::{AdditiveGroup, M61};
         let mut rng = ChaCha20Rng::seed_from_u64(4);
         for log in [1u32, 2, 5, 8] {
             let d = Radix2Domain::<M61Ext2>::new(log).unwrap();

@@ -1,0 +1,288 @@
+//! M61² in vector lanes: the batched Reed–Solomon kernel behind M61²'s
+//! [`KaizenField::encode_rows_batched`](crate::KaizenField::encode_rows_batched).
+//!
+//! Sixteen base-field rows (codewords of up to `2^16` entries) go through one FFT as eight packed pairs `(x + i·y)/2`, one pair per
+//! lane ([`Radix2Domain::encode_packed_pair`]). The lane arithmetic is plain loops over
+//! `[u64; 8]` using 64-bit operations only — products of 32-bit halves, Mersenne folds by shifts
+//! and masks — which LLVM turns into vector instructions where the target has them (with
+//! AVX-512, one instruction per operation for all eight lanes; the workspace builds for the
+//! building CPU, `.cargo/config.toml`).
+use std::{array::from_fn, cell::RefCell};
+
+use super::{canonical, m61, value, M61Ext2, P};
+use crate::fft::{FftEntry, QuarterTurn, Radix2Domain};
+
+/// Elements per vector.
+const LANES: usize = 8;
+
+type Lanes = [u64; LANES];
+
+/// Eight M61² elements: canonical real and imaginary parts, one element per lane.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Ext2Lanes {
+    re: Lanes,
+    im: Lanes,
+}
+
+#[inline(always)]
+fn add(a: u64, b: u64) -> u64 {
+    canonical(a + b)
+}
+
+#[inline(always)]
+fn sub(a: u64, b: u64) -> u64 {
+    canonical(a + P - b)
+}
+
+/// The halves `(b mod 2^32, ⌊b / 2^32⌋)` of a canonical `b` (the high one below `2^29`).
+#[inline(always)]
+fn split(b: u64) -> (u64, u64) {
+    (b & 0xffff_ffff, b >> 32)
+}
+
+/// `a·b mod p` from the four products of 32-bit halves: with `a·b = hh·2^64 + mid·2^32 + ll`,
+/// `2^64 ≡ 8` and `2^61 ≡ 1`, so `mid·2^32 ≡ ⌊mid / 2^29⌋ + (mid mod 2^29)·2^32` and
+/// `ll ≡ (ll mod 2^61) + ⌊ll / 2^61⌋`; the five terms sum below `2^63`, and one more fold leaves
+/// less than `2p`.
+#[inline(always)]
+fn mul(a: u64, (b0, b1): (u64, u64)) -> u64 {
+    let (a0, a1) = split(a);
+    let (ll, hh) = (a0 * b0, a1 * b1);
+    let mid = a0 * b1 + a1 * b0;
+    let s = (hh << 3) + (mid >> 29) + ((mid << 35) >> 3) + (ll & P) + (ll >> 61);
+    canonical((s & P) + (s >> 61))
+}
+
+/// `a / 2`: `a >> 1` when `a` is even, `(a + p) / 2 = (a − 1)/2 + 2^60` when odd.
+#[inline(always)]
+fn half(a: u64) -> u64 {
+    (a >> 1) + ((a & 1) << 60)
+}
+
+impl Ext2Lanes {
+    const ZERO: Self = Self {
+        re: [0; LANES],
+        im: [0; LANES],
+    };
+
+    fn conjugate(&self) -> Self {
+        Self {
+            re: self.re,
+            im: from_fn(|l| sub(0, self.im[l])),
+        }
+    }
+
+    /// Lane `l`.
+    fn lane(&self, l: usize) -> M61Ext2 {
+        M61Ext2::new(m61(self.re[l]), m61(self.im[l]))
+    }
+}
+
+impl FftEntry<M61Ext2> for Ext2Lanes {
+    #[inline(always)]
+    fn add(self, other: Self) -> Self {
+        Self {
+            re: from_fn(|l| add(self.re[l], other.re[l])),
+            im: from_fn(|l| add(self.im[l], other.im[l])),
+        }
+    }
+
+    #[inline(always)]
+    fn sub(self, other: Self) -> Self {
+        Self {
+            re: from_fn(|l| sub(self.re[l], other.re[l])),
+            im: from_fn(|l| sub(self.im[l], other.im[l])),
+        }
+    }
+
+    /// `(a + b·i)(w₀ + w₁·i) = (a·w₀ − b·w₁) + (a·w₁ + b·w₀)·i`, the twiddle's halves shared by
+    /// all lanes.
+    #[inline(always)]
+    fn scale(self, w: M61Ext2) -> Self {
+        let (w0, w1) = (split(value(w.c0)), split(value(w.c1)));
+        Self {
+            re: from_fn(|l| sub(mul(self.re[l], w0), mul(self.im[l], w1))),
+            im: from_fn(|l| add(mul(self.re[l], w1), mul(self.im[l], w0))),
+        }
+    }
+
+    #[inline(always)]
+    fn quarter_turn(self, w4: QuarterTurn<M61Ext2>) -> Self {
+        match w4 {
+            QuarterTurn::I(_) => Self {
+                re: from_fn(|l| sub(0, self.im[l])),
+                im: self.re,
+            },
+            QuarterTurn::MinusI(_) => Self {
+                re: self.im,
+                im: from_fn(|l| sub(0, self.re[l])),
+            },
+            QuarterTurn::Other(w) => self.scale(w),
+        }
+    }
+}
+
+/// Longest codeword the lanes encode: beyond it the lane buffers (`256·len` bytes) outgrow the
+/// caches and the FFT is no faster than one pair of rows at a time.
+const MAX_LANE_LEN: usize = 1 << 16;
+
+/// [`crate::KaizenField::batched_encoding_rows`] for M61²: sixteen rows for codewords of up to
+/// [`MAX_LANE_LEN`] entries.
+pub(super) fn batch_rows(len: usize) -> usize {
+    if len <= MAX_LANE_LEN {
+        2 * LANES
+    } else {
+        0
+    }
+}
+
+/// [`crate::KaizenField::encode_rows_batched`] for M61²: base-field rows sixteen at a time, while the
+/// next sixteen are all in the base field.
+pub(super) fn encode_rows(
+    domain: &Radix2Domain<M61Ext2>,
+    rows: &[M61Ext2],
+    cols: usize,
+    out: &mut [M61Ext2],
+) -> usize {
+    let len = domain.size();
+    if cols == 0 || rows.len() < 2 * LANES * cols || batch_rows(len) == 0 {
+        return 0;
+    }
+    let minus_i = QuarterTurn::MinusI(M61Ext2::new(m61(0), m61(P - 1)));
+    let mut run = |scratch: &mut Vec<Ext2Lanes>| {
+        scratch.resize(cols + 2 * len, Ext2Lanes::ZERO);
+        let (z, rest) = scratch.split_at_mut(cols);
+        let (xs, ys) = rest.split_at_mut(len);
+        encode_batches(domain, rows, cols, out, (z, xs, ys), minus_i)
+    };
+    // Lane buffers of up to `KEPT_LANES` entries stay with the thread: fresh ones for short
+    // rows cost as much as their FFT in page faults.
+    if cols + 2 * len <= KEPT_LANES {
+        SCRATCH.with_borrow_mut(run)
+    } else {
+        run(&mut Vec::new())
+    }
+}
+
+/// Lane entries (128 bytes each) a thread keeps between calls: 16 MiB, codewords of up to `2^15`.
+const KEPT_LANES: usize = 1 << 17;
+
+thread_local! {
+    static SCRATCH: RefCell<Vec<Ext2Lanes>> = const { RefCell::new(Vec::new()) };
+}
+
+fn encode_batches(
+    domain: &Radix2Domain<M61Ext2>,
+    rows: &[M61Ext2],
+    cols: usize,
+    out: &mut [M61Ext2],
+    (z, xs, ys): (&mut [Ext2Lanes], &mut [Ext2Lanes], &mut [Ext2Lanes]),
+    minus_i: QuarterTurn<M61Ext2>,
+) -> usize {
+    let (len, batch) = (domain.size(), 2 * LANES);
+    let mut done = 0;
+    for (rows, out) in rows
+        .chunks_exact(batch * cols)
+        .zip(out.chunks_exact_mut(batch * len))
+    {
+        if !rows.iter().all(|x| value(x.c1) == 0) {
+            break;
+        }
+        let entry = |r: usize, i: usize| half(value(rows[r * cols + i].c0));
+        for (i, zi) in z.iter_mut().enumerate() {
+            *zi = Ext2Lanes {
+                re: from_fn(|l| entry(2 * l, i)),
+                im: from_fn(|l| entry(2 * l + 1, i)),
+            };
+        }
+        domain.encode_packed_pair(z, xs, ys, Ext2Lanes::conjugate, minus_i);
+        // One pass over the lanes, sixteen rows written side by side.
+        for (k, (x, y)) in xs.iter().zip(ys.iter()).enumerate() {
+            for l in 0..LANES {
+                out[2 * l * len + k] = x.lane(l);
+                out[(2 * l + 1) * len + k] = y.lane(l);
+            }
+        }
+        done += batch;
+    }
+    done
+}
+
+#[cfg(test)]
+mod tests {
+    use ark_std::UniformRand;
+    use proptest::prelude::*;
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha20Rng;
+
+    use super::*;
+    use crate::{AdditiveGroup, KaizenField, One, Zero, M61};
+
+    proptest! {
+        /// The lane arithmetic against the field's, at random and at the edges of `[0, p)`.
+        #[test]
+        fn lane_arithmetic_matches_the_field(
+            a in prop::array::uniform8(0..P),
+            b in prop::array::uniform8(0..P),
+            w in (0..P, 0..P),
+        ) {
+            let edges = [0, 1, 2, P - 1, P - 2, 1 << 32, (1 << 32) - 1, 1 << 60];
+            for (a, b) in [(a, b), (edges, a), (b, edges)] {
+                let x = Ext2Lanes { re: a, im: b };
+                let y = Ext2Lanes { re: b, im: edges };
+                let w = M61Ext2::new(m61(w.0), m61(w.1));
+                let i = M61Ext2::new(m61(0), m61(1));
+                let turns = [QuarterTurn::I(i), QuarterTurn::MinusI(-i), QuarterTurn::Other(w)];
+                for (l, &al) in a.iter().enumerate() {
+                    prop_assert_eq!(x.add(y).lane(l), x.lane(l) + y.lane(l));
+                    prop_assert_eq!(x.sub(y).lane(l), x.lane(l) - y.lane(l));
+                    prop_assert_eq!(x.scale(w).lane(l), x.lane(l) * w);
+                    prop_assert_eq!(x.conjugate().lane(l), x.lane(l).conjugate());
+                    prop_assert_eq!(half(al) * 2 % P, al);
+                    for q in turns {
+                        let (QuarterTurn::I(r) | QuarterTurn::MinusI(r) | QuarterTurn::Other(r)) = q;
+                        prop_assert_eq!(x.quarter_turn(q).lane(l), x.lane(l) * r);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Batches of sixteen base-field rows encode exactly as one row at a time, at every rate up
+    /// to 1/8 and with odd and even stage counts; a batch holding an extension-field entry, and
+    /// the rows after it, are left to the caller.
+    #[test]
+    fn batched_rows_encode_as_single_rows() {
+        let mut rng = ChaCha20Rng::seed_from_u64(5);
+        for (log_cols, log_rate, rows) in
+            [(0, 1, 16), (3, 2, 35), (6, 1, 32), (9, 2, 17), (4, 3, 16)]
+        {
+            let domain = Radix2Domain::<M61Ext2>::new(log_cols + log_rate).unwrap();
+            let (cols, len) = (1usize << log_cols, domain.size());
+            let matrix: Vec<M61Ext2> = (0..rows * cols)
+                .map(|_| M61Ext2::new(M61::rand(&mut rng), M61::ZERO))
+                .collect();
+            let mut out = vec![M61Ext2::ZERO; rows * len];
+            let done = encode_rows(&domain, &matrix, cols, &mut out);
+            assert_eq!(done, rows / 16 * 16);
+            for (r, row) in matrix.chunks(cols).enumerate().take(done) {
+                assert_eq!(out[r * len..(r + 1) * len], domain.encode(row), "row {r}");
+            }
+            assert!(out[done * len..].iter().all(|x| x.is_zero()));
+            let mut all = vec![M61Ext2::ZERO; rows * len];
+            domain.encode_rows(&matrix, cols, &mut all);
+            for (r, row) in matrix.chunks(cols).enumerate() {
+                assert_eq!(all[r * len..(r + 1) * len], domain.encode(row), "row {r}");
+            }
+        }
+        let domain = Radix2Domain::<M61Ext2>::new(5).unwrap();
+        let mut matrix: Vec<M61Ext2> = (0..32 * 8).map(|_| M61Ext2::from(3u64)).collect();
+        matrix[20 * 8 + 3] = M61Ext2::new(M61::one(), M61::one());
+        let mut out = vec![M61Ext2::ZERO; 32 * 32];
+        assert_eq!(encode_rows(&domain, &matrix, 8, &mut out), 16);
+        domain.encode_rows(&matrix, 8, &mut out);
+        for (r, row) in matrix.chunks(8).enumerate() {
+            assert_eq!(out[r * 32..(r + 1) * 32], domain.encode(row), "row {r}");
+        }
+    }
+}
