@@ -16,6 +16,8 @@ pub trait FftEntry<F>: Copy {
     fn scale(self, w: F) -> Self;
     /// `self · ω_4`, a primitive 4th root of unity: a rotation where the field has `i`.
     fn quarter_turn(self, w4: QuarterTurn<F>) -> Self;
+    /// The conjugate `σ(self)` ([`KaizenField::conjugate`]).
+    fn conj(self) -> Self;
 }
 
 /// A primitive 4th root of unity `ω_4`, classified once per FFT: `i`, `−i` (where
@@ -63,6 +65,11 @@ impl<F: KaizenField> FftEntry<F> for F {
             QuarterTurn::MinusI(w) => self.times_imaginary().map_or_else(|| self * w, |y| -y),
             QuarterTurn::Other(w) => self * w,
         }
+    }
+
+    #[inline(always)]
+    fn conj(self) -> Self {
+        self.conjugate()
     }
 }
 
@@ -201,19 +208,18 @@ impl<F: KaizenField> Radix2Domain<F> {
             .zip(y)
             .map(|(&a, &b)| (a + b.times_imaginary().unwrap_or_else(|| i * b)) * half)
             .collect();
-        self.encode_packed_pair(&z, out_x, out_y, F::conjugate, QuarterTurn::MinusI(-i));
+        self.encode_packed_pair(&z, out_x, out_y, QuarterTurn::MinusI(-i));
         true
     }
 
     /// The second half of [`Radix2Domain::encode_pair_into`] for entries of any kind: encodes
     /// the packed message `z = (x + i·y)/2` into `out_x` and separates the encodings of `x` and
-    /// `y` (`conjugate`: `σ` on an entry; `minus_i`: the quarter turn by `−i`).
-    pub fn encode_packed_pair<E: FftEntry<F>>(
+    /// `y` (`minus_i`: the quarter turn by `−i`).
+    pub(crate) fn encode_packed_pair<E: FftEntry<F>>(
         &self,
         z: &[E],
         out_x: &mut [E],
         out_y: &mut [E],
-        conjugate: impl Fn(&E) -> E,
         minus_i: QuarterTurn<F>,
     ) {
         self.encode_into(z, out_x);
@@ -221,7 +227,7 @@ impl<F: KaizenField> Radix2Domain<F> {
         for k in 0..=n / 2 {
             let m = (n - k) % n;
             let (a, b) = (out_x[k], out_x[m]);
-            let (ca, cb) = (conjugate(&a), conjugate(&b));
+            let (ca, cb) = (a.conj(), b.conj());
             out_x[k] = a.add(cb);
             out_y[k] = a.sub(cb).quarter_turn(minus_i);
             out_x[m] = b.add(ca);
