@@ -85,6 +85,13 @@ fn encode(c: &mut Criterion) {
     g.bench_function(BenchmarkId::new("encode pair", "2 x 2^13 -> 2^15"), |b| {
         b.iter(|| domain.encode_pair_into(&x, &y, &mut out_x, &mut out_y))
     });
+    // Sixteen rows: one FFT in vector lanes (`KaizenField::encode_rows_batched`).
+    let rows: Vec<M61Ext2> = (0..16).flat_map(|_| row(&mut rng)).collect();
+    let mut out = vec![M61Ext2::from(0u64); 16 * domain.size()];
+    g.throughput(Throughput::Elements(16 << log_msg));
+    g.bench_function(BenchmarkId::new("encode rows", "16 x 2^13 -> 2^15"), |b| {
+        b.iter(|| domain.encode_rows(&rows, 1 << log_msg, &mut out))
+    });
     g.finish();
 }
 
