@@ -137,7 +137,7 @@ pub(super) fn batch_rows(len: usize) -> usize {
 }
 
 /// [`crate::KaizenField::encode_rows_batched`] for M61²: base-field rows sixteen at a time, while the
-/// next sixteen are all in the base field.
+/// next sixteen are all in the base field; sixteen zero rows are left as the zeros `out` holds.
 pub(super) fn encode_rows(
     domain: &Radix2Domain<M61Ext2>,
     rows: &[M61Ext2],
@@ -188,6 +188,11 @@ fn encode_batches(
         if !rows.iter().all(|x| value(x.c1) == 0) {
             break;
         }
+        done += batch;
+        if rows.iter().all(|x| value(x.c0) == 0) {
+            // Sixteen zero rows (a segment's padding): their codewords are the zeros in `out`.
+            continue;
+        }
         let entry = |r: usize, i: usize| half(value(rows[r * cols + i].c0));
         for (i, zi) in z.iter_mut().enumerate() {
             *zi = Ext2Lanes {
@@ -203,7 +208,6 @@ fn encode_batches(
                 out[(2 * l + 1) * len + k] = y.lane(l);
             }
         }
-        done += batch;
     }
     done
 }
@@ -249,8 +253,8 @@ mod tests {
     }
 
     /// Batches of sixteen base-field rows encode exactly as one row at a time, at every rate up
-    /// to 1/8 and with odd and even stage counts; a batch holding an extension-field entry, and
-    /// the rows after it, are left to the caller.
+    /// to 1/8 and with odd and even stage counts; sixteen zero rows stay zero; a batch holding an
+    /// extension-field entry, and the rows after it, are left to the caller.
     #[test]
     fn batched_rows_encode_as_single_rows() {
         let mut rng = ChaCha20Rng::seed_from_u64(5);
@@ -276,10 +280,12 @@ mod tests {
             }
         }
         let domain = Radix2Domain::<M61Ext2>::new(5).unwrap();
-        let mut matrix: Vec<M61Ext2> = (0..32 * 8).map(|_| M61Ext2::from(3u64)).collect();
-        matrix[20 * 8 + 3] = M61Ext2::new(M61::one(), M61::one());
-        let mut out = vec![M61Ext2::ZERO; 32 * 32];
-        assert_eq!(encode_rows(&domain, &matrix, 8, &mut out), 16);
+        let mut matrix: Vec<M61Ext2> = (0..48 * 8).map(|_| M61Ext2::from(3u64)).collect();
+        matrix[..16 * 8].iter_mut().for_each(|x| *x = M61Ext2::ZERO);
+        matrix[36 * 8 + 3] = M61Ext2::new(M61::one(), M61::one());
+        let mut out = vec![M61Ext2::ZERO; 48 * 32];
+        assert_eq!(encode_rows(&domain, &matrix, 8, &mut out), 32);
+        assert!(out[..16 * 32].iter().all(|x| x.is_zero()));
         domain.encode_rows(&matrix, 8, &mut out);
         for (r, row) in matrix.chunks(8).enumerate() {
             assert_eq!(out[r * 32..(r + 1) * 32], domain.encode(row), "row {r}");
