@@ -135,10 +135,11 @@ pub trait KaizenField:
     }
 
     /// Reed–Solomon-encodes the leading rows of `rows` (row-major, `cols` entries each) into `out`
-    /// (as many codewords of `domain.size()`, row-major, zero on entry) with a kernel that runs one FFT for a
-    /// batch of rows, where the field has one; returns how many rows it encoded (0 by default:
-    /// [`fft::Radix2Domain::encode_rows`] encodes the rest). M61² encodes base-field rows sixteen
-    /// at a time, in eight vector lanes of pairs, for codewords of up to `2^16` entries.
+    /// (as many codewords of `domain.size()`, row-major, zero on entry) with a kernel that runs
+    /// one FFT for a batch of rows, where the field has one; returns how many rows it encoded (0
+    /// by default: [`fft::Radix2Domain::encode_rows`] encodes the rest). M61² encodes base-field
+    /// rows sixteen at a time, in eight vector lanes of pairs, for codewords of up to `2^16`
+    /// entries.
     fn encode_rows_batched(
         domain: &fft::Radix2Domain<Self>,
         rows: &[Self],
