@@ -238,12 +238,14 @@ impl<F: KaizenField> Radix2Domain<F> {
     /// Encodes rows of `cols` entries (row-major) into `out` (as many rows of `self.size()`,
     /// zero on entry): with the field's batched kernel where it has one
     /// ([`KaizenField::encode_rows_batched`]), then two base-field rows per FFT where the field
-    /// allows it; a zero row costs no FFT.
+    /// allows it; a zero row costs no FFT. Nothing to encode when `cols` is zero.
     pub fn encode_rows(&self, rows: &[F], cols: usize, out: &mut [F]) {
+        if cols == 0 {
+            return;
+        }
         let len = self.size();
         let done = F::encode_rows_batched(self, rows, cols, out);
         let (rows, out) = (&rows[done * cols..], &mut out[done * len..]);
-        let nonzero = |row: &[F]| row.iter().any(|x| !x.is_zero());
         for (rows, out) in rows
             .chunks_exact(2 * cols)
             .zip(out.chunks_exact_mut(2 * len))
@@ -260,7 +262,7 @@ impl<F: KaizenField> Radix2Domain<F> {
 
     fn encode_each(&self, rows: &[F], cols: usize, out: &mut [F]) {
         for (out, row) in out.chunks_mut(self.size()).zip(rows.chunks(cols)) {
-            if row.iter().any(|x| !x.is_zero()) {
+            if nonzero(row) {
                 self.encode_into(row, out);
             }
         }
@@ -272,6 +274,11 @@ impl<F: KaizenField> Radix2Domain<F> {
         self.encode_into(message, &mut out);
         out
     }
+}
+
+/// Whether a row has a non-zero entry (a zero row's codeword is zero: no FFT).
+fn nonzero<F: KaizenField>(row: &[F]) -> bool {
+    row.iter().any(|x| !x.is_zero())
 }
 
 #[cfg(test)]

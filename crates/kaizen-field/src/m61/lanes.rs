@@ -1,12 +1,12 @@
 //! M61² in vector lanes: the batched Reed–Solomon kernel behind M61²'s
 //! [`KaizenField::encode_rows_batched`](crate::KaizenField::encode_rows_batched).
 //!
-//! Sixteen base-field rows (codewords of up to `2^16` entries) go through one FFT as eight packed pairs `(x + i·y)/2`, one pair per
-//! lane ([`Radix2Domain::encode_packed_pair`]). The lane arithmetic is plain loops over
-//! `[u64; 8]` using 64-bit operations only — products of 32-bit halves, Mersenne folds by shifts
-//! and masks — which LLVM turns into vector instructions where the target has them (with
-//! AVX-512, one instruction per operation for all eight lanes; the workspace builds for the
-//! building CPU, `.cargo/config.toml`).
+//! Sixteen base-field rows (codewords of up to `2^16` entries) go through one FFT as eight packed
+//! pairs `(x + i·y)/2`, one pair per lane ([`Radix2Domain::encode_packed_pair`]). The lane
+//! arithmetic is plain loops over `[u64; 8]` using 64-bit operations only — products of 32-bit
+//! halves, Mersenne folds by shifts and masks — which LLVM turns into vector instructions where
+//! the target has them (with AVX-512, one instruction per operation for all eight lanes; the
+//! workspace builds for the building CPU, `.cargo/config.toml`).
 use std::{array::from_fn, cell::RefCell};
 
 use super::{canonical, m61, value, M61Ext2, P};
@@ -136,8 +136,9 @@ pub(super) fn batch_rows(len: usize) -> usize {
     }
 }
 
-/// [`crate::KaizenField::encode_rows_batched`] for M61²: base-field rows sixteen at a time, while the
-/// next sixteen are all in the base field; sixteen zero rows are left as the zeros `out` holds.
+/// [`crate::KaizenField::encode_rows_batched`] for M61²: base-field rows sixteen at a time, while
+/// the next sixteen are all in the base field; sixteen zero rows are left as the zeros `out`
+/// holds.
 pub(super) fn encode_rows(
     domain: &Radix2Domain<M61Ext2>,
     rows: &[M61Ext2],
@@ -290,5 +291,8 @@ mod tests {
         for (r, row) in matrix.chunks(8).enumerate() {
             assert_eq!(out[r * 32..(r + 1) * 32], domain.encode(row), "row {r}");
         }
+        let before = out.clone();
+        domain.encode_rows(&matrix, 0, &mut out);
+        assert_eq!(out, before, "rows of no entries encode nothing");
     }
 }
