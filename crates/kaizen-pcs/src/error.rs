@@ -38,6 +38,14 @@ pub enum PcsError {
         /// Values supplied.
         got: usize,
     },
+    /// A batched opening with claims (or openings) for another number of commitments.
+    #[error("{got} sets of claims for {expected} commitments")]
+    ClaimSets {
+        /// Commitments opened.
+        expected: usize,
+        /// Sets of claims (or openings) given.
+        got: usize,
+    },
     /// A segment layout, or a claim on a segment, that does not fit.
     #[error("segments: {0}")]
     Segment(String),

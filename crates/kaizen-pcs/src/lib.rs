@@ -11,9 +11,10 @@
 //!   transcript-chosen columns (proximity test + consistency), ≥ 100-bit security in the
 //!   unique-decoding regime.
 //! * [`multipoint`] — one polynomial at several points, through kaizen-sumcheck's multi-point
-//!   reduction, for any backend.
+//!   reduction, for any backend; several committed polynomials with one batched proof (their
+//!   reductions in one sumcheck, [`MultilinearPcs::open_points_batch`]).
 //! * [`segmented`] — many named vectors as blocks of one commitment; all their claims proven with
-//!   one opening (DESIGN §3: one opening per commitment per step).
+//!   one opening, and claims on several segmented commitments with one batched proof (DESIGN §3).
 //!
 //! Accumulation (ARC/WARP-style folding of openings, DESIGN §5) is the next milestone's capability
 //! trait; nothing here folds commitments.
@@ -33,7 +34,7 @@ use kaizen_field::{serialize::to_bytes, KaizenField, Transcript};
 use kaizen_sumcheck::Claim;
 pub use kzg::{Bls12Kzg, MultilinearKzg};
 pub use ligero::{Ligero, LigeroParams, MatrixShape, KEEP_ENCODING_VARS_24_GIB};
-use multipoint::MultiPointProof;
+use multipoint::{BatchOpeningProof, MultiPointProof};
 
 /// What commitments and proofs must be: comparable, printable, serializable, shareable.
 pub trait ProofData:
@@ -138,6 +139,36 @@ pub trait MultilinearPcs<F: KaizenField>: Sync {
         Self: Sized,
     {
         multipoint::verify_reduced(self, commitment, claims, proof, transcript)
+    }
+
+    /// Proves the claims on several committed polynomials (each its own set; any numbers of
+    /// variables) with one proof. By default their multi-point reductions run as one batched
+    /// sumcheck and each polynomial is opened at its point
+    /// ([`multipoint::reduce_and_open_batch`]); a scheme may share more of the openings.
+    fn open_points_batch<T: Transcript<F>>(
+        &self,
+        data: &[&Self::ProverData],
+        claims: &[&[Claim<F>]],
+        transcript: &mut T,
+    ) -> Result<BatchOpeningProof<F, Self::Proof>, PcsError>
+    where
+        Self: Sized,
+    {
+        multipoint::reduce_and_open_batch(self, data, claims, transcript)
+    }
+
+    /// Checks a proof from [`MultilinearPcs::open_points_batch`].
+    fn verify_points_batch<T: Transcript<F>>(
+        &self,
+        commitments: &[&Self::Commitment],
+        claims: &[&[Claim<F>]],
+        proof: &BatchOpeningProof<F, Self::Proof>,
+        transcript: &mut T,
+    ) -> Result<(), PcsError>
+    where
+        Self: Sized,
+    {
+        multipoint::verify_reduced_batch(self, commitments, claims, proof, transcript)
     }
 }
 

@@ -40,6 +40,18 @@
 //! `eq(z_hi)`) checks `Σ_g β^g·M̃_{r_g}(x*)`. The prover reads the claimed rows (and every stored
 //! row once, for the proximity row), not the whole table as the generic multi-point reduction
 //! does; used when at most a quarter of the rows are claimed.
+//!
+//! **Several commitments** ([`MultilinearPcs::open_points_batch`]). Each polynomial's claims are
+//! reduced as above (over its claimed rows) or by the multi-point reduction over at least its `b`
+//! column variables, all in one batched sumcheck. A batch binds an instance's variables in its
+//! last rounds, so every polynomial whose rows have `2^b` entries ends at one column point `x*`,
+//! with its own row weights (`β^g` on claimed rows, or `eq(z_hi)`). Those polynomials are opened
+//! together as above — the row weights per polynomial, one proximity row
+//! `u = Σ_{i,r} γ_{i,r}·M_i[r]` over all their rows, one evaluation row, one set of `t` columns
+//! (a path per tree) — one opening per row length. The proximity test is Ligero's on the stacked
+//! rows of all those matrices, which is far from the interleaved code if any one of them is, so
+//! the security argument above is unchanged; the random combinations' field term grows to
+//! `(Σ_i 2^{a_i} + L)/|F|`.
 use std::marker::PhantomData;
 
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
@@ -49,13 +61,16 @@ use kaizen_field::{
 };
 use rayon::prelude::*;
 
-use kaizen_sumcheck::{Claim, ProductSum, SumcheckShape, Weight};
+use kaizen_sumcheck::{
+    multipoint::MultipointStatement, protocol::RoundProver, Claim, ProductSum, SumcheckProof,
+    SumcheckShape, Weight,
+};
 
 use crate::{
     check_batch,
     fft::Radix2Domain,
     merkle::{slot_len, ColumnTree, Digest, MerklePath},
-    multipoint::{reduce_and_open, verify_reduced, MultiPointProof},
+    multipoint::{check_claim_sets, reduced_claim, BatchOpeningProof, MultiPointProof},
     MultilinearPcs, PcsError,
 };
 
@@ -225,12 +240,13 @@ impl<F: KaizenField> Ligero<F> {
         )?)
     }
 
-    /// Absorbs the public inputs of an opening and draws `β` and `γ`.
+    /// Absorbs the public inputs of an opening and draws `β` and `γ` (`rows[i]` entries of `γ`
+    /// for the `i`-th polynomial).
     fn challenges<T: Transcript<F>>(
         commitments: &[LigeroCommitment],
         point: &[F],
         values: &[F],
-        rows: usize,
+        rows: &[usize],
         transcript: &mut T,
     ) -> (Vec<F>, Vec<F>) {
         for c in commitments {
@@ -244,38 +260,40 @@ impl<F: KaizenField> Ligero<F> {
         let betas = std::iter::successors(Some(F::ONE), |b| Some(*b * beta))
             .take(commitments.len())
             .collect();
-        let gammas = transcript.challenges(b"ligero/gamma", commitments.len() * rows);
+        let gammas = transcript.challenges(b"ligero/gamma", rows.iter().sum());
         (betas, gammas)
     }
 
-    /// Opens the committed polynomials at the column point `z_lo` under the row weights
-    /// `row_weights` (`eq(z_hi, ·)` for an opening at `(z_lo, z_hi)`): their values
+    /// Opens the committed polynomials at the column point `z_lo`, the `i`-th under the row
+    /// weights `row_weights[i]` (`eq(z_hi, ·)` for an opening at `(z_lo, z_hi)`): their values
     /// `Σ_r w_r·M̃_r(z_lo)` and one proof. `absorbed` stands for the opening's public inputs in the
     /// transcript (the point, or what determines the weights).
     fn open_rows<T: Transcript<F>>(
         &self,
         data: &[&LigeroData<F>],
         z_lo: &[F],
-        row_weights: &[F],
+        row_weights: &[&[F]],
         absorbed: &[F],
         transcript: &mut T,
     ) -> Result<(Vec<F>, LigeroProof<F>), PcsError> {
-        let (rows, cols) = (row_weights.len(), 1usize << z_lo.len());
+        let cols = 1usize << z_lo.len();
         let eq_lo = eq_table(z_lo);
         let rows_v: Vec<Vec<F>> = data
-            .iter()
-            .map(|d| combine_rows(d.stored(cols), cols, row_weights))
+            .par_iter()
+            .zip(row_weights)
+            .map(|(d, w)| combine_rows(d.stored(cols), cols, w))
             .collect();
         let values: Vec<F> = rows_v.iter().map(|v| inner_product(v, &eq_lo)).collect();
 
         let commitments: Vec<_> = data.iter().map(|d| Self::commitment(d)).collect();
-        let (betas, gammas) = Self::challenges(&commitments, absorbed, &values, rows, transcript);
+        let rows: Vec<usize> = row_weights.iter().map(|w| w.len()).collect();
+        let (betas, gammas) = Self::challenges(&commitments, absorbed, &values, &rows, transcript);
         let mut proximity = vec![F::ZERO; cols];
         let mut evaluation = vec![F::ZERO; cols];
         for ((d, v), (&beta, gamma)) in data
             .iter()
             .zip(&rows_v)
-            .zip(betas.iter().zip(gammas.chunks(rows)))
+            .zip(betas.iter().zip(split_by(&gammas, &rows)))
         {
             add_scaled(
                 &mut proximity,
@@ -338,27 +356,41 @@ impl<F: KaizenField> Ligero<F> {
     }
 
     /// Checks an [`Ligero::open_rows`] proof: the committed polynomials' row combinations under
-    /// `row_weights` take `values` at the column point `z_lo`.
+    /// `row_weights` (one vector per polynomial) take `values` at the column point `z_lo`.
     #[allow(clippy::too_many_arguments)]
     fn verify_rows<T: Transcript<F>>(
         &self,
         commitments: &[&LigeroCommitment],
         z_lo: &[F],
-        row_weights: &[F],
+        row_weights: &[&[F]],
         absorbed: &[F],
         values: &[F],
         proof: &LigeroProof<F>,
         transcript: &mut T,
     ) -> Result<(), PcsError> {
-        let (rows, cols) = (row_weights.len(), 1usize << z_lo.len());
-        if let Some(c) = commitments
-            .iter()
-            .find(|c| c.rows == 0 || c.rows as usize > rows)
-        {
+        let cols = 1usize << z_lo.len();
+        let rows: Vec<usize> = row_weights.iter().map(|w| w.len()).collect();
+        if row_weights.len() != commitments.len() {
             return Err(PcsError::ProofShape(format!(
-                "a commitment stores {} of {rows} rows",
-                c.rows
+                "{} row weightings for {} commitments",
+                row_weights.len(),
+                commitments.len()
             )));
+        }
+        for (c, &r) in commitments.iter().zip(&rows) {
+            let n = c.num_vars as usize;
+            if n > self.params.max_num_vars || self.params.split(n) != (n - z_lo.len(), z_lo.len())
+            {
+                return Err(PcsError::CommitmentShape(
+                    "rows of another length than the opening's",
+                ));
+            }
+            if c.rows == 0 || c.rows as usize > r {
+                return Err(PcsError::ProofShape(format!(
+                    "a commitment stores {} of {r} rows",
+                    c.rows
+                )));
+            }
         }
         let stored: Vec<usize> = commitments.iter().map(|c| c.rows as usize).collect();
         let column_len: usize = stored.iter().sum();
@@ -375,7 +407,8 @@ impl<F: KaizenField> Ligero<F> {
             )));
         }
         let owned: Vec<LigeroCommitment> = commitments.iter().map(|&c| c.clone()).collect();
-        let (betas, gammas) = Self::challenges(&owned, absorbed, values, rows, transcript);
+        let (betas, gammas) = Self::challenges(&owned, absorbed, values, &rows, transcript);
+        let gammas: Vec<&[F]> = split_by(&gammas, &rows).collect();
         let eq_lo = eq_table(z_lo);
         let expected: F = betas.iter().zip(values).map(|(&b, &v)| b * v).sum();
         if inner_product(&proof.evaluation, &eq_lo) != expected {
@@ -408,8 +441,8 @@ impl<F: KaizenField> Ligero<F> {
                 if !path.verify(&c.root, j, &buf, depth) {
                     return Err(PcsError::MerklePath { query: q, poly: i });
                 }
-                prox += inner_product(&gammas[i * rows..i * rows + stored[i]], column);
-                cons += betas[i] * inner_product(&row_weights[..stored[i]], column);
+                prox += inner_product(&gammas[i][..stored[i]], column);
+                cons += betas[i] * inner_product(&row_weights[i][..stored[i]], column);
             }
             if prox != enc_u[j] {
                 return Err(PcsError::Proximity { query: q });
@@ -555,15 +588,14 @@ fn row_instances<F: KaizenField, T: Transcript<F>>(
     (shapes, sums)
 }
 
-/// Draws `β`: the row weights (`β^g` on the `g`-th distinct row), the combined value of the
-/// rows' claims, and what the opening absorbs (the column point, then the weights).
+/// Draws `β`: the row weights (`β^g` on the `g`-th distinct row) and the combined value of the
+/// rows' claims.
 fn row_weights<F: KaizenField, T: Transcript<F>>(
     distinct: &[usize],
     rows: usize,
-    point: &[F],
     values: &[F],
     transcript: &mut T,
-) -> (Vec<F>, F, Vec<F>) {
+) -> (Vec<F>, F) {
     let beta = transcript.challenge(b"ligero-rows/beta");
     let mut weights = vec![F::ZERO; rows];
     let (mut power, mut value) = (F::ONE, F::ZERO);
@@ -572,8 +604,7 @@ fn row_weights<F: KaizenField, T: Transcript<F>>(
         value += power * v;
         power *= beta;
     }
-    let absorbed = point.iter().chain(&weights).copied().collect();
-    (weights, value, absorbed)
+    (weights, value)
 }
 
 /// `Σ_r w_r·M[r]` for a row-major matrix with rows of length `cols`; rows of weight zero are
@@ -597,6 +628,15 @@ fn combine_rows<F: KaizenField>(matrix: &[F], cols: usize, weights: &[F]) -> Vec
 
 fn add_scaled<F: KaizenField>(acc: &mut [F], x: &[F], s: F) {
     acc.iter_mut().zip(x).for_each(|(a, &b)| *a += s * b);
+}
+
+/// `xs` cut into consecutive pieces of `lens[i]` entries.
+fn split_by<'a, F>(mut xs: &'a [F], lens: &'a [usize]) -> impl Iterator<Item = &'a [F]> + 'a {
+    lens.iter().map(move |&l| {
+        let (head, tail) = xs.split_at(l.min(xs.len()));
+        xs = tail;
+        head
+    })
 }
 
 impl<F: KaizenField> MultilinearPcs<F> for Ligero<F> {
@@ -665,7 +705,14 @@ impl<F: KaizenField> MultilinearPcs<F> for Ligero<F> {
         let sizes: Vec<usize> = data.iter().map(|d| d.num_vars).collect();
         let n = check_batch(&sizes, self.params.max_num_vars, point.len(), None)?;
         let (z_lo, z_hi) = point.split_at(self.params.split(n).1);
-        self.open_rows(data, z_lo, &eq_table(z_hi), point, transcript)
+        let weights = eq_table(z_hi);
+        self.open_rows(
+            data,
+            z_lo,
+            &vec![&weights[..]; data.len()],
+            point,
+            transcript,
+        )
     }
 
     fn verify<T: Transcript<F>>(
@@ -684,10 +731,11 @@ impl<F: KaizenField> MultilinearPcs<F> for Ligero<F> {
             Some(values.len()),
         )?;
         let (z_lo, z_hi) = point.split_at(self.params.split(n).1);
+        let weights = eq_table(z_hi);
         self.verify_rows(
             commitments,
             z_lo,
-            &eq_table(z_hi),
+            &vec![&weights[..]; commitments.len()],
             point,
             values,
             proof,
@@ -701,27 +749,8 @@ impl<F: KaizenField> MultilinearPcs<F> for Ligero<F> {
         claims: &[Claim<F>],
         transcript: &mut T,
     ) -> Result<MultiPointProof<F, LigeroProof<F>>, PcsError> {
-        let (log_rows, log_cols) = self.params.split(data.num_vars);
-        let Some((rows_of, distinct)) = claimed_rows(claims, (log_rows, log_cols)) else {
-            return reduce_and_open(self, data, claims, transcript);
-        };
-        Self::absorb_commitment(&Self::commitment(data), transcript);
-        let (shapes, sums) = row_instances(claims, (&rows_of, &distinct), log_cols, transcript);
-        let cols = 1 << log_cols;
-        let mut instances = distinct
-            .iter()
-            .zip(shapes)
-            .map(|(&r, shape)| {
-                ProductSum::new(shape, vec![data.evals[r * cols..][..cols].to_vec()])
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let (reduction, batch) = kaizen_sumcheck::prove(&mut instances, &sums, transcript)?;
-        let claims: Vec<&Claim<F>> = batch.iter().filter_map(|c| c.first()).collect();
-        let point = claims.first().map_or(Vec::new(), |c| c.point.clone());
-        let values: Vec<F> = claims.iter().map(|c| c.value).collect();
-        let (weights, _, absorbed) =
-            row_weights(&distinct, 1 << log_rows, &point, &values, transcript);
-        let (_, opening) = self.open_rows(&[data], &point, &weights, &absorbed, transcript)?;
+        let (reduction, mut openings) = self.open_batch(&[data], &[claims], transcript)?;
+        let opening = openings.pop().ok_or(PcsError::EmptyBatch)?;
         Ok(MultiPointProof { reduction, opening })
     }
 
@@ -732,38 +761,292 @@ impl<F: KaizenField> MultilinearPcs<F> for Ligero<F> {
         proof: &MultiPointProof<F, LigeroProof<F>>,
         transcript: &mut T,
     ) -> Result<(), PcsError> {
-        let n = commitment.num_vars as usize;
-        if n > self.params.max_num_vars {
-            return Err(PcsError::TooManyVariables {
-                max: self.params.max_num_vars,
-                got: n,
-            });
-        }
-        let (log_rows, log_cols) = self.params.split(n);
-        let Some((rows_of, distinct)) = claimed_rows(claims, (log_rows, log_cols)) else {
-            return verify_reduced(self, commitment, claims, proof, transcript);
-        };
-        Self::absorb_commitment(commitment, transcript);
-        let (shapes, sums) = row_instances(claims, (&rows_of, &distinct), log_cols, transcript);
-        let batch = kaizen_sumcheck::verify(&shapes, &sums, &proof.reduction, transcript)?;
-        let claims = batch
-            .iter()
-            .map(|c| c.first())
-            .collect::<Option<Vec<&Claim<F>>>>()
-            .ok_or_else(|| PcsError::ProofShape("a row without its value".into()))?;
-        let point = claims.first().map_or(Vec::new(), |c| c.point.clone());
-        let values: Vec<F> = claims.iter().map(|c| c.value).collect();
-        let (weights, value, absorbed) =
-            row_weights(&distinct, 1 << log_rows, &point, &values, transcript);
-        self.verify_rows(
+        self.verify_batch(
             &[commitment],
-            &point,
-            &weights,
-            &absorbed,
-            &[value],
-            &proof.opening,
+            &[claims],
+            &proof.reduction,
+            std::slice::from_ref(&proof.opening),
             transcript,
         )
+    }
+
+    fn open_points_batch<T: Transcript<F>>(
+        &self,
+        data: &[&LigeroData<F>],
+        claims: &[&[Claim<F>]],
+        transcript: &mut T,
+    ) -> Result<BatchOpeningProof<F, LigeroProof<F>>, PcsError> {
+        let (reduction, openings) = self.open_batch(data, claims, transcript)?;
+        Ok(BatchOpeningProof {
+            reduction,
+            openings,
+        })
+    }
+
+    fn verify_points_batch<T: Transcript<F>>(
+        &self,
+        commitments: &[&LigeroCommitment],
+        claims: &[&[Claim<F>]],
+        proof: &BatchOpeningProof<F, LigeroProof<F>>,
+        transcript: &mut T,
+    ) -> Result<(), PcsError> {
+        self.verify_batch(
+            commitments,
+            claims,
+            &proof.reduction,
+            &proof.openings,
+            transcript,
+        )
+    }
+}
+
+/// How one polynomial of a batched opening reduces its claims to its rows' values at the column
+/// point.
+enum Reduction<F> {
+    /// Claims on a few whole rows: per distinct row (in order of first claim) a sumcheck over
+    /// the row (see the module docs).
+    Rows {
+        distinct: Vec<usize>,
+        shapes: Vec<SumcheckShape<F>>,
+        sums: Vec<F>,
+    },
+    /// The multi-point reduction, over at least the column variables.
+    Points(MultipointStatement<F>),
+}
+
+impl<F: KaizenField> Reduction<F> {
+    /// The reduction's sumcheck instances (shapes and claimed sums), in batch order.
+    fn instances(&self) -> (Vec<SumcheckShape<F>>, Vec<F>) {
+        match self {
+            Reduction::Rows { shapes, sums, .. } => (shapes.clone(), sums.clone()),
+            Reduction::Points(s) => (vec![s.shape().clone()], vec![s.sum()]),
+        }
+    }
+}
+
+/// What one polynomial of a batched opening leaves for the row opening: the column point, the
+/// row weights and the weighted rows' value there.
+struct RowClaim<F> {
+    z_lo: Vec<F>,
+    weights: Vec<F>,
+    value: F,
+}
+
+impl<F: KaizenField> Ligero<F> {
+    /// Absorbs each commitment and states its reduction, in order: over a few claimed rows when
+    /// the claims lie on at most a quarter of them, else the multi-point reduction over at least
+    /// the column variables (so the batch leaves every polynomial with rows of `2^b` entries at
+    /// one column point).
+    fn reductions<T: Transcript<F>>(
+        &self,
+        commitments: &[LigeroCommitment],
+        claims: &[&[Claim<F>]],
+        transcript: &mut T,
+    ) -> Result<Vec<Reduction<F>>, PcsError> {
+        check_claim_sets(commitments.len(), claims)?;
+        commitments
+            .iter()
+            .zip(claims)
+            .map(|(c, &claims)| {
+                let n = c.num_vars as usize;
+                if n > self.params.max_num_vars {
+                    return Err(PcsError::TooManyVariables {
+                        max: self.params.max_num_vars,
+                        got: n,
+                    });
+                }
+                <Self as MultilinearPcs<F>>::absorb_commitment(c, transcript);
+                let (log_rows, log_cols) = self.params.split(n);
+                Ok(match claimed_rows(claims, (log_rows, log_cols)) {
+                    Some((rows_of, distinct)) => {
+                        let (shapes, sums) =
+                            row_instances(claims, (&rows_of, &distinct), log_cols, transcript);
+                        Reduction::Rows {
+                            distinct,
+                            shapes,
+                            sums,
+                        }
+                    }
+                    None => Reduction::Points(MultipointStatement::new(
+                        n, claims, log_cols, transcript,
+                    )?),
+                })
+            })
+            .collect()
+    }
+
+    /// Per polynomial, its [`RowClaim`] from the batched sumcheck's claims (in instance order);
+    /// a row reduction draws its rows' weights `β^g`.
+    fn row_claims<T: Transcript<F>>(
+        &self,
+        commitments: &[LigeroCommitment],
+        reductions: &[Reduction<F>],
+        batch: &[Vec<Claim<F>>],
+        transcript: &mut T,
+    ) -> Result<Vec<RowClaim<F>>, PcsError> {
+        let missing = || PcsError::ProofShape("a reduction without its value".into());
+        let mut out = batch.iter();
+        commitments
+            .iter()
+            .zip(reductions)
+            .map(|(c, reduction)| {
+                let (log_rows, log_cols) = self.params.split(c.num_vars as usize);
+                match reduction {
+                    Reduction::Rows { distinct, .. } => {
+                        let claims = out
+                            .by_ref()
+                            .take(distinct.len())
+                            .map(|c| c.first())
+                            .collect::<Option<Vec<&Claim<F>>>>()
+                            .filter(|c| c.len() == distinct.len())
+                            .ok_or_else(missing)?;
+                        let z_lo = claims.first().map_or(Vec::new(), |c| c.point.clone());
+                        let values: Vec<F> = claims.iter().map(|c| c.value).collect();
+                        let (weights, value) =
+                            row_weights(distinct, 1 << log_rows, &values, transcript);
+                        Ok(RowClaim {
+                            z_lo,
+                            weights,
+                            value,
+                        })
+                    }
+                    Reduction::Points(s) => {
+                        let claim = reduced_claim(s, out.next().ok_or_else(missing)?)?;
+                        let (z_lo, z_hi) = claim.point.split_at(log_cols);
+                        Ok(RowClaim {
+                            z_lo: z_lo.to_vec(),
+                            weights: eq_table(z_hi),
+                            value: claim.value,
+                        })
+                    }
+                }
+            })
+            .collect()
+    }
+
+    /// The polynomials' indices grouped by row length (groups in order of first member): each
+    /// group is opened with one proof. Its members' column points agree (the batch binds the
+    /// column variables of every instance in its last rounds); a verifier rejects otherwise.
+    fn groups(claims: &[RowClaim<F>]) -> Result<Vec<Vec<usize>>, PcsError> {
+        let mut groups: Vec<Vec<usize>> = Vec::new();
+        for (i, c) in claims.iter().enumerate() {
+            match groups
+                .iter_mut()
+                .find(|g| claims[g[0]].z_lo.len() == c.z_lo.len())
+            {
+                Some(g) if claims[g[0]].z_lo != c.z_lo => {
+                    return Err(PcsError::ProofShape(
+                        "column points of one row length differ".into(),
+                    ))
+                }
+                Some(g) => g.push(i),
+                None => groups.push(vec![i]),
+            }
+        }
+        Ok(groups)
+    }
+
+    /// What a group's opening absorbs: the column point, then every member's row weights.
+    fn group_input(claims: &[RowClaim<F>], group: &[usize]) -> (Vec<F>, Vec<F>) {
+        let absorbed = claims[group[0]]
+            .z_lo
+            .iter()
+            .chain(group.iter().flat_map(|&i| &claims[i].weights))
+            .copied()
+            .collect();
+        let values = group.iter().map(|&i| claims[i].value).collect();
+        (absorbed, values)
+    }
+
+    /// [`MultilinearPcs::open_points_batch`]: every polynomial's reduction in one batched
+    /// sumcheck, then one [`Ligero::open_rows`] per row length.
+    fn open_batch<T: Transcript<F>>(
+        &self,
+        data: &[&LigeroData<F>],
+        claims: &[&[Claim<F>]],
+        transcript: &mut T,
+    ) -> Result<(SumcheckProof<F>, Vec<LigeroProof<F>>), PcsError> {
+        let commitments: Vec<_> = data.iter().map(|d| Self::commitment(d)).collect();
+        let reductions = self.reductions(&commitments, claims, transcript)?;
+        let mut instances: Vec<Box<dyn RoundProver<F> + '_>> = Vec::new();
+        let mut sums = Vec::new();
+        for (reduction, d) in reductions.iter().zip(data) {
+            match reduction {
+                Reduction::Rows {
+                    distinct,
+                    shapes,
+                    sums: s,
+                } => {
+                    let cols = 1 << self.params.split(d.num_vars).1;
+                    for (&row, shape) in distinct.iter().zip(shapes) {
+                        let table = d.evals[row * cols..][..cols].to_vec();
+                        instances.push(Box::new(ProductSum::new(shape.clone(), vec![table])?));
+                    }
+                    sums.extend_from_slice(s);
+                }
+                Reduction::Points(s) => {
+                    instances.push(Box::new(s.prover(&d.evals)?));
+                    sums.push(s.sum());
+                }
+            }
+        }
+        let (reduction, batch) = kaizen_sumcheck::prove(&mut instances, &sums, transcript)?;
+        drop(instances);
+        let row_claims = self.row_claims(&commitments, &reductions, &batch, transcript)?;
+        let openings = Self::groups(&row_claims)?
+            .iter()
+            .map(|group| {
+                let (absorbed, _) = Self::group_input(&row_claims, group);
+                let members: Vec<&LigeroData<F>> = group.iter().map(|&i| data[i]).collect();
+                let weights: Vec<&[F]> =
+                    group.iter().map(|&i| &row_claims[i].weights[..]).collect();
+                let z_lo = &row_claims[group[0]].z_lo;
+                Ok(self
+                    .open_rows(&members, z_lo, &weights, &absorbed, transcript)?
+                    .1)
+            })
+            .collect::<Result<Vec<_>, PcsError>>()?;
+        Ok((reduction, openings))
+    }
+
+    /// [`MultilinearPcs::verify_points_batch`].
+    fn verify_batch<T: Transcript<F>>(
+        &self,
+        commitments: &[&LigeroCommitment],
+        claims: &[&[Claim<F>]],
+        reduction: &SumcheckProof<F>,
+        openings: &[LigeroProof<F>],
+        transcript: &mut T,
+    ) -> Result<(), PcsError> {
+        let owned: Vec<LigeroCommitment> = commitments.iter().map(|&c| c.clone()).collect();
+        let reductions = self.reductions(&owned, claims, transcript)?;
+        let (shapes, sums): (Vec<_>, Vec<_>) = reductions.iter().map(Reduction::instances).unzip();
+        let (shapes, sums): (Vec<_>, Vec<_>) = (shapes.concat(), sums.concat());
+        let batch = kaizen_sumcheck::verify(&shapes, &sums, reduction, transcript)?;
+        let row_claims = self.row_claims(&owned, &reductions, &batch, transcript)?;
+        let groups = Self::groups(&row_claims)?;
+        if openings.len() != groups.len() {
+            return Err(PcsError::ProofShape(format!(
+                "{} openings for {} row lengths",
+                openings.len(),
+                groups.len()
+            )));
+        }
+        for (group, opening) in groups.iter().zip(openings) {
+            let (absorbed, values) = Self::group_input(&row_claims, group);
+            let members: Vec<&LigeroCommitment> = group.iter().map(|&i| commitments[i]).collect();
+            let weights: Vec<&[F]> = group.iter().map(|&i| &row_claims[i].weights[..]).collect();
+            self.verify_rows(
+                &members,
+                &row_claims[group[0]].z_lo,
+                &weights,
+                &absorbed,
+                &values,
+                opening,
+                transcript,
+            )?;
+        }
+        Ok(())
     }
 }
 

@@ -7,11 +7,15 @@
 //! with one proof by the scheme's [`crate::MultilinearPcs::open_points`] (by default reduced to one
 //! point with kaizen-sumcheck's multi-point reduction and opened once, [`crate::multipoint`]).
 //! The layout (names and lengths) is absorbed before anything else, so a proof for one layout does
-//! not verify under another.
+//! not verify under another. Claims on several segmented commitments are proven together by
+//! [`open_segments_batch`] (one batched proof, [`crate::MultilinearPcs::open_points_batch`]).
 use kaizen_field::{BlockLayout, KaizenField, Transcript};
 use kaizen_sumcheck::Claim;
 
-use crate::{multipoint::MultiPointProof, MultilinearPcs, PcsError};
+use crate::{
+    multipoint::{check_claim_sets, BatchOpeningProof, MultiPointProof},
+    MultilinearPcs, PcsError,
+};
 
 /// Named segments and their placement in the committed vector.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -132,6 +136,69 @@ pub fn open_segments<F: KaizenField, S: MultilinearPcs<F>, T: Transcript<F>>(
     pcs.open_points(data, &layout.lift_all(claims)?, transcript)
 }
 
+/// Proves the claims on several segmented commitments (`claims[i]` on `committed[i]`) with one
+/// batched proof ([`MultilinearPcs::open_points_batch`]); the layouts are absorbed first, in order.
+pub fn open_segments_batch<F: KaizenField, S: MultilinearPcs<F>, T: Transcript<F>>(
+    pcs: &S,
+    committed: &[(&S::ProverData, &SegmentLayout)],
+    claims: &[&[(&str, Claim<F>)]],
+    transcript: &mut T,
+) -> Result<BatchOpeningProof<F, S::Proof>, PcsError> {
+    check_claim_sets(committed.len(), claims)?;
+    let lifted = lift_each(committed.iter().map(|c| c.1), claims, transcript)?;
+    let data: Vec<&S::ProverData> = committed.iter().map(|c| c.0).collect();
+    let sets: Vec<&[Claim<F>]> = lifted.iter().map(|c| &c[..]).collect();
+    pcs.open_points_batch(&data, &sets, transcript)
+}
+
+/// Verifies an [`open_segments_batch`] proof.
+pub fn verify_segments_batch<F: KaizenField, S: MultilinearPcs<F>, T: Transcript<F>>(
+    pcs: &S,
+    committed: &[(&S::Commitment, &SegmentLayout)],
+    claims: &[&[(&str, Claim<F>)]],
+    proof: &BatchOpeningProof<F, S::Proof>,
+    transcript: &mut T,
+) -> Result<(), PcsError> {
+    check_claim_sets(committed.len(), claims)?;
+    for (commitment, layout) in committed {
+        check_size::<F, S>(commitment, layout)?;
+    }
+    let lifted = lift_each(committed.iter().map(|c| c.1), claims, transcript)?;
+    let commitments: Vec<&S::Commitment> = committed.iter().map(|c| c.0).collect();
+    let sets: Vec<&[Claim<F>]> = lifted.iter().map(|c| &c[..]).collect();
+    pcs.verify_points_batch(&commitments, &sets, proof, transcript)
+}
+
+/// Absorbs each layout, in order, and lifts its claims.
+fn lift_each<'a, F: KaizenField, T: Transcript<F>>(
+    layouts: impl Iterator<Item = &'a SegmentLayout>,
+    claims: &[&[(&str, Claim<F>)]],
+    transcript: &mut T,
+) -> Result<Vec<Vec<Claim<F>>>, PcsError> {
+    layouts
+        .zip(claims)
+        .map(|(layout, claims)| {
+            layout.absorb(transcript);
+            layout.lift_all(claims)
+        })
+        .collect()
+}
+
+/// A commitment's size against its layout's.
+fn check_size<F: KaizenField, S: MultilinearPcs<F>>(
+    commitment: &S::Commitment,
+    layout: &SegmentLayout,
+) -> Result<(), PcsError> {
+    if S::num_vars(commitment) != layout.num_vars() {
+        return Err(PcsError::Segment(format!(
+            "commitment has {} variables, layout {}",
+            S::num_vars(commitment),
+            layout.num_vars()
+        )));
+    }
+    Ok(())
+}
+
 /// Verifies every `(segment, claim)` against the segmented commitment.
 pub fn verify_segments<F: KaizenField, S: MultilinearPcs<F>, T: Transcript<F>>(
     pcs: &S,
@@ -141,13 +208,7 @@ pub fn verify_segments<F: KaizenField, S: MultilinearPcs<F>, T: Transcript<F>>(
     proof: &MultiPointProof<F, S::Proof>,
     transcript: &mut T,
 ) -> Result<(), PcsError> {
-    if S::num_vars(commitment) != layout.num_vars() {
-        return Err(PcsError::Segment(format!(
-            "commitment has {} variables, layout {}",
-            S::num_vars(commitment),
-            layout.num_vars()
-        )));
-    }
+    check_size::<F, S>(commitment, layout)?;
     layout.absorb(transcript);
     pcs.verify_points(commitment, &layout.lift_all(claims)?, proof, transcript)
 }

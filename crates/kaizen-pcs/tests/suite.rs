@@ -4,11 +4,11 @@
 use ark_std::UniformRand;
 use kaizen_field::{
     serialize::{from_bytes, to_bytes},
-    Blake3Transcript, Field, Fr, KaizenField, M61Ext2, MultilinearPoly,
+    Blake3Transcript, Field, Fr, KaizenField, M61Ext2, MultilinearPoly, Transcript,
 };
 use kaizen_pcs::{
     ligero::{Ligero, LigeroParams, MatrixShape},
-    multipoint::MultiPointProof,
+    multipoint::{BatchOpeningProof, MultiPointProof},
     Bls12Kzg, MultilinearPcs, PcsError,
 };
 use kaizen_sumcheck::Claim;
@@ -222,6 +222,97 @@ fn multi_point<F: KaizenField + UniformRand, S: MultilinearPcs<F>>(pcs: &S) {
         .is_err());
 }
 
+/// Claims on several commitments of different sizes (sets of random points, of points on a few
+/// rows, of one point) proven with one batched proof: it verifies and round-trips, and is
+/// rejected with any false value, with the sets swapped or one dropped, against another
+/// commitment, with an opening dropped, or from another transcript.
+fn refs<F>(sets: &[Vec<Claim<F>>]) -> Vec<&[Claim<F>]> {
+    sets.iter().map(|s| &s[..]).collect()
+}
+
+fn batch_of_commitments<F: KaizenField + UniformRand, S: MultilinearPcs<F>>(pcs: &S) {
+    let mut rng = ChaCha20Rng::seed_from_u64(4);
+    let sizes = [8usize, 6, 8, 3];
+    let polys: Vec<Vec<F>> = sizes.iter().map(|&n| rand_vec(&mut rng, 1 << n)).collect();
+    let committed: Vec<_> = polys.iter().map(|p| pcs.commit(p).unwrap()).collect();
+    let claim = |p: &[F], point: Vec<F>| Claim {
+        value: MultilinearPoly::new(p.to_vec())
+            .unwrap()
+            .evaluate(&point)
+            .unwrap(),
+        point,
+    };
+    let mut sets: Vec<Vec<Claim<F>>> = Vec::new();
+    for (i, (p, &n)) in polys.iter().zip(&sizes).enumerate() {
+        let set = match i {
+            // Points on two rows of the upper half (Ligero's row reduction).
+            1 => [3usize, 1, 3]
+                .iter()
+                .map(|&row| {
+                    let mut point: Vec<F> = rand_vec(&mut rng, n - 2);
+                    point.extend((0..2).map(|j| F::from(((row >> j) & 1) as u64)));
+                    claim(p, point)
+                })
+                .collect(),
+            3 => vec![claim(p, rand_vec(&mut rng, n))],
+            _ => (0..3).map(|_| claim(p, rand_vec(&mut rng, n))).collect(),
+        };
+        sets.push(set);
+    }
+    let data: Vec<_> = committed.iter().map(|(_, d)| d).collect();
+    let comms: Vec<_> = committed.iter().map(|(c, _)| c).collect();
+    let proof = pcs
+        .open_points_batch(&data, &refs(&sets), &mut tr())
+        .unwrap();
+    pcs.verify_points_batch(&comms, &refs(&sets), &proof, &mut tr())
+        .unwrap();
+    let back: BatchOpeningProof<F, S::Proof> = from_bytes(&to_bytes(&proof)).unwrap();
+    assert_eq!(back, proof);
+    for i in 0..sets.len() {
+        for j in 0..sets[i].len() {
+            let mut bad = sets.clone();
+            bad[i][j].value += F::ONE;
+            assert!(pcs
+                .verify_points_batch(&comms, &refs(&bad), &proof, &mut tr())
+                .is_err());
+            let p2 = pcs
+                .open_points_batch(&data, &refs(&bad), &mut tr())
+                .unwrap();
+            assert!(pcs
+                .verify_points_batch(&comms, &refs(&bad), &p2, &mut tr())
+                .is_err());
+        }
+    }
+    let mut swapped = sets.clone();
+    swapped.swap(0, 2);
+    assert!(pcs
+        .verify_points_batch(&comms, &refs(&swapped), &proof, &mut tr())
+        .is_err());
+    assert!(matches!(
+        pcs.verify_points_batch(&comms, &refs(&sets[..3]), &proof, &mut tr()),
+        Err(PcsError::ClaimSets {
+            expected: 4,
+            got: 3
+        })
+    ));
+    let other = pcs.commit(&rand_vec::<F>(&mut rng, 1 << 8)).unwrap().0;
+    let mut wrong = comms.clone();
+    wrong[2] = &other;
+    assert!(pcs
+        .verify_points_batch(&wrong, &refs(&sets), &proof, &mut tr())
+        .is_err());
+    let mut short = proof.clone();
+    short.openings.pop();
+    assert!(pcs
+        .verify_points_batch(&comms, &refs(&sets), &short, &mut tr())
+        .is_err());
+    let mut t2 = tr();
+    Transcript::<F>::absorb_bytes(&mut t2, b"other", b"state");
+    assert!(pcs
+        .verify_points_batch(&comms, &refs(&sets), &proof, &mut t2)
+        .is_err());
+}
+
 macro_rules! pcs_suite {
     ($name:ident, $f:ty, $pcs:expr, $sizes:expr) => {
         mod $name {
@@ -237,6 +328,10 @@ macro_rules! pcs_suite {
             #[test]
             fn several_points() {
                 multi_point::<$f, _>(&$pcs);
+            }
+            #[test]
+            fn several_commitments() {
+                batch_of_commitments::<$f, _>(&$pcs);
             }
         }
     };
@@ -268,6 +363,57 @@ mod ligero_tampering {
     use kaizen_pcs::ligero::LigeroProof;
 
     type F = M61Ext2;
+
+    /// Commitments whose rows have one length are opened with one proof (one proximity row, one
+    /// evaluation row, shared column queries): a batch of three of 2^10 and one of 2^8 in rows of
+    /// four has two openings and is smaller than four separate multi-point proofs by two rows of
+    /// each of the three; the openings swapped are rejected.
+    #[test]
+    fn rows_of_one_length_share_an_opening() {
+        let pcs = Ligero::<F>::new(LigeroParams::new(10, MatrixShape::Rows(2)));
+        let mut rng = ChaCha20Rng::seed_from_u64(5);
+        let polys: Vec<Vec<F>> = [10usize, 10, 8, 10]
+            .iter()
+            .map(|&n| rand_vec(&mut rng, 1 << n))
+            .collect();
+        let committed: Vec<_> = polys.iter().map(|p| pcs.commit(p).unwrap()).collect();
+        let sets: Vec<Vec<Claim<F>>> = polys
+            .iter()
+            .map(|p| {
+                let n = p.len().trailing_zeros() as usize;
+                (0..2)
+                    .map(|_| {
+                        let point: Vec<F> = rand_vec(&mut rng, n);
+                        Claim {
+                            value: MultilinearPoly::new(p.clone())
+                                .unwrap()
+                                .evaluate(&point)
+                                .unwrap(),
+                            point,
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        let refs: Vec<&[Claim<F>]> = sets.iter().map(|s| &s[..]).collect();
+        let data: Vec<_> = committed.iter().map(|(_, d)| d).collect();
+        let comms: Vec<_> = committed.iter().map(|(c, _)| c).collect();
+        let proof = pcs.open_points_batch(&data, &refs, &mut tr()).unwrap();
+        assert_eq!(proof.openings.len(), 2);
+        pcs.verify_points_batch(&comms, &refs, &proof, &mut tr())
+            .unwrap();
+        let separate: usize = committed
+            .iter()
+            .zip(&sets)
+            .map(|((_, d), s)| to_bytes(&pcs.open_points(d, s, &mut tr()).unwrap()).len())
+            .sum();
+        assert!(to_bytes(&proof).len() + 2 * 2 * (1 << 8) * 16 < separate);
+        let mut swapped = proof.clone();
+        swapped.openings.swap(0, 1);
+        assert!(pcs
+            .verify_points_batch(&comms, &refs, &swapped, &mut tr())
+            .is_err());
+    }
 
     #[test]
     fn each_part_of_the_proof_is_checked() {

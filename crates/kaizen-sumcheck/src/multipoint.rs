@@ -231,8 +231,13 @@ fn pair_blocks<F: KaizenField>(w: &Blocks<F>, m: usize) -> Pairs<F> {
 }
 
 /// The block every claim lies in: `k` such that every point's coordinates from `k` on are
-/// boolean and the same in all points (the fewest such `k`), and the block's offset.
-fn common_block<F: KaizenField>(claims: &[Claim<F>], num_vars: usize) -> (usize, usize) {
+/// boolean and the same in all points (the fewest such `k`, but at least `min_block` — at most
+/// `num_vars`), and the block's offset.
+fn common_block<F: KaizenField>(
+    claims: &[Claim<F>],
+    num_vars: usize,
+    min_block: usize,
+) -> (usize, usize) {
     let first = claims.first().map_or(&[][..], |c| &c.point[..]);
     let k = claims
         .iter()
@@ -243,64 +248,134 @@ fn common_block<F: KaizenField>(claims: &[Claim<F>], num_vars: usize) -> (usize,
                 .find(|&j| claims.iter().any(|c| c.point[j] != first[j]))
                 .map(|j| j + 1),
         )
+        .chain([min_block.min(num_vars)])
         .max()
         .unwrap_or(0);
     (k, block_of(&first[..num_vars]).1 >> k << k)
 }
 
-/// The reduction's statement: the sumcheck over the claims' common block (its `k` variables;
-/// the coordinates above it are the same boolean values in every point, so `P` is read on the
-/// block alone), the claimed sum, and the block's coordinates `(k, offset)`.
-struct Reduced<F> {
+/// The public side of one multi-point reduction: the sumcheck over the claims' common block (its
+/// `k` variables; the coordinates above it are the same boolean values in every point, so `P` is
+/// read on the block alone), the claimed sum, and the block's coordinates `(k, offset)`.
+///
+/// Reductions of several polynomials can be proven in one batched sumcheck ([`crate::prove`] on
+/// their [`MultipointStatement::prover`]s): a batch binds a `k`-variable instance in its last
+/// `k` rounds, so reductions of at least `m` variables (`min_block`) end at points that share
+/// their first `m` coordinates — what a scheme opening several polynomials with one proof needs.
+#[derive(Clone, Debug)]
+pub struct MultipointStatement<F> {
     shape: SumcheckShape<F>,
     sum: F,
     block: (usize, usize),
-}
-
-fn shape<F: KaizenField, T: Transcript<F>>(
     num_vars: usize,
-    claims: &[Claim<F>],
-    transcript: &mut T,
-) -> Result<Reduced<F>, SumcheckError> {
-    if claims.is_empty() {
-        return Err(SumcheckError::EmptyBatch);
-    }
-    if let Some(c) = claims.iter().find(|c| c.point.len() != num_vars) {
-        return Err(SumcheckError::PointDimension {
-            expected: num_vars,
-            got: c.point.len(),
-        });
-    }
-    for c in claims {
-        transcript.absorb_fields(b"multipoint/point", &c.point);
-        transcript.absorb_field(b"multipoint/value", &c.value);
-    }
-    let rho = transcript.challenge(b"multipoint/rho");
-    let coeffs: Vec<F> = std::iter::successors(Some(F::ONE), |p| Some(*p * rho))
-        .take(claims.len())
-        .collect();
-    let sum = claims.iter().zip(&coeffs).map(|(c, &k)| k * c.value).sum();
-    let block = common_block(claims, num_vars);
-    let points = claims.iter().map(|c| c.point[..block.0].to_vec()).collect();
-    let weight = Weight::EqSum { points, coeffs };
-    Ok(Reduced {
-        shape: SumcheckShape::product(block.0, 1).with_weight(weight),
-        sum,
-        block,
-    })
 }
 
-/// The claim on the whole polynomial from the reduction's claim on its block.
-fn lift<F: KaizenField>(claim: Claim<F>, (k, offset): (usize, usize), num_vars: usize) -> Claim<F> {
-    let mut point = claim.point;
-    point.extend(kaizen_field::mle::index_bits::<F>(
-        offset >> k,
-        num_vars - k,
-    ));
-    Claim {
-        point,
-        value: claim.value,
+impl<F: KaizenField> MultipointStatement<F> {
+    /// Absorbs the claims on a polynomial of `num_vars` variables and draws `ρ`; the sumcheck runs
+    /// over at least `min(min_block, num_vars)` variables.
+    pub fn new<T: Transcript<F>>(
+        num_vars: usize,
+        claims: &[Claim<F>],
+        min_block: usize,
+        transcript: &mut T,
+    ) -> Result<Self, SumcheckError> {
+        if claims.is_empty() {
+            return Err(SumcheckError::EmptyBatch);
+        }
+        if let Some(c) = claims.iter().find(|c| c.point.len() != num_vars) {
+            return Err(SumcheckError::PointDimension {
+                expected: num_vars,
+                got: c.point.len(),
+            });
+        }
+        for c in claims {
+            transcript.absorb_fields(b"multipoint/point", &c.point);
+            transcript.absorb_field(b"multipoint/value", &c.value);
+        }
+        let rho = transcript.challenge(b"multipoint/rho");
+        let coeffs: Vec<F> = std::iter::successors(Some(F::ONE), |p| Some(*p * rho))
+            .take(claims.len())
+            .collect();
+        let sum = claims.iter().zip(&coeffs).map(|(c, &k)| k * c.value).sum();
+        let block = common_block(claims, num_vars, min_block);
+        let points = claims.iter().map(|c| c.point[..block.0].to_vec()).collect();
+        let weight = Weight::EqSum { points, coeffs };
+        Ok(Self {
+            shape: SumcheckShape::product(block.0, 1).with_weight(weight),
+            sum,
+            block,
+            num_vars,
+        })
     }
+
+    /// The reduction's sumcheck shape: `Σ_x w(x)·P(x)` over the block.
+    pub fn shape(&self) -> &SumcheckShape<F> {
+        &self.shape
+    }
+
+    /// The claimed sum `Σ_k ρ^k·v_k`.
+    pub fn sum(&self) -> F {
+        self.sum
+    }
+
+    /// The reduction's prover for the polynomial with hypercube table `evals` (read on the block
+    /// alone).
+    pub fn prover<'a>(
+        &self,
+        evals: &'a [F],
+    ) -> Result<impl RoundProver<F> + Send + 'a, SumcheckError> {
+        if evals.len() != 1 << self.num_vars {
+            return Err(SumcheckError::TableLength {
+                instance: 0,
+                table: 0,
+                expected: 1 << self.num_vars,
+                got: evals.len(),
+            });
+        }
+        let (k, offset) = self.block;
+        let evals = &evals[offset..offset + (1 << k)];
+        let sparse = match &self.shape.weight {
+            Some(Weight::EqSum { points, coeffs }) => sparse_weight(points, coeffs, k),
+            _ => None,
+        };
+        Ok(match sparse {
+            Some(weight) => Reduction::Sparse(Sparse {
+                table: Cow::Borrowed(evals),
+                weight,
+                pairs: None,
+            }),
+            None => {
+                let table = evals
+                    .par_iter()
+                    .with_min_len(PAR_MIN_LEN)
+                    .copied()
+                    .collect();
+                Reduction::Dense(ProductSum::new(self.shape.clone(), vec![table])?)
+            }
+        })
+    }
+
+    /// The claim on the whole polynomial from the sumcheck's claim on the block.
+    pub fn lift(&self, claim: Claim<F>) -> Claim<F> {
+        let (k, offset) = self.block;
+        let mut point = claim.point;
+        point.extend(kaizen_field::mle::index_bits::<F>(
+            offset >> k,
+            self.num_vars - k,
+        ));
+        Claim {
+            point,
+            value: claim.value,
+        }
+    }
+}
+
+/// The one claim a single instance's sumcheck leaves.
+fn single<F: KaizenField>(mut out: Vec<Claim<F>>) -> Result<Claim<F>, SumcheckError> {
+    out.pop().ok_or(SumcheckError::FinalEvalCount {
+        expected: 1,
+        got: 0,
+    })
 }
 
 /// Reduces claims on the polynomial with hypercube table `evals` to one claim.
@@ -313,34 +388,10 @@ pub fn prove_multipoint<F: KaizenField, T: Transcript<F>>(
         return Err(kaizen_field::FieldError::NotPowerOfTwo(evals.len()).into());
     }
     let num_vars = evals.len().trailing_zeros() as usize;
-    let Reduced { shape, sum, block } = shape(num_vars, claims, transcript)?;
-    let (k, offset) = block;
-    let evals = &evals[offset..offset + (1 << k)];
-    let instance = match &shape.weight {
-        Some(Weight::EqSum { points, coeffs }) => sparse_weight(points, coeffs, k),
-        _ => None,
-    };
-    let instance = match instance {
-        Some(weight) => Reduction::Sparse(Sparse {
-            table: Cow::Borrowed(evals),
-            weight,
-            pairs: None,
-        }),
-        None => {
-            let table = evals
-                .par_iter()
-                .with_min_len(PAR_MIN_LEN)
-                .copied()
-                .collect();
-            Reduction::Dense(ProductSum::new(shape, vec![table])?)
-        }
-    };
-    let (proof, mut out) = prove_single(instance, sum, transcript)?;
-    let claim = out.pop().ok_or(SumcheckError::FinalEvalCount {
-        expected: 1,
-        got: 0,
-    })?;
-    Ok((proof, lift(claim, block, num_vars)))
+    let statement = MultipointStatement::new(num_vars, claims, 0, transcript)?;
+    let instance = statement.prover(evals)?;
+    let (proof, out) = prove_single(instance, statement.sum(), transcript)?;
+    Ok((proof, statement.lift(single(out)?)))
 }
 
 /// Verifies a multi-point reduction; returns the single claim the caller must still check.
@@ -350,13 +401,9 @@ pub fn verify_multipoint<F: KaizenField, T: Transcript<F>>(
     proof: &SumcheckProof<F>,
     transcript: &mut T,
 ) -> Result<Claim<F>, SumcheckError> {
-    let Reduced { shape, sum, block } = shape(num_vars, claims, transcript)?;
-    let mut out = verify_single(&shape, sum, proof, transcript)?;
-    let claim = out.pop().ok_or(SumcheckError::FinalEvalCount {
-        expected: 1,
-        got: 0,
-    })?;
-    Ok(lift(claim, block, num_vars))
+    let statement = MultipointStatement::new(num_vars, claims, 0, transcript)?;
+    let out = verify_single(statement.shape(), statement.sum(), proof, transcript)?;
+    Ok(statement.lift(single(out)?))
 }
 
 #[cfg(test)]
@@ -430,14 +477,15 @@ mod tests {
         let tr = || Blake3Transcript::new(b"sparse");
         let (proof, claim) = prove_multipoint(&evals, &claims, &mut tr()).unwrap();
         let mut dense_tr = tr();
-        let Reduced { shape, sum, block } = shape(n, &claims, &mut dense_tr).unwrap();
-        assert_eq!(block, (n, 0));
-        let Some(Weight::EqSum { points, coeffs }) = &shape.weight else {
+        let statement = MultipointStatement::new(n, &claims, 0, &mut dense_tr).unwrap();
+        assert_eq!(statement.block, (n, 0));
+        let Some(Weight::EqSum { points, coeffs }) = &statement.shape.weight else {
             panic!("a multi-point weight");
         };
         assert!(sparse_weight(points, coeffs, n).is_some());
-        let dense = ProductSum::new(shape.clone(), vec![evals.clone()]).unwrap();
-        let (dense_proof, mut dense_claim) = prove_single(dense, sum, &mut dense_tr).unwrap();
+        let dense = ProductSum::new(statement.shape.clone(), vec![evals.clone()]).unwrap();
+        let (dense_proof, mut dense_claim) =
+            prove_single(dense, statement.sum, &mut dense_tr).unwrap();
         assert_eq!(
             (proof.clone(), claim.clone()),
             (dense_proof, dense_claim.pop().unwrap())

@@ -33,6 +33,29 @@ pub trait RoundProver<F: KaizenField>: Send {
     fn final_evals(&self) -> Vec<F>;
 }
 
+/// A boxed prover, so a batch can mix kinds of instances (`Box<dyn RoundProver<F> + '_>`).
+impl<F: KaizenField, P: RoundProver<F> + ?Sized> RoundProver<F> for Box<P> {
+    fn num_vars(&self) -> usize {
+        (**self).num_vars()
+    }
+
+    fn degree(&self) -> usize {
+        (**self).degree()
+    }
+
+    fn round_evals(&mut self, claim: F, degree: usize) -> Vec<F> {
+        (**self).round_evals(claim, degree)
+    }
+
+    fn bind(&mut self, r: F) {
+        (**self).bind(r)
+    }
+
+    fn final_evals(&self) -> Vec<F> {
+        (**self).final_evals()
+    }
+}
+
 impl<F: KaizenField> RoundProver<F> for ProductSum<F> {
     fn num_vars(&self) -> usize {
         ProductSum::num_vars(self)

@@ -60,7 +60,7 @@
 //! output position) has no range check of its own. The claims on a packed weight's padded view
 //! are moved to the packed tensor by one batched sumcheck against a verifier-evaluated relayout
 //! weight (`packing`). The claims
-//! then go to their commitment and are opened with one multi-point opening per commitment.
+//! then go to their commitment and are opened together with one batched proof.
 //!
 //! The weight-step checks use the bound the proof states per dense or conv layer
 //! ([`Plan::with_step_bits`]): `|W − W'| < 2^10` where every step of the layer fits (one 11-bit
@@ -70,9 +70,11 @@
 //!
 //! The transcript absorbs the statement (architecture, hyper-parameters, `N`, `i`, the three
 //! statement commitments), the stated step bounds and `C_step` before the first challenge. Once
-//! every claim is fixed, the openings (one per commitment) run side by side, each on its own fork
-//! of the transcript ([`Transcript::fork`], index = the commitment's position); the transcript
-//! then absorbs a challenge drawn from each fork at its end, in order.
+//! every claim is fixed, the claims on all commitments are opened with one batched proof
+//! ([`kaizen_pcs::segmented::open_segments_batch`]): every commitment's multi-point reduction in
+//! one sumcheck, then the openings — with Ligero, one per row length of the commitments' matrices
+//! (one proximity row, one evaluation row and one set of column queries for all commitments whose
+//! rows have that length).
 pub mod chain;
 mod packing;
 pub mod plan;
@@ -90,8 +92,8 @@ use kaizen_gkr::{
     GkrError,
 };
 use kaizen_pcs::{
-    multipoint::MultiPointProof,
-    segmented::{open_segments, verify_segments, SegmentLayout},
+    multipoint::BatchOpeningProof,
+    segmented::{open_segments_batch, verify_segments_batch, SegmentLayout},
     MultilinearPcs, PcsError,
 };
 use kaizen_sumcheck::{conv::ConvProof, Claim, SumcheckError, SumcheckProof};
@@ -183,8 +185,9 @@ pub struct StepProof<F: KaizenField, S: MultilinearPcs<F>> {
     pub step_commitments: Vec<S::Commitment>,
     /// Sumchecks, lookups and claimed values.
     pub parts: ProofParts<F>,
-    /// One opening per commitment: `C_D`, `C_W_i`, `C_W_{i+1}`, then each part of `C_step`.
-    pub openings: Vec<MultiPointProof<F, S::Proof>>,
+    /// The claims on `C_D`, `C_W_i`, `C_W_{i+1}` and each part of `C_step`, opened with one
+    /// batched proof.
+    pub opening: BatchOpeningProof<F, S::Proof>,
 }
 
 impl<F: KaizenField, S: MultilinearPcs<F>> Clone for StepProof<F, S> {
@@ -193,7 +196,7 @@ impl<F: KaizenField, S: MultilinearPcs<F>> Clone for StepProof<F, S> {
             step_bits: self.step_bits.clone(),
             step_commitments: self.step_commitments.clone(),
             parts: self.parts.clone(),
-            openings: self.openings.clone(),
+            opening: self.opening.clone(),
         }
     }
 }
@@ -216,14 +219,14 @@ impl<F: KaizenField, S: MultilinearPcs<F>> CanonicalSerialize for StepProof<F, S
         self.step_commitments
             .serialize_with_mode(&mut writer, compress)?;
         self.parts.serialize_with_mode(&mut writer, compress)?;
-        self.openings.serialize_with_mode(&mut writer, compress)
+        self.opening.serialize_with_mode(&mut writer, compress)
     }
 
     fn serialized_size(&self, compress: Compress) -> usize {
         self.step_bits.serialized_size(compress)
             + self.step_commitments.serialized_size(compress)
             + self.parts.serialized_size(compress)
-            + self.openings.serialized_size(compress)
+            + self.opening.serialized_size(compress)
     }
 }
 
@@ -231,7 +234,7 @@ kaizen_field::impl_bounded_deserialize!(impl[F: KaizenField, S: MultilinearPcs<F
     step_bits: vec,
     step_commitments: vec,
     parts: one,
-    openings: vec,
+    opening: one,
 });
 
 /// A committed dataset (prover side): `images` quantized at the step's scale and one-hot
@@ -794,17 +797,14 @@ fn prove_with<F: KaizenField, S: MultilinearPcs<F>, T: Transcript<F>>(
     .into_iter()
     .chain(step_data.iter().zip(parts.iter().map(|p| &p.0)))
     .collect();
-    let openings = side_by_side(
-        &routed,
-        &committed,
-        transcript,
-        |claims, &(data, layout), t| Ok(open_segments(pcs, data, layout, claims, t)?),
-    )?;
+    let sets = claim_sets(&routed);
+    let sets: Vec<&[(&str, Claim<F>)]> = sets.iter().map(|s| &s[..]).collect();
+    let opening = open_segments_batch(pcs, &committed, &sets, transcript)?;
     Ok(StepProof {
         step_bits,
         step_commitments,
         parts: proof_parts,
-        openings,
+        opening,
     })
 }
 
@@ -863,13 +863,11 @@ fn verify_with<F: KaizenField, S: MultilinearPcs<F>, T: Transcript<F>>(
     let plan = Plan::new(&statement.model, &statement.hyper)?.with_step_bits(&proof.step_bits)?;
     check_statement(&plan, statement)?;
     let parts = step_layouts(&plan)?;
-    if proof.step_commitments.len() != parts.len() || proof.openings.len() != 3 + parts.len() {
+    if proof.step_commitments.len() != parts.len() {
         return Err(ProveError::ProofShape(format!(
-            "{} step commitments and {} openings, expected {} and {}",
+            "{} step commitments, expected {}",
             proof.step_commitments.len(),
-            proof.openings.len(),
             parts.len(),
-            3 + parts.len()
         )));
     }
     statement.absorb::<F, S, T>(transcript);
@@ -896,68 +894,24 @@ fn verify_with<F: KaizenField, S: MultilinearPcs<F>, T: Transcript<F>>(
             .iter()
             .zip(parts.iter().map(|p| &p.0)),
     )
-    .zip(&proof.openings)
     .collect();
-    side_by_side(
-        &routed,
-        &committed,
-        transcript,
-        |claims, &((commitment, layout), opening), t| {
-            Ok(verify_segments(
-                pcs, commitment, layout, claims, opening, t,
-            )?)
-        },
-    )?;
+    let sets = claim_sets(&routed);
+    let sets: Vec<&[(&str, Claim<F>)]> = sets.iter().map(|s| &s[..]).collect();
+    verify_segments_batch(pcs, &committed, &sets, &proof.opening, transcript)?;
     Ok(())
 }
 
-/// Runs one opening (or its check) per commitment, in parallel: opening `j` proves or checks
-/// `routed[j]` against `committed[j]` on its own fork of the transcript (index `j`; the claims
-/// and everything they depend on were absorbed before), and the transcript then absorbs a
-/// challenge drawn from each fork at its end, in order — so it is bound to every opening as if
-/// they had run one after the other.
-fn side_by_side<F, T, C, R>(
-    routed: &[NamedClaims<F>],
-    committed: &[C],
-    transcript: &mut T,
-    open: impl Fn(&[(&str, Claim<F>)], &C, &mut T) -> Result<R, ProveError> + Sync,
-) -> Result<Vec<R>, ProveError>
-where
-    F: KaizenField,
-    T: Transcript<F>,
-    C: Sync,
-    R: Send,
-{
-    if routed.len() != committed.len() {
-        return Err(ProveError::ProofShape(format!(
-            "claims for {} commitments, {} given",
-            routed.len(),
-            committed.len()
-        )));
-    }
-    let forks: Vec<T> = (0..routed.len() as u64)
-        .map(|j| transcript.fork(b"step/opening", j))
-        .collect();
-    let done = routed
-        .par_iter()
-        .zip(committed)
-        .zip(forks)
-        .map(|((claims, c), mut t)| {
-            let refs: Vec<(&str, Claim<F>)> = claims
+/// The routed claims as one set of `(segment, claim)` pairs per commitment.
+fn claim_sets<F: KaizenField>(routed: &[NamedClaims<F>]) -> Vec<Vec<(&str, Claim<F>)>> {
+    routed
+        .iter()
+        .map(|claims| {
+            claims
                 .iter()
                 .map(|(n, c)| (n.as_str(), c.clone()))
-                .collect();
-            let out = open(&refs, c, &mut t)?;
-            Ok((out, t.challenge(b"step/opening-end")))
+                .collect()
         })
-        .collect::<Result<Vec<_>, ProveError>>()?;
-    Ok(done
-        .into_iter()
-        .map(|(out, end)| {
-            transcript.absorb_field(b"step/opening-end", &end);
-            out
-        })
-        .collect())
+        .collect()
 }
 
 /// The most variables any commitment of a step of `plan` has, on a dataset of `dataset_len`

@@ -355,8 +355,13 @@ fn tampered_proofs_are_rejected() {
         verify(&pcs, &h.statement, &p),
         Err(ProveError::ProofShape(_)) | Err(_)
     ));
+    // The batched opening: its reduction's first round, or its openings swapped.
     let mut p = proof.clone();
-    p.openings.swap(0, 1);
+    p.opening.reduction.rounds[0].evals[0] += F::from(1u64);
+    assert!(verify(&pcs, &h.statement, &p).is_err());
+    let mut p = proof.clone();
+    assert!(p.opening.openings.len() >= 2);
+    p.opening.openings.swap(0, 1);
     assert!(verify(&pcs, &h.statement, &p).is_err());
     // The step commitment's parts: one dropped, or two swapped.
     assert!(proof.step_commitments.len() >= 2);
