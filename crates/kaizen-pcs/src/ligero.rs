@@ -48,7 +48,9 @@
 //! with its own row weights (`β^g` on claimed rows, or `eq(z_hi)`). Those polynomials are opened
 //! together as above — the row weights per polynomial, one proximity row
 //! `u = Σ_{i,r} γ_{i,r}·M_i[r]` over all their rows, one evaluation row, one set of `t` columns
-//! (a path per tree) — one opening per row length. The proximity test is Ligero's on the stacked
+//! (a path per tree) — one opening per row length, the lengths' openings side by side, each on
+//! its own fork of the transcript (whose end challenges the transcript then absorbs, in order).
+//! The proximity test is Ligero's on the stacked
 //! rows of all those matrices, which is far from the interleaved code if any one of them is, so
 //! the security argument above is unchanged; the random combinations' field term grows to
 //! `(Σ_i 2^{a_i} + L)/|F|`.
@@ -420,12 +422,13 @@ impl<F: KaizenField> Ligero<F> {
         let depth = len.trailing_zeros() as usize;
         let queries = transcript.squeeze_indices(b"ligero/queries", self.params.queries, len);
         let domain = self.domain(z_lo.len())?;
-        let (enc_u, enc_v) = (
-            domain.encode(&proof.proximity),
-            domain.encode(&proof.evaluation),
+        let (enc_u, enc_v) = rayon::join(
+            || domain.encode(&proof.proximity),
+            || domain.encode(&proof.evaluation),
         );
-        let mut buf = Vec::new();
-        for (q, (&j, opening)) in queries.iter().zip(&proof.openings).enumerate() {
+        // Queries are checked in parallel; the first failure in query order is reported.
+        let check = |buf: &mut Vec<u8>,
+                     (q, (&j, opening)): (usize, (&usize, &ColumnOpening<F>))| {
             if opening.values.len() != column_len || opening.paths.len() != stored.len() {
                 return Err(PcsError::ProofShape(format!(
                     "query {q}: column of wrong size"
@@ -437,8 +440,8 @@ impl<F: KaizenField> Ligero<F> {
             for (i, (path, c)) in opening.paths.iter().zip(commitments).enumerate() {
                 let (column, tail) = rest.split_at(stored[i]);
                 rest = tail;
-                write_elements(column, &mut buf);
-                if !path.verify(&c.root, j, &buf, depth) {
+                write_elements(column, buf);
+                if !path.verify(&c.root, j, buf, depth) {
                     return Err(PcsError::MerklePath { query: q, poly: i });
                 }
                 prox += inner_product(&gammas[i][..stored[i]], column);
@@ -450,8 +453,15 @@ impl<F: KaizenField> Ligero<F> {
             if cons != enc_v[j] {
                 return Err(PcsError::Consistency { query: q });
             }
-        }
-        Ok(())
+            Ok(())
+        };
+        let checks: Vec<Result<(), PcsError>> = queries
+            .par_iter()
+            .zip(&proof.openings)
+            .enumerate()
+            .map_init(Vec::new, check)
+            .collect();
+        checks.into_iter().collect()
     }
 
     /// The encodings of the rows of `evals` (rows of `2^log_cols` entries).
@@ -993,19 +1003,14 @@ impl<F: KaizenField> Ligero<F> {
         let (reduction, batch) = kaizen_sumcheck::prove(&mut instances, &sums, transcript)?;
         drop(instances);
         let row_claims = self.row_claims(&commitments, &reductions, &batch, transcript)?;
-        let openings = Self::groups(&row_claims)?
-            .iter()
-            .map(|group| {
-                let (absorbed, _) = Self::group_input(&row_claims, group);
-                let members: Vec<&LigeroData<F>> = group.iter().map(|&i| data[i]).collect();
-                let weights: Vec<&[F]> =
-                    group.iter().map(|&i| &row_claims[i].weights[..]).collect();
-                let z_lo = &row_claims[group[0]].z_lo;
-                Ok(self
-                    .open_rows(&members, z_lo, &weights, &absorbed, transcript)?
-                    .1)
-            })
-            .collect::<Result<Vec<_>, PcsError>>()?;
+        let groups = Self::groups(&row_claims)?;
+        let openings = side_by_side(&groups, transcript, |group, t| {
+            let (absorbed, _) = Self::group_input(&row_claims, group);
+            let members: Vec<&LigeroData<F>> = group.iter().map(|&i| data[i]).collect();
+            let weights: Vec<&[F]> = group.iter().map(|&i| &row_claims[i].weights[..]).collect();
+            let z_lo = &row_claims[group[0]].z_lo;
+            Ok(self.open_rows(&members, z_lo, &weights, &absorbed, t)?.1)
+        })?;
         Ok((reduction, openings))
     }
 
@@ -1032,7 +1037,8 @@ impl<F: KaizenField> Ligero<F> {
                 groups.len()
             )));
         }
-        for (group, opening) in groups.iter().zip(openings) {
+        let checked = groups.iter().zip(openings).collect::<Vec<_>>();
+        side_by_side(&checked, transcript, |&(group, opening), t| {
             let (absorbed, values) = Self::group_input(&row_claims, group);
             let members: Vec<&LigeroCommitment> = group.iter().map(|&i| commitments[i]).collect();
             let weights: Vec<&[F]> = group.iter().map(|&i| &row_claims[i].weights[..]).collect();
@@ -1043,11 +1049,49 @@ impl<F: KaizenField> Ligero<F> {
                 &absorbed,
                 &values,
                 opening,
-                transcript,
-            )?;
-        }
+                t,
+            )
+        })?;
         Ok(())
     }
+}
+
+/// Runs `open` on each item in parallel, the `k`-th on its own fork of the transcript (index
+/// `k`; everything the items depend on was absorbed before); the transcript then absorbs a
+/// challenge drawn from each fork at its end, in order — so it is bound to every item's messages
+/// as if they had run one after the other. A batch's row-length groups are opened (or checked)
+/// this way, side by side; the first failure in item order is reported.
+fn side_by_side<F, T, I, R>(
+    items: &[I],
+    transcript: &mut T,
+    open: impl Fn(&I, &mut T) -> Result<R, PcsError> + Sync,
+) -> Result<Vec<R>, PcsError>
+where
+    F: KaizenField,
+    T: Transcript<F>,
+    I: Sync,
+    R: Send,
+{
+    let forks: Vec<T> = (0..items.len() as u64)
+        .map(|k| transcript.fork(b"ligero/group", k))
+        .collect();
+    let done = items
+        .par_iter()
+        .zip(forks)
+        .map(|(item, mut t)| {
+            let out = open(item, &mut t)?;
+            Ok((out, t.challenge(b"ligero/group-end")))
+        })
+        .collect::<Vec<Result<_, PcsError>>>()
+        .into_iter()
+        .collect::<Result<Vec<_>, PcsError>>()?;
+    Ok(done
+        .into_iter()
+        .map(|(out, end)| {
+            transcript.absorb_field(b"ligero/group-end", &end);
+            out
+        })
+        .collect())
 }
 
 kaizen_field::impl_bounded_deserialize!(impl[F: KaizenField] ColumnOpening<F> { values: vec, paths: vec });
