@@ -66,8 +66,14 @@ fn default_keep_encoding(arch: &Architecture, batch: usize) -> usize {
 }
 
 /// Runs one case in this process and prints its table row.
-fn run_case(arch: &Architecture, batch: usize, runs: usize, keep_encoding: usize) {
-    let case = StepCase::new(arch, batch, keep_encoding);
+fn run_case(
+    arch: &Architecture,
+    batch: usize,
+    runs: usize,
+    keep_encoding: usize,
+    batched_shape: bool,
+) {
+    let case = StepCase::new(arch, batch, keep_encoding, batched_shape);
     let (mut plain, mut prove, mut verify) = (Vec::new(), Vec::new(), Vec::new());
     let mut size = 0;
     for _ in 0..runs {
@@ -109,6 +115,10 @@ fn main() {
         .iter()
         .position(|a| a == "--keep-encoding")
         .map(|i| args[i + 1].parse().unwrap());
+    // `--batched-shape`: Ligero rows of one length for all of a step's commitments, chosen for
+    // its batched opening (smaller proofs, more hashing: docs/BENCHMARKS.md), not balanced per
+    // commitment.
+    let batched_shape = args.iter().any(|a| a == "--batched-shape");
     let cases = cases();
     if args.iter().any(|a| a == "--list") {
         for (k, (arch, batch)) in cases.iter().enumerate() {
@@ -120,11 +130,12 @@ fn main() {
         let k: usize = args[i + 1].parse().unwrap();
         let (arch, batch) = &cases[k];
         let keep = keep_encoding.unwrap_or_else(|| default_keep_encoding(arch, *batch));
-        return run_case(arch, *batch, runs, keep);
+        return run_case(arch, *batch, runs, keep, batched_shape);
     }
     println!(
-        "step proof, softmax CE, scale 2^16, Ligero/M61² (balanced shape) sized per model, N = 1024 embedded \
+        "step proof, softmax CE, scale 2^16, Ligero/M61² ({} shape) sized per model, N = 1024 embedded \
          Fashion-MNIST images, {} threads, one process per row (peak RSS is the row's own)",
+        if batched_shape { "batched" } else { "balanced" },
         rayon::current_num_threads()
     );
     println!(
@@ -143,6 +154,9 @@ fn main() {
         }
         if let Some(k) = keep_encoding {
             cmd.args(["--keep-encoding", &k.to_string()]);
+        }
+        if batched_shape {
+            cmd.arg("--batched-shape");
         }
         let status = cmd.status().unwrap();
         if !status.success() {

@@ -27,8 +27,10 @@
 //!
 //! **Shape.** [`MatrixShape::Square`] (`a = ⌊n/2⌋`), [`MatrixShape::Balanced`] (the `a` minimising
 //! the proof: `t·2^a ≈ 2·2^b`, so `a ≈ (n + 1 − log2 t)/2`, 3–4 rows fewer bits than square at
-//! `t = 148`) or [`MatrixShape::Rows`] (few long rows, for the recursion to come: every query hashes
-//! one column of `2^a` entries). Proof size is about `2·2^b + t·k·2^a` field elements plus `t·k`
+//! `t = 148`), [`MatrixShape::Rows`] (few long rows, for the recursion to come: every query hashes
+//! one column of `2^a` entries) or [`MatrixShape::Columns`] (rows of one length for every
+//! polynomial, so a batch opens them with one proof; [`LigeroParams::with_batched_shape`] picks the
+//! length for a batch's sizes). Proof size is about `2·2^b + t·k·2^a` field elements plus `t·k`
 //! Merkle paths.
 //!
 //! **Claims on a few rows** ([`MultilinearPcs::open_points`]). Claims `P(c_k, r_k) = v_k` whose
@@ -86,6 +88,10 @@ pub enum MatrixShape {
     /// The row count that minimises the opening proof of one polynomial, `t·2^a + 2·2^b` field
     /// elements (with `t` queries: about `2^a ≈ √(2·2^n/t)`, a few times smaller than square).
     Balanced,
+    /// Rows of `2^log_cols` entries (one row if the polynomial is smaller): polynomials whose
+    /// rows have one length share their opening in a batch
+    /// ([`LigeroParams::with_batched_shape`]).
+    Columns(u32),
 }
 
 /// A [`LigeroParams::with_kept_encoding`] bound for 24 GiB machines: re-encoding commitments of
@@ -139,6 +145,34 @@ impl LigeroParams {
         self
     }
 
+    /// Rows of one length for polynomials of `num_vars` variables each, chosen to minimise their
+    /// batched opening ([`MultilinearPcs::open_points_batch`]: polynomials whose rows have one
+    /// length share the proximity row, the evaluation row and the column queries): about
+    /// `2·2^b + t·Σ_i 2^{n_i − b}` field elements plus a Merkle path per polynomial and query
+    /// (`≈ 2·(b + log2(1/ρ))` field elements; a polynomial smaller than a row is a row of its own
+    /// length). No sizes leave the shape as it is.
+    pub fn with_batched_shape(mut self, num_vars: &[usize]) -> Self {
+        let Some(&max) = num_vars.iter().max() else {
+            return self;
+        };
+        let (t, rate) = (self.queries, self.log_inv_rate as usize);
+        let size = |b: usize| {
+            let mut lens: Vec<usize> = num_vars.iter().map(|&n| n.min(b)).collect();
+            lens.sort_unstable();
+            lens.dedup();
+            let rows: usize = lens.iter().map(|&l| 2usize << l).sum();
+            let columns: usize = num_vars
+                .iter()
+                .map(|&n| t.saturating_mul(1 << (n - n.min(b))))
+                .sum();
+            let paths: usize = num_vars.iter().map(|&n| 2 * t * (n.min(b) + rate)).sum();
+            rows.saturating_add(columns).saturating_add(paths)
+        };
+        let b = (0..=max).min_by_key(|&b| size(b)).unwrap_or(0);
+        self.shape = MatrixShape::Columns(b as u32);
+        self
+    }
+
     /// Sets the number of queries for `lambda` bits in the unique-decoding regime:
     /// `t = ⌈λ / −log2((1+ρ)/2)⌉`.
     pub fn with_security(mut self, lambda: u32) -> Self {
@@ -151,6 +185,7 @@ impl LigeroParams {
         let a = match self.shape {
             MatrixShape::Square => num_vars / 2,
             MatrixShape::Rows(r) => (r as usize).min(num_vars),
+            MatrixShape::Columns(log_cols) => num_vars - (log_cols as usize).min(num_vars),
             MatrixShape::Balanced => (0..=num_vars)
                 .min_by_key(|&a| self.queries.saturating_mul(1 << a) + (2 << (num_vars - a)))
                 .unwrap_or(0),
@@ -1129,6 +1164,27 @@ mod tests {
         assert_eq!(p.split(24), (9, 15));
         let square = LigeroParams::new(30, MatrixShape::Square);
         assert!(4 * size(p.split(24)) < size(square.split(24)));
+    }
+
+    /// The batched shape gives every polynomial of at least `b` variables rows of `2^b` entries
+    /// and minimises the estimate: for a step's commitments (2^21, 2^17 twice, 2^18, 2^15) the
+    /// rows are shorter than the largest polynomial's balanced ones and longer than the smaller
+    /// ones'; no sizes keep the shape.
+    #[test]
+    fn batched_shape_shares_one_row_length() {
+        let p =
+            LigeroParams::new(24, MatrixShape::Balanced).with_batched_shape(&[21, 17, 17, 18, 15]);
+        let MatrixShape::Columns(b) = p.shape else {
+            panic!("rows of one length");
+        };
+        let b = b as usize;
+        assert!((11..=14).contains(&b), "b = {b}");
+        for n in [21, 17, 18, 15] {
+            assert_eq!(p.split(n), (n - b, b));
+        }
+        assert_eq!(p.split(b - 2), (0, b - 2));
+        let kept = LigeroParams::new(24, MatrixShape::Balanced).with_batched_shape(&[]);
+        assert_eq!(kept.shape, MatrixShape::Balanced);
     }
 
     /// A zero-padded tail is neither encoded nor opened: the commitment stores the rows up to

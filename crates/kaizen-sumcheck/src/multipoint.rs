@@ -323,7 +323,7 @@ impl<F: KaizenField> MultipointStatement<F> {
     pub fn prover<'a>(
         &self,
         evals: &'a [F],
-    ) -> Result<impl RoundProver<F> + Send + 'a, SumcheckError> {
+    ) -> Result<impl RoundProver<F> + 'a, SumcheckError> {
         if evals.len() != 1 << self.num_vars {
             return Err(SumcheckError::TableLength {
                 instance: 0,

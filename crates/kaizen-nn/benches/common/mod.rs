@@ -1,5 +1,6 @@
 //! Shared by the kaizen-nn bench binaries: peak memory, and one training step's proof set up on the
-//! embedded Fashion-MNIST data (Ligero over M61², balanced shape).
+//! embedded Fashion-MNIST data (Ligero over M61², balanced shape, or rows of one length chosen
+//! for the step's batched opening).
 #![allow(dead_code)]
 use std::time::{Duration, Instant};
 
@@ -9,8 +10,8 @@ use kaizen_nn::{
     data::Dataset,
     model::{batch_indices, exp_table, images, Hyper, Loss, Model, StepWitness},
     prove::{
-        commit_dataset, commit_model, max_commitment_vars, prove_step, verify_step,
-        CommittedDataset, CommittedModel, ModelShape, Plan, StepInputs, StepProof, StepStatement,
+        commit_dataset, commit_model, commitment_sizes, prove_step, verify_step, CommittedDataset,
+        CommittedModel, ModelShape, Plan, StepInputs, StepProof, StepStatement,
     },
     tensor::Tensor,
 };
@@ -53,15 +54,27 @@ fn transcript() -> Blake3Transcript {
 impl StepCase {
     /// The case for `arch` at batch `batch`; the prover keeps the Reed–Solomon encodings of
     /// commitments of at most `keep_encoding` variables (larger ones are re-encoded when opened).
-    pub fn new(arch: &Architecture, batch: usize, keep_encoding: usize) -> Self {
+    /// Ligero's shape: balanced per commitment, or with `batched_shape` rows of one length
+    /// chosen for the step's batched opening ([`LigeroParams::with_batched_shape`]).
+    pub fn new(
+        arch: &Architecture,
+        batch: usize,
+        keep_encoding: usize,
+        batched_shape: bool,
+    ) -> Self {
         let data = arch.fit(&Dataset::embedded().unwrap()).unwrap();
         let hyper = Hyper::new(16, 0.1, batch, Loss::SoftmaxCrossEntropy).unwrap();
         let model = arch.build(16, 1).unwrap();
         let plan = Plan::new(&ModelShape::of(&model), &hyper).unwrap();
-        let vars = max_commitment_vars(&plan, data.len()).unwrap();
-        let pcs = Ligero::<M61Ext2>::new(
-            LigeroParams::new(vars, MatrixShape::Balanced).with_kept_encoding(keep_encoding),
-        );
+        let sizes = commitment_sizes(&plan, data.len()).unwrap();
+        let vars = sizes.iter().copied().max().unwrap_or(0);
+        let params = LigeroParams::new(vars, MatrixShape::Balanced);
+        let params = if batched_shape {
+            params.with_batched_shape(&sizes)
+        } else {
+            params
+        };
+        let pcs = Ligero::<M61Ext2>::new(params.with_kept_encoding(keep_encoding));
         let dataset = commit_dataset(&pcs, &data, &plan).unwrap();
         let weights = commit_model(&pcs, &model, &hyper).unwrap();
         let idx = batch_indices(0, batch, data.len());

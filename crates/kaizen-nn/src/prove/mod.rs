@@ -914,17 +914,24 @@ fn claim_sets<F: KaizenField>(routed: &[NamedClaims<F>]) -> Vec<Vec<(&str, Claim
         .collect()
 }
 
+/// The number of variables of each commitment a step of `plan` opens, on a dataset of
+/// `dataset_len` samples, in the step's order: `C_D`, `C_W_i`, `C_W_{i+1}`, each part of `C_step`
+/// (for a PCS whose batched openings depend on them:
+/// [`kaizen_pcs::LigeroParams::with_batched_shape`]).
+pub fn commitment_sizes(plan: &Plan, dataset_len: usize) -> Result<Vec<usize>, ProveError> {
+    let model = model_layout(plan)?.num_vars();
+    let mut sizes = vec![dataset_layout(dataset_len, plan)?.num_vars(), model, model];
+    sizes.extend(step_layouts(plan)?.iter().map(|(l, _)| l.num_vars()));
+    Ok(sizes)
+}
+
 /// The most variables any commitment of a step of `plan` has, on a dataset of `dataset_len`
 /// samples: what a PCS must be set up for.
 pub fn max_commitment_vars(plan: &Plan, dataset_len: usize) -> Result<usize, ProveError> {
-    let data = dataset_layout(dataset_len, plan)?.num_vars();
-    let model = model_layout(plan)?.num_vars();
-    let step = step_layouts(plan)?
-        .iter()
-        .map(|(l, _)| l.num_vars())
+    Ok(commitment_sizes(plan, dataset_len)?
+        .into_iter()
         .max()
-        .unwrap_or(0);
-    Ok(data.max(model).max(step))
+        .unwrap_or(0))
 }
 
 #[cfg(test)]
