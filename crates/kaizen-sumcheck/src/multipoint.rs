@@ -13,7 +13,7 @@
 //! block's variables alone: `r*` keeps those coordinates, and the prover reads only the block.
 use std::borrow::Cow;
 
-use kaizen_field::{KaizenField, Transcript, PAR_MIN_LEN};
+use kaizen_field::{Accumulator, KaizenField, Transcript, PAR_MIN_LEN};
 use rayon::prelude::*;
 
 use crate::{
@@ -35,7 +35,78 @@ type Pairs<F> = Vec<(usize, Vec<F>, Vec<F>)>;
 /// lies. Once the blocks fill half the table, [`ProductSum`] takes over. Same messages either way.
 enum Reduction<'a, F: KaizenField> {
     Sparse(Sparse<'a, F>),
+    /// The first round of a dense weight: `P` read where it lies, the weight tabled; the first
+    /// bind folds both into a [`ProductSum`] (no full-size copy of `P`).
+    DenseFirst {
+        table: &'a [F],
+        weight: Vec<F>,
+    },
     Dense(ProductSum<F>),
+}
+
+/// The round polynomial from `s(0)`, the leading coefficient and the running claim: `s(1)` from
+/// the claim, `s(2) = (2·s(1) − s(0)) + 2·lead`, extended to `degree`.
+fn round_from<F: KaizenField>(s0: F, lead: F, claim: F, degree: usize) -> Vec<F> {
+    let s1 = claim - s0;
+    let mut evals = vec![s0, s1, s1.double() - s0 + lead.double()];
+    RoundPoly::extend_to(&mut evals, degree);
+    evals
+}
+
+/// `Σ_i w_lo·p_lo` and `Σ_i (p_hi − p_lo)·(w_hi − w_lo)` over the pairs `(i, i + m)` of dense
+/// tables.
+fn dense_round<F: KaizenField>(table: &[F], weight: &[F]) -> (F, F) {
+    let m = table.len() / 2;
+    let (p_lo, p_hi) = table.split_at(m);
+    let (w_lo, w_hi) = weight.split_at(m);
+    let (s0, lead) = p_lo
+        .par_chunks(PAR_MIN_LEN)
+        .zip(p_hi.par_chunks(PAR_MIN_LEN))
+        .zip(
+            w_lo.par_chunks(PAR_MIN_LEN)
+                .zip(w_hi.par_chunks(PAR_MIN_LEN)),
+        )
+        .map(|((pl, ph), (wl, wh))| {
+            let (mut s0, mut lead) = (F::Acc::default(), F::Acc::default());
+            for i in 0..pl.len() {
+                s0.add_product(pl[i], wl[i]);
+                lead.add_product(ph[i] - pl[i], wh[i] - wl[i]);
+            }
+            (s0, lead)
+        })
+        .reduce(
+            || (F::Acc::default(), F::Acc::default()),
+            |mut x, y| {
+                x.0.merge(y.0);
+                x.1.merge(y.1);
+                x
+            },
+        );
+    (s0.reduce(), lead.reduce())
+}
+
+/// The first fold of a dense weight's reduction: `P` folded out of place, the weight in place.
+fn dense_bind<F: KaizenField>(table: &[F], mut weight: Vec<F>, r: F) -> ProductSum<F> {
+    let m = table.len() / 2;
+    let (lo, hi) = table.split_at(m);
+    let folded: Vec<F> = lo
+        .par_iter()
+        .with_min_len(PAR_MIN_LEN)
+        .zip(hi)
+        .map(|(&x, &y)| F::lerp(x, y, r))
+        .collect();
+    let (w_lo, w_hi) = weight.split_at_mut(m);
+    w_lo.par_iter_mut()
+        .with_min_len(PAR_MIN_LEN)
+        .zip(&*w_hi)
+        .for_each(|(x, &y)| *x = F::lerp(*x, y, r));
+    weight.truncate(m);
+    let n = m.trailing_zeros() as usize;
+    match ProductSum::new(SumcheckShape::product(n, 2), vec![folded, weight]) {
+        Ok(p) => p,
+        // Both tables have 2^n entries, so the instance exists.
+        Err(_) => unreachable!("tables of equal power-of-two length"),
+    }
 }
 
 /// The sparse rounds' state: `P` (borrowed until its first fold) and the weight's blocks.
@@ -65,10 +136,7 @@ impl<'a, F: KaizenField> Sparse<'a, F> {
                 acc
             })
             .reduce(|| (F::ZERO, F::ZERO), |x, y| (x.0 + y.0, x.1 + y.1));
-        let s1 = claim - s0;
-        let mut evals = vec![s0, s1, s1.double() - s0 + lead.double()];
-        RoundPoly::extend_to(&mut evals, degree);
-        evals
+        round_from(s0, lead, claim, degree)
     }
 
     /// Binds the first variable to `r`: the next round's prover, dense once the blocks fill half
@@ -139,6 +207,7 @@ impl<F: KaizenField> RoundProver<F> for Reduction<'_, F> {
     fn num_vars(&self) -> usize {
         match self {
             Reduction::Sparse(s) => s.table.len().trailing_zeros() as usize,
+            Reduction::DenseFirst { table, .. } => table.len().trailing_zeros() as usize,
             Reduction::Dense(p) => p.num_vars(),
         }
     }
@@ -150,6 +219,10 @@ impl<F: KaizenField> RoundProver<F> for Reduction<'_, F> {
     fn round_evals(&mut self, claim: F, degree: usize) -> Vec<F> {
         match self {
             Reduction::Sparse(s) => s.round_evals(claim, degree),
+            Reduction::DenseFirst { table, weight } => {
+                let (s0, lead) = dense_round(table, weight);
+                round_from(s0, lead, claim, degree)
+            }
             Reduction::Dense(p) => p.round_evals(claim, degree),
         }
     }
@@ -164,6 +237,10 @@ impl<F: KaizenField> RoundProver<F> for Reduction<'_, F> {
                 };
                 *self = std::mem::replace(s, empty).bind(r);
             }
+            Reduction::DenseFirst { table, weight } if table.len() > 1 => {
+                *self = Reduction::Dense(dense_bind(table, std::mem::take(weight), r));
+            }
+            Reduction::DenseFirst { .. } => {}
             Reduction::Dense(p) => p.bind(r),
         }
     }
@@ -171,6 +248,7 @@ impl<F: KaizenField> RoundProver<F> for Reduction<'_, F> {
     fn final_evals(&self) -> Vec<F> {
         match self {
             Reduction::Sparse(s) => s.table.first().copied().into_iter().collect(),
+            Reduction::DenseFirst { table, .. } => table.first().copied().into_iter().collect(),
             Reduction::Dense(p) => p.final_evals().into_iter().take(1).collect(),
         }
     }
@@ -320,10 +398,7 @@ impl<F: KaizenField> MultipointStatement<F> {
 
     /// The reduction's prover for the polynomial with hypercube table `evals` (read on the block
     /// alone).
-    pub fn prover<'a>(
-        &self,
-        evals: &'a [F],
-    ) -> Result<impl RoundProver<F> + 'a, SumcheckError> {
+    pub fn prover<'a>(&self, evals: &'a [F]) -> Result<impl RoundProver<F> + 'a, SumcheckError> {
         if evals.len() != 1 << self.num_vars {
             return Err(SumcheckError::TableLength {
                 instance: 0,
@@ -344,14 +419,14 @@ impl<F: KaizenField> MultipointStatement<F> {
                 weight,
                 pairs: None,
             }),
-            None => {
-                let table = evals
-                    .par_iter()
-                    .with_min_len(PAR_MIN_LEN)
-                    .copied()
-                    .collect();
-                Reduction::Dense(ProductSum::new(self.shape.clone(), vec![table])?)
-            }
+            None => Reduction::DenseFirst {
+                table: evals,
+                weight: self
+                    .shape
+                    .weight
+                    .as_ref()
+                    .map_or_else(|| vec![F::ONE; evals.len()], Weight::table),
+            },
         })
     }
 
@@ -458,6 +533,27 @@ mod tests {
 
     /// Claims whose high coordinates are boolean (on a few blocks: nested, in both halves, of
     /// several sizes) take the sparse rounds; the proof is the dense prover's, bit for bit.
+    /// Claims at random points (a dense weight): the first round reads `P` where it lies and
+    /// the messages are those of the plain [`ProductSum`] over a copy of `P`.
+    #[test]
+    fn dense_first_round_proves_as_the_product_sum() {
+        let mut rng = ChaCha20Rng::seed_from_u64(12);
+        let n = 9;
+        let evals: Vec<F> = (0..1 << n).map(|_| F::rand(&mut rng)).collect();
+        let poly = MultilinearPoly::new(evals.clone()).unwrap();
+        let claims: Vec<Claim<F>> = (0..3)
+            .map(|_| true_claim(&poly, (0..n).map(|_| F::rand(&mut rng)).collect()))
+            .collect();
+        let tr = || Blake3Transcript::new(b"dense");
+        let (proof, claim) = prove_multipoint(&evals, &claims, &mut tr()).unwrap();
+        let mut dense_tr = tr();
+        let statement = MultipointStatement::new(n, &claims, 0, &mut dense_tr).unwrap();
+        let dense = ProductSum::new(statement.shape.clone(), vec![evals.clone()]).unwrap();
+        let (dense_proof, mut dense_claim) =
+            prove_single(dense, statement.sum, &mut dense_tr).unwrap();
+        assert_eq!((proof, claim), (dense_proof, dense_claim.pop().unwrap()));
+    }
+
     #[test]
     fn sparse_claims_prove_as_the_dense_prover() {
         let mut rng = ChaCha20Rng::seed_from_u64(5);

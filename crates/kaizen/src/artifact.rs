@@ -22,8 +22,9 @@ use crate::Error;
 /// The first bytes of every artifact.
 pub const MAGIC: &[u8; 8] = b"KAIZENRS";
 
-/// The format version this build writes and reads.
-pub const FORMAT_VERSION: u16 = 1;
+/// The format version this build writes and reads (2 since 2026-12-06: a step proof's openings
+/// are one batched proof).
+pub const FORMAT_VERSION: u16 = 2;
 
 const HEADER: usize = 8 + 2 + 1 + 1 + 8;
 const CHECKSUM: usize = 32;
@@ -233,9 +234,9 @@ mod tests {
         assert!(reason(&good[..good.len() - 1]).contains("truncated"));
         assert!(reason(&good[..5]).contains("magic"));
         assert!(reason(&good[..12]).contains("truncated header"));
-        let mut v2 = good.clone();
-        v2[8] = 2;
-        assert!(reason(&v2).contains("version 2"));
+        let mut next = good.clone();
+        next[8] = FORMAT_VERSION as u8 + 1;
+        assert!(reason(&next).contains(&format!("version {}", FORMAT_VERSION + 1)));
         let mut flipped = good.clone();
         flipped[HEADER + 3] ^= 1;
         assert!(reason(&flipped).contains("checksum"));
