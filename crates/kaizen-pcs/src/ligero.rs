@@ -52,10 +52,9 @@
 //! `u = Σ_{i,r} γ_{i,r}·M_i[r]` over all their rows, one evaluation row, one set of `t` columns
 //! (a path per tree) — one opening per row length, the lengths' openings side by side, each on
 //! its own fork of the transcript (whose end challenges the transcript then absorbs, in order).
-//! The proximity test is Ligero's on the stacked
-//! rows of all those matrices, which is far from the interleaved code if any one of them is, so
-//! the security argument above is unchanged; the random combinations' field term grows to
-//! `(Σ_i 2^{a_i} + L)/|F|`.
+//! The proximity test is Ligero's on the stacked rows of all those matrices, which is far from
+//! the interleaved code if any one of them is, so the security argument above is unchanged; the
+//! random combinations' field term grows to `(Σ_i 2^{a_i} + L)/|F|`.
 use std::marker::PhantomData;
 
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
@@ -416,8 +415,7 @@ impl<F: KaizenField> Ligero<F> {
         }
         for (c, &r) in commitments.iter().zip(&rows) {
             let n = c.num_vars as usize;
-            if n > self.params.max_num_vars || self.params.split(n) != (n - z_lo.len(), z_lo.len())
-            {
+            if n > self.params.max_num_vars || self.params.split(n).1 != z_lo.len() {
                 return Err(PcsError::CommitmentShape(
                     "rows of another length than the opening's",
                 ));

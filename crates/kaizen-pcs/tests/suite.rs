@@ -514,7 +514,9 @@ mod ligero_tampering {
 mod segments {
     use super::*;
     use kaizen_field::AdditiveGroup;
-    use kaizen_pcs::segmented::{open_segments, verify_segments, SegmentLayout};
+    use kaizen_pcs::segmented::{
+        open_segments, open_segments_batch, verify_segments, verify_segments_batch, SegmentLayout,
+    };
 
     type F = M61Ext2;
 
@@ -525,6 +527,64 @@ mod segments {
             .unwrap()
             .evaluate(point)
             .unwrap()
+    }
+
+    /// Two segmented commitments opened with one batched proof: it verifies; a false claim, the
+    /// layouts swapped, a commitment of another size or a missing set of claims are rejected.
+    #[test]
+    fn segmented_commitments_one_batched_proof() {
+        let pcs = Ligero::<F>::new(LigeroParams::new(12, MatrixShape::Balanced));
+        let mut rng = ChaCha20Rng::seed_from_u64(13);
+        let specs = [
+            vec![("x", 300usize), ("labels", 40)],
+            vec![("w", 70usize), ("b", 7), ("w2", 33)],
+        ];
+        let mut committed = Vec::new();
+        let mut sets = Vec::new();
+        for spec in &specs {
+            let layout = SegmentLayout::new(spec).unwrap();
+            let tensors: Vec<Vec<F>> = spec.iter().map(|&(_, n)| rand_vec(&mut rng, n)).collect();
+            let refs: Vec<&[F]> = tensors.iter().map(Vec::as_slice).collect();
+            let (commitment, data) = pcs.commit(&layout.assemble(&refs).unwrap()).unwrap();
+            let claims: Vec<(&str, Claim<F>)> = spec
+                .iter()
+                .zip(&tensors)
+                .map(|(&(name, _), t)| {
+                    let point: Vec<F> = rand_vec(&mut rng, layout.segment_vars(name).unwrap());
+                    (
+                        name,
+                        Claim {
+                            value: mle_at(t, &point),
+                            point,
+                        },
+                    )
+                })
+                .collect();
+            committed.push((commitment, data, layout));
+            sets.push(claims);
+        }
+        let refs: Vec<&[(&str, Claim<F>)]> = sets.iter().map(|s| &s[..]).collect();
+        let provers: Vec<_> = committed.iter().map(|(_, d, l)| (d, l)).collect();
+        let proof = open_segments_batch(&pcs, &provers, &refs, &mut tr()).unwrap();
+        let verifiers: Vec<_> = committed.iter().map(|(c, _, l)| (c, l)).collect();
+        verify_segments_batch(&pcs, &verifiers, &refs, &proof, &mut tr()).unwrap();
+
+        let mut bad = sets.clone();
+        bad[1][2].1.value += F::ONE;
+        let bad_refs: Vec<&[(&str, Claim<F>)]> = bad.iter().map(|s| &s[..]).collect();
+        assert!(verify_segments_batch(&pcs, &verifiers, &bad_refs, &proof, &mut tr()).is_err());
+        let swapped = vec![
+            (verifiers[0].0, verifiers[1].1),
+            (verifiers[1].0, verifiers[0].1),
+        ];
+        assert!(verify_segments_batch(&pcs, &swapped, &refs, &proof, &mut tr()).is_err());
+        assert!(matches!(
+            verify_segments_batch(&pcs, &verifiers, &refs[..1], &proof, &mut tr()),
+            Err(PcsError::ClaimSets {
+                expected: 2,
+                got: 1
+            })
+        ));
     }
 
     #[test]
