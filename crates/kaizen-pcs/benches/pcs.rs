@@ -1,6 +1,7 @@
-//! Commit / open / verify times and proof sizes for each backend and matrix shape.
+//! Commit / open / verify times and proof sizes for each backend and matrix shape, then claims on
+//! several commitments: one batched proof against one multi-point proof per commitment.
 //!
-//! `cargo bench -p kaizen-pcs --bench pcs` prints a table (medians of 3 runs, 1 run at 2^24).
+//! `cargo bench -p kaizen-pcs --bench pcs` prints the tables (medians of 3 runs, 1 run at 2^24).
 //! `-- --quick` stops at 2^20.
 #![allow(missing_docs, clippy::unwrap_used)]
 use std::time::{Duration, Instant};
@@ -8,6 +9,7 @@ use std::time::{Duration, Instant};
 use ark_std::UniformRand;
 use kaizen_field::{serialize::to_bytes, Blake3Transcript, Fr, KaizenField, M61Ext2};
 use kaizen_pcs::{Bls12Kzg, Ligero, LigeroParams, MatrixShape, MultilinearPcs};
+use kaizen_sumcheck::Claim;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 
@@ -58,6 +60,68 @@ fn bench<F: KaizenField + UniformRand, S: MultilinearPcs<F>>(
     );
 }
 
+/// `k` commitments of `2^n` integers below 2^32, two claims at random points on each: one batched
+/// proof (`open_points_batch`) against `k` multi-point proofs (`open_points`).
+fn batch_row(pcs: &Ligero<M61Ext2>, k: usize, n: usize) {
+    type F = M61Ext2;
+    let mut rng = ChaCha20Rng::seed_from_u64(k as u64 + n as u64);
+    let polys: Vec<Vec<F>> = (0..k)
+        .map(|_| {
+            (0..1usize << n)
+                .map(|_| F::from(rng.gen::<u32>()))
+                .collect()
+        })
+        .collect();
+    let committed: Vec<_> = polys.iter().map(|p| pcs.commit(p).unwrap()).collect();
+    let sets: Vec<Vec<Claim<F>>> = polys
+        .iter()
+        .map(|p| {
+            (0..2)
+                .map(|_| {
+                    let point: Vec<F> = (0..n).map(|_| F::rand(&mut rng)).collect();
+                    let value = kaizen_field::MultilinearPoly::new(p.clone())
+                        .unwrap()
+                        .evaluate(&point)
+                        .unwrap();
+                    Claim { point, value }
+                })
+                .collect()
+        })
+        .collect();
+    let refs: Vec<&[Claim<F>]> = sets.iter().map(|s| &s[..]).collect();
+    let data: Vec<_> = committed.iter().map(|(_, d)| d).collect();
+    let comms: Vec<_> = committed.iter().map(|(c, _)| c).collect();
+    let tr = || Blake3Transcript::new(b"bench");
+    let (t_open, proof) = median(3, || {
+        pcs.open_points_batch(&data, &refs, &mut tr()).unwrap()
+    });
+    let (t_verify, ()) = median(3, || {
+        pcs.verify_points_batch(&comms, &refs, &proof, &mut tr())
+            .unwrap()
+    });
+    let (t_open_each, proofs) = median(3, || {
+        data.iter()
+            .zip(&refs)
+            .map(|(d, c)| pcs.open_points(d, c, &mut tr()).unwrap())
+            .collect::<Vec<_>>()
+    });
+    let (t_verify_each, ()) = median(3, || {
+        for ((c, s), p) in comms.iter().zip(&refs).zip(&proofs) {
+            pcs.verify_points(c, s, p, &mut tr()).unwrap();
+        }
+    });
+    let kib = |b: usize| b as f64 / 1024.0;
+    println!(
+        "| {k} × 2^{n:<2} | {:>8.1} / {:>8.1} | {:>8.2} / {:>8.2} | {:>8.1} / {:>8.1} |",
+        t_open.as_secs_f64() * 1e3,
+        t_open_each.as_secs_f64() * 1e3,
+        t_verify.as_secs_f64() * 1e3,
+        t_verify_each.as_secs_f64() * 1e3,
+        kib(to_bytes(&proof).len()),
+        kib(proofs.iter().map(|p| to_bytes(p).len()).sum()),
+    );
+}
+
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     let sizes: &[usize] = if quick { &[16, 20] } else { &[16, 20, 24] };
@@ -88,5 +152,14 @@ fn main() {
         let kzg = Bls12Kzg::insecure_setup(n, 1);
         println!("(kzg setup for 2^{n}: {:.1} s)", t.elapsed().as_secs_f64());
         bench::<Fr, _>("kzg bls12-381", &kzg, n, false);
+    }
+    println!(
+        "\nLigero balanced, two claims per commitment: one batched proof / one proof per commitment"
+    );
+    println!("| commitments | open ms             | verify ms           | proof KiB           |");
+    println!("|-------------|---------------------|---------------------|---------------------|");
+    for &n in if quick { &[16][..] } else { &[16, 20][..] } {
+        let balanced = Ligero::<M61Ext2>::new(LigeroParams::new(n, MatrixShape::Balanced));
+        batch_row(&balanced, 4, n);
     }
 }
