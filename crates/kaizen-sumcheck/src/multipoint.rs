@@ -53,56 +53,68 @@ fn round_from<F: KaizenField>(s0: F, lead: F, claim: F, degree: usize) -> Vec<F>
     evals
 }
 
-/// `Σ_i w_lo·p_lo` and `Σ_i (p_hi − p_lo)·(w_hi − w_lo)` over the pairs `(i, i + m)` of dense
-/// tables.
-fn dense_round<F: KaizenField>(table: &[F], weight: &[F]) -> (F, F) {
-    let m = table.len() / 2;
-    let (p_lo, p_hi) = table.split_at(m);
-    let (w_lo, w_hi) = weight.split_at(m);
-    let (s0, lead) = p_lo
-        .par_chunks(PAR_MIN_LEN)
-        .zip(p_hi.par_chunks(PAR_MIN_LEN))
-        .zip(
-            w_lo.par_chunks(PAR_MIN_LEN)
-                .zip(w_hi.par_chunks(PAR_MIN_LEN)),
-        )
-        .map(|((pl, ph), (wl, wh))| {
-            let (mut s0, mut lead) = (F::Acc::default(), F::Acc::default());
-            for i in 0..pl.len() {
-                s0.add_product(pl[i], wl[i]);
-                lead.add_product(ph[i] - pl[i], wh[i] - wl[i]);
-            }
-            (s0, lead)
-        })
-        .reduce(
-            || (F::Acc::default(), F::Acc::default()),
-            |mut x, y| {
-                x.0.merge(y.0);
-                x.1.merge(y.1);
-                x
-            },
-        );
+/// `Σ_i p_lo·w_lo` and `Σ_i (p_hi − p_lo)·(w_hi − w_lo)`, unreduced: a round's `s(0)` and
+/// leading coefficient over these pairs of `P` and weight entries.
+fn pair_sums<F: KaizenField>(
+    (p_lo, p_hi): (&[F], &[F]),
+    (w_lo, w_hi): (&[F], &[F]),
+) -> (F::Acc, F::Acc) {
+    let (mut s0, mut lead) = (F::Acc::default(), F::Acc::default());
+    for i in 0..w_lo.len() {
+        s0.add_product(p_lo[i], w_lo[i]);
+        lead.add_product(p_hi[i] - p_lo[i], w_hi[i] - w_lo[i]);
+    }
+    (s0, lead)
+}
+
+/// A table's halves `(t[..m], t[m..])` in matching chunks, for a parallel pass over its pairs.
+fn halves<F: Sync>(t: &[F]) -> impl IndexedParallelIterator<Item = (&[F], &[F])> {
+    let (lo, hi) = t.split_at(t.len() / 2);
+    lo.par_chunks(PAR_MIN_LEN).zip(hi.par_chunks(PAR_MIN_LEN))
+}
+
+/// Sums of [`pair_sums`] computed in parallel, reduced.
+fn merged<F: KaizenField>(sums: impl ParallelIterator<Item = (F::Acc, F::Acc)>) -> (F, F) {
+    let (s0, lead) = sums.reduce(
+        || (F::Acc::default(), F::Acc::default()),
+        |mut x, y| {
+            x.0.merge(y.0);
+            x.1.merge(y.1);
+            x
+        },
+    );
     (s0.reduce(), lead.reduce())
 }
 
-/// The first fold of a dense weight's reduction: `P` folded out of place, the weight in place.
-fn dense_bind<F: KaizenField>(table: &[F], mut weight: Vec<F>, r: F) -> ProductSum<F> {
+/// `t[i] + r·(t[i + m] − t[i])` for `i < m`: the table with its highest variable bound to `r`,
+/// written in place when the table is owned.
+fn fold_high<F: KaizenField>(table: Cow<'_, [F]>, r: F) -> Vec<F> {
     let m = table.len() / 2;
-    let (lo, hi) = table.split_at(m);
-    let folded: Vec<F> = lo
-        .par_iter()
-        .with_min_len(PAR_MIN_LEN)
-        .zip(hi)
-        .map(|(&x, &y)| F::lerp(x, y, r))
-        .collect();
-    let (w_lo, w_hi) = weight.split_at_mut(m);
-    w_lo.par_iter_mut()
-        .with_min_len(PAR_MIN_LEN)
-        .zip(&*w_hi)
-        .for_each(|(x, &y)| *x = F::lerp(*x, y, r));
-    weight.truncate(m);
-    let n = m.trailing_zeros() as usize;
-    match ProductSum::new(SumcheckShape::product(n, 2), vec![folded, weight]) {
+    match table {
+        Cow::Borrowed(t) => {
+            let (lo, hi) = t.split_at(m);
+            lo.par_iter()
+                .with_min_len(PAR_MIN_LEN)
+                .zip(hi)
+                .map(|(&x, &y)| F::lerp(x, y, r))
+                .collect()
+        }
+        Cow::Owned(mut t) => {
+            let (lo, hi) = t.split_at_mut(m);
+            lo.par_iter_mut()
+                .with_min_len(PAR_MIN_LEN)
+                .zip(&*hi)
+                .for_each(|(x, &y)| *x = F::lerp(*x, y, r));
+            t.truncate(m);
+            t
+        }
+    }
+}
+
+/// The dense rounds' prover over `P` and the weight's table.
+fn dense<F: KaizenField>(table: Vec<F>, weight: Vec<F>) -> ProductSum<F> {
+    let n = table.len().trailing_zeros() as usize;
+    match ProductSum::new(SumcheckShape::product(n, 2), vec![table, weight]) {
         Ok(p) => p,
         // Both tables have 2^n entries, so the instance exists.
         Err(_) => unreachable!("tables of equal power-of-two length"),
@@ -122,20 +134,15 @@ impl<'a, F: KaizenField> Sparse<'a, F> {
         // s(X) = Σ_i w(X, i)·P(X, i): s(0) and the leading coefficient from the blocks, s(1) from
         // the claim, s(2) = (2·s(1) − s(0)) + 2·lead.
         let (table, m) = (&self.table, self.table.len() / 2);
-        let (s0, lead) = self
-            .pairs
-            .insert(pair_blocks(&self.weight, m))
-            .par_iter()
-            .map(|(o, lo, hi)| {
-                let (p_lo, p_hi) = (&table[*o..o + lo.len()], &table[o + m..o + m + lo.len()]);
-                let mut acc = (F::ZERO, F::ZERO);
-                for i in 0..lo.len() {
-                    acc.0 += p_lo[i] * lo[i];
-                    acc.1 += (p_hi[i] - p_lo[i]) * (hi[i] - lo[i]);
-                }
-                acc
-            })
-            .reduce(|| (F::ZERO, F::ZERO), |x, y| (x.0 + y.0, x.1 + y.1));
+        let (s0, lead) = merged::<F>(
+            self.pairs
+                .insert(pair_blocks(&self.weight, m))
+                .par_iter()
+                .map(|(o, lo, hi)| {
+                    let p = (&table[*o..o + lo.len()], &table[o + m..o + m + lo.len()]);
+                    pair_sums(p, (lo, hi))
+                }),
+        );
         round_from(s0, lead, claim, degree)
     }
 
@@ -164,25 +171,7 @@ impl<'a, F: KaizenField> Sparse<'a, F> {
                 )
             })
             .collect();
-        let folded: Vec<F> = match table {
-            Cow::Borrowed(t) => {
-                let (lo, hi) = t.split_at(m);
-                lo.par_iter()
-                    .with_min_len(PAR_MIN_LEN)
-                    .zip(hi)
-                    .map(|(&x, &y)| F::lerp(x, y, r))
-                    .collect()
-            }
-            Cow::Owned(mut t) => {
-                let (lo, hi) = t.split_at_mut(m);
-                lo.par_iter_mut()
-                    .with_min_len(PAR_MIN_LEN)
-                    .zip(&*hi)
-                    .for_each(|(x, &y)| *x = F::lerp(*x, y, r));
-                t.truncate(m);
-                t
-            }
-        };
+        let folded = fold_high(table, r);
         if m >= 2 && is_sparse(weight.iter().map(|b| b.1.len()), m) {
             return Reduction::Sparse(Sparse {
                 table: Cow::Owned(folded),
@@ -194,12 +183,7 @@ impl<'a, F: KaizenField> Sparse<'a, F> {
         for (o, values) in weight {
             w[o..o + values.len()].copy_from_slice(&values);
         }
-        let n = m.trailing_zeros() as usize;
-        match ProductSum::new(SumcheckShape::product(n, 2), vec![folded, w]) {
-            Ok(p) => Reduction::Dense(p),
-            // Both tables have 2^n entries, so the instance exists.
-            Err(_) => unreachable!("tables of equal power-of-two length"),
-        }
+        Reduction::Dense(dense(folded, w))
     }
 }
 
@@ -220,7 +204,8 @@ impl<F: KaizenField> RoundProver<F> for Reduction<'_, F> {
         match self {
             Reduction::Sparse(s) => s.round_evals(claim, degree),
             Reduction::DenseFirst { table, weight } => {
-                let (s0, lead) = dense_round(table, weight);
+                let pairs = halves(table).zip(halves(weight));
+                let (s0, lead) = merged::<F>(pairs.map(|(p, w)| pair_sums(p, w)));
                 round_from(s0, lead, claim, degree)
             }
             Reduction::Dense(p) => p.round_evals(claim, degree),
@@ -238,7 +223,9 @@ impl<F: KaizenField> RoundProver<F> for Reduction<'_, F> {
                 *self = std::mem::replace(s, empty).bind(r);
             }
             Reduction::DenseFirst { table, weight } if table.len() > 1 => {
-                *self = Reduction::Dense(dense_bind(table, std::mem::take(weight), r));
+                let folded = fold_high(Cow::Borrowed(*table), r);
+                let weight = fold_high(Cow::Owned(std::mem::take(weight)), r);
+                *self = Reduction::Dense(dense(folded, weight));
             }
             Reduction::DenseFirst { .. } => {}
             Reduction::Dense(p) => p.bind(r),
