@@ -93,6 +93,29 @@ pub(crate) fn reduced_claim<F: KaizenField>(
     Ok(statement.lift(claim))
 }
 
+/// Absorbs each commitment and states its reduction, in order (prover and verifier alike).
+fn statements<'a, F: KaizenField, S: MultilinearPcs<F>, T: Transcript<F>>(
+    commitments: impl Iterator<Item = &'a S::Commitment>,
+    claims: &[&[Claim<F>]],
+    transcript: &mut T,
+) -> Result<Vec<MultipointStatement<F>>, PcsError>
+where
+    S::Commitment: 'a,
+{
+    commitments
+        .zip(claims)
+        .map(|(c, claims)| {
+            S::absorb_commitment(c, transcript);
+            Ok(MultipointStatement::new(
+                S::num_vars(c),
+                claims,
+                0,
+                transcript,
+            )?)
+        })
+        .collect()
+}
+
 /// The generic proof of claims on several committed polynomials: each commitment absorbed and its
 /// reduction stated in order, the reductions proven by one batched sumcheck, then one opening per
 /// polynomial at its point.
@@ -103,15 +126,8 @@ pub fn reduce_and_open_batch<F: KaizenField, S: MultilinearPcs<F>, T: Transcript
     transcript: &mut T,
 ) -> Result<BatchOpeningProof<F, S::Proof>, PcsError> {
     check_claim_sets(data.len(), claims)?;
-    let statements = data
-        .iter()
-        .zip(claims)
-        .map(|(d, c)| {
-            let commitment = S::commitment(d);
-            S::absorb_commitment(&commitment, transcript);
-            MultipointStatement::new(S::num_vars(&commitment), c, 0, transcript)
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let commitments: Vec<S::Commitment> = data.iter().map(|d| S::commitment(d)).collect();
+    let statements = statements::<F, S, T>(commitments.iter(), claims, transcript)?;
     let mut instances = statements
         .iter()
         .zip(data)
@@ -150,14 +166,7 @@ pub fn verify_reduced_batch<F: KaizenField, S: MultilinearPcs<F>, T: Transcript<
             commitments.len()
         )));
     }
-    let statements = commitments
-        .iter()
-        .zip(claims)
-        .map(|(&c, claims)| {
-            S::absorb_commitment(c, transcript);
-            MultipointStatement::new(S::num_vars(c), claims, 0, transcript)
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let statements = statements::<F, S, T>(commitments.iter().copied(), claims, transcript)?;
     let shapes: Vec<_> = statements.iter().map(|s| s.shape().clone()).collect();
     let sums: Vec<F> = statements.iter().map(MultipointStatement::sum).collect();
     let batch = kaizen_sumcheck::verify(&shapes, &sums, &proof.reduction, transcript)?;
