@@ -100,6 +100,17 @@ impl<F: KaizenField> Radix2Domain<F> {
         1 << self.log_size
     }
 
+    /// `ω^i`, the `i`-th point (indices taken modulo the size): where a codeword's entry `i`
+    /// was evaluated.
+    pub fn element(&self, i: usize) -> F {
+        let n = self.size();
+        let i = i % n;
+        match self.twiddles.get(i) {
+            Some(&w) => w,
+            None => self.twiddles.get(i - n / 2).map_or(F::ONE, |&w| -w),
+        }
+    }
+
     fn bit_reverse(&self, i: usize) -> usize {
         i.reverse_bits()
             .checked_shr(usize::BITS - self.log_size)
@@ -290,8 +301,8 @@ mod tests {
     use rand_chacha::ChaCha20Rng;
 
     /// Every domain size up to 2^8 (odd and even stage counts) and every rate up to 1/8, through
-    /// `encode` and the in-place `fft`, against Horner evaluation at each `ω^i`; and two larger
-    /// domains at sampled points.
+    /// `encode` and the in-place `fft`, against Horner evaluation at each `ω^i` (and `element(i)`
+    /// against `ω^i`); and two larger domains at sampled points.
     fn fft_matches_naive<F: KaizenField + UniformRand>() {
         let mut rng = ChaCha20Rng::seed_from_u64(3);
         for log in (0u32..=8).chain([14, 15]) {
@@ -315,6 +326,8 @@ mod tests {
                 };
                 for i in points {
                     let x = omega.pow([i as u64]);
+                    assert_eq!(d.element(i), x);
+                    assert_eq!(d.element(i + d.size()), x);
                     let naive: F = coeffs.iter().rev().fold(F::ZERO, |acc, &c| acc * x + c);
                     assert_eq!(evals[i], naive, "2^{log}, rate 2^-{log_rate}, point {i}");
                 }

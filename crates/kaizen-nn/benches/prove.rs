@@ -7,7 +7,8 @@
 //! `-- --runs N` takes medians over `N` runs,
 //! `-- --keep-encoding K` re-encodes every commitment of more than `2^K` entries at its opening
 //! instead of holding its Reed–Solomon encoding (less memory, more time; by default only the
-//! VGG-11 B = 16 row does, with `K = 22`, as the `kaizen` CLI).
+//! VGG-11 B = 16 row does, with `K = 22`, as the `kaizen` CLI), `-- --sent-rows` sends every
+//! Ligero proximity row instead of committing the long ones.
 #![allow(missing_docs, clippy::unwrap_used)]
 use std::time::{Duration, Instant};
 
@@ -71,9 +72,9 @@ fn run_case(
     batch: usize,
     runs: usize,
     keep_encoding: usize,
-    batched_shape: bool,
+    ligero: (bool, bool),
 ) {
-    let case = StepCase::new(arch, batch, keep_encoding, batched_shape);
+    let case = StepCase::new(arch, batch, keep_encoding, ligero);
     let (mut plain, mut prove, mut verify) = (Vec::new(), Vec::new(), Vec::new());
     let mut size = 0;
     for _ in 0..runs {
@@ -119,6 +120,8 @@ fn main() {
     // its batched opening (smaller proofs, more hashing: docs/BENCHMARKS.md), not balanced per
     // commitment.
     let batched_shape = args.iter().any(|a| a == "--batched-shape");
+    // `--sent-rows`: every Ligero proximity row sent, none committed (larger proofs).
+    let sent_rows = args.iter().any(|a| a == "--sent-rows");
     let cases = cases();
     if args.iter().any(|a| a == "--list") {
         for (k, (arch, batch)) in cases.iter().enumerate() {
@@ -130,7 +133,7 @@ fn main() {
         let k: usize = args[i + 1].parse().unwrap();
         let (arch, batch) = &cases[k];
         let keep = keep_encoding.unwrap_or_else(|| default_keep_encoding(arch, *batch));
-        return run_case(arch, *batch, runs, keep, batched_shape);
+        return run_case(arch, *batch, runs, keep, (batched_shape, sent_rows));
     }
     println!(
         "step proof, softmax CE, scale 2^16, Ligero/M61² ({} shape) sized per model, N = 1024 embedded \
@@ -157,6 +160,9 @@ fn main() {
         }
         if batched_shape {
             cmd.arg("--batched-shape");
+        }
+        if sent_rows {
+            cmd.arg("--sent-rows");
         }
         let status = cmd.status().unwrap();
         if !status.success() {

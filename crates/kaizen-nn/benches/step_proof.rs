@@ -16,7 +16,7 @@ fn step(c: &mut Criterion) {
         (Architecture::PaperLeNet { channels: 1 }, 4),
     ];
     for (arch, batch) in cases {
-        let case = StepCase::new(&arch, batch, usize::MAX, false);
+        let case = StepCase::new(&arch, batch, usize::MAX, (false, false));
         let (_, _, statement, proof) = case.prove();
         let id = format!("{arch} B={batch}");
         let mut g = c.benchmark_group("pogd");

@@ -2,7 +2,7 @@
 //! several commitments: one batched proof against one multi-point proof per commitment.
 //!
 //! `cargo bench -p kaizen-pcs --bench pcs` prints the tables (medians of 3 runs, 1 run at 2^24).
-//! `-- --quick` stops at 2^20.
+//! `-- --quick` stops at 2^20; `-- --size N` runs the single-opening rows at 2^N alone.
 #![allow(missing_docs, clippy::unwrap_used)]
 use std::time::{Duration, Instant};
 
@@ -123,8 +123,17 @@ fn batch_row(pcs: &Ligero<M61Ext2>, k: usize, n: usize) {
 }
 
 fn main() {
-    let quick = std::env::args().any(|a| a == "--quick");
-    let sizes: &[usize] = if quick { &[16, 20] } else { &[16, 20, 24] };
+    let args: Vec<String> = std::env::args().collect();
+    let quick = args.iter().any(|a| a == "--quick");
+    let only: Option<usize> = args
+        .iter()
+        .position(|a| a == "--size")
+        .and_then(|i| args.get(i + 1)?.parse().ok());
+    let sizes: Vec<usize> = match (only, quick) {
+        (Some(n), _) => vec![n],
+        (None, true) => vec![16, 20],
+        (None, false) => vec![16, 20, 24],
+    };
     println!(
         "PCS over {} on {} threads; Ligero rate 1/4, 148 queries (100-bit)",
         M61Ext2::NAME,
@@ -136,14 +145,26 @@ fn main() {
     println!(
         "|------------------------|-------|------------|-----------|-----------|------------|"
     );
-    for &n in sizes {
+    for &n in &sizes {
         let square = Ligero::<M61Ext2>::new(LigeroParams::new(n, MatrixShape::Square));
         bench("ligero square", &square, n, false);
         let balanced = Ligero::<M61Ext2>::new(LigeroParams::new(n, MatrixShape::Balanced));
         bench("ligero balanced", &balanced, n, false);
         bench("ligero balanced, ints", &balanced, n, true);
+        let sent = LigeroParams::new(n, MatrixShape::Balanced).with_sent_rows();
+        bench(
+            "ligero balanced, sent",
+            &Ligero::<M61Ext2>::new(sent),
+            n,
+            false,
+        );
+        let rows = Ligero::<M61Ext2>::new(LigeroParams::new(n, MatrixShape::Rows(8)));
+        bench("ligero 256 rows", &rows, n, false);
         let rows = Ligero::<M61Ext2>::new(LigeroParams::new(n, MatrixShape::Rows(4)));
         bench("ligero 16 rows", &rows, n, false);
+    }
+    if only.is_some() {
+        return;
     }
     // Multilinear KZG over BLS12-381 (ark-poly-commit); its setup (G2 powers) dominates, so it
     // runs at smaller sizes.

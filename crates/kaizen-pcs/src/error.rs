@@ -69,14 +69,12 @@ pub enum PcsError {
         /// Query index.
         query: usize,
     },
-    /// The evaluation row disagrees with the opened column.
-    #[error("query {query}: consistency check failed")]
-    Consistency {
-        /// Query index.
-        query: usize,
-    },
-    /// The claimed values do not match the evaluation row.
-    #[error("claimed values do not match the opened evaluation row")]
+    /// The proximity row disagrees with the row values (or, committed, its reduction ends at a
+    /// wrong weight).
+    #[error("the proximity row disagrees with the opened row values")]
+    Consistency,
+    /// The claimed values do not match the opened row values.
+    #[error("claimed values do not match the opened row values")]
     Evaluation,
     /// An error from the field layer.
     #[error(transparent)]

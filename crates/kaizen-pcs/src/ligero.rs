@@ -10,28 +10,52 @@
 //! non-zero one (a zero-padded tail, as a segmented layout leaves) are zero by definition, so they
 //! are neither encoded, stored nor hashed, and no opened column carries them.
 //!
-//! **Open** `k` polynomials at `z = (z_lo, z_hi)`: `P(z) = eq(z_hi)ᵀ·M·eq(z_lo)`. After absorbing the
-//! commitments, `z` and the values, the transcript gives `β` and `γ ∈ F^{k·2^a}`. The prover sends
-//! the proximity row `u = Σ_{i,r} γ_{i,r}·M_i[r]` and the evaluation row `v = Σ_i β^i·eq(z_hi)ᵀ·M_i`;
-//! after absorbing both, the transcript picks `t` columns and the prover opens them in every tree.
-//! The verifier checks `⟨v, eq(z_lo)⟩ = Σ_i β^i·value_i` and, at each opened column `j`,
-//! `Enc(u)_j = Σ γ_{i,r}·E_i[r][j]` (proximity) and `Enc(v)_j = Σ_i β^i Σ_r eq(z_hi)_r·E_i[r][j]`
-//! (consistency), plus the Merkle paths.
+//! **Open** `k` polynomials at `z = (z_lo, z_hi)`: `P(z) = eq(z_hi)ᵀ·M·eq(z_lo)`, or, generally,
+//! the row combinations `wᵢᵀ·M_i·eq(z_lo)` under row weights `wᵢ`. After the transcript has absorbed
+//! the commitments and the point, the prover sends the **row values** `h_{i,r} = ⟨M_i[r], eq(z_lo)⟩`
+//! of every stored row (the values are `Σ_r w_{i,r}·h_{i,r}`, which the verifier checks against
+//! the claims); after absorbing them, the transcript gives `γ ∈ F^{Σ_i R_i}` and the prover forms
+//! the **proximity row** `u = Σ_{i,r} γ_{i,r}·M_i[r]`. It sends `u` (short rows) or commits to it
+//! (long rows, below); then the transcript picks `t` columns `j`, opened in every tree with their
+//! Merkle paths. Every check on `u` is linear: `⟨u, eq(z_lo)⟩ = Σ γ_{i,r}·h_{i,r}` (binding the row
+//! values) and, at each query, `Enc(u)_j = ⟨u, (ω^{j·c})_c⟩ = Σ γ_{i,r}·E_i[r][j]` (proximity and
+//! consistency at once). A sent `u` is checked directly.
 //!
-//! **Security** (unique-decoding regime). The code has relative distance `1 − ρ`; a committed word
-//! farther than `δ = (1 − ρ)/2` from the code passes one column query with probability at most
-//! `1 − δ = (1 + ρ)/2`, so `t = ⌈λ / −log2((1+ρ)/2)⌉` queries give `2^-λ`: 148 at `ρ = 1/4`,
-//! `λ = 100`. The random combinations add a field-size term of about `(k·2^a + L)/|F|`, below
-//! `2^-90` for every size we commit to over M61² (`|F| ≈ 2^122`); blake3 gives 128-bit collision
-//! resistance. Choose larger `λ` with [`LigeroParams::with_security`].
+//! **Committed proximity rows.** A row of `2^b` entries costs `16·2^b` bytes sent (1 MiB at
+//! `b = 16`); [`LigeroParams::commits_row`] commits it instead where that is smaller. The prover
+//! commits `u` as a polynomial of `b` variables (balanced shape, same rate and queries) before the
+//! queries; after the queries (and the columns' combinations `Σ γ·E[·][j]`, absorbed) the
+//! transcript gives `α`, and one sumcheck of degree 2 over `b` variables proves
+//! `Σ_x ũ(x)·W̃(x) = Σ γ·h + Σ_q α^q·Σ γ·E[·][j_q]` with `W = eq(z_lo) + Σ_q α^q·(ω^{j_q·c})_c`
+//! (the prover builds `W` with one FFT of the queries' coefficients). It ends at `ζ` with `ũ(ζ)`
+//! and `W̃(ζ)`; the verifier computes `W̃(ζ) = eq(z_lo, ζ) + Σ_q α^q·Π_i (1 − ζ_i + ζ_i·ω^{j_q·2^i})`
+//! itself, and the next **level** opens the committed `u` at `ζ` the same way (its own row values,
+//! proximity row, columns). The last level's row is sent. At 2^24 entries, about 520 KiB (two
+//! levels: 64 rows of 2^18, then the committed row as 64 rows of 2^12) against 1.7 MiB with the
+//! row sent (measured: `crates/kaizen-pcs/README.md`).
+//!
+//! **Security** (unique-decoding regime). The code has relative distance `d = 1 − ρ`. If the
+//! stacked matrix is farther than `δ = d/2` from the interleaved code, then (correlated agreement,
+//! Ben-Sasson–Carmon–Ishai–Kopparty–Saraf 2020, unique decoding) so is `Σ γ·E` from every codeword
+//! except with probability about `L/|F|` over `γ`, and `Enc(u)` differs from it on more than a
+//! `δ` fraction. Otherwise the matrix decodes uniquely; row values differing from the decoded
+//! rows' make `Σ γ·h` differ from the decoded combination's except with probability `1/|F|`
+//! (`γ` is drawn after `h`), so `u` is not that combination and `Enc(u)` differs from `Σ γ·E` on at
+//! least `d − δ = δ` of the positions. Either way one query passes with probability at most
+//! `1 − δ = (1 + ρ)/2`, and `t = ⌈λ / −log2((1+ρ)/2)⌉` queries give `2^-λ`: 148 at `ρ = 1/4`,
+//! `λ = 100`. A committed row binds `u` before the queries; its checks are batched by `α` (error
+//! `t/|F|`) and reduced by a sumcheck (`2b/|F|`) to one evaluation, opened by the next level with
+//! the same guarantee. The field-size terms total about `(Σ_i R_i + L + t + 2b)/|F|` per level,
+//! below `2^-90` for every size we commit to over M61² (`|F| ≈ 2^122`); blake3 gives 128-bit
+//! collision resistance. Choose larger `λ` with [`LigeroParams::with_security`].
 //!
 //! **Shape.** [`MatrixShape::Square`] (`a = ⌊n/2⌋`), [`MatrixShape::Balanced`] (the `a` minimising
-//! the proof: `t·2^a ≈ 2·2^b`, so `a ≈ (n + 1 − log2 t)/2`, 3–4 rows fewer bits than square at
-//! `t = 148`), [`MatrixShape::Rows`] (few long rows, for the recursion to come: every query hashes
-//! one column of `2^a` entries) or [`MatrixShape::Columns`] (rows of one length for every
-//! polynomial, so a batch opens them with one proof; [`LigeroParams::with_batched_shape`] picks the
-//! length for a batch's sizes). Proof size is about `2·2^b + t·k·2^a` field elements plus `t·k`
-//! Merkle paths.
+//! the estimated opening, `(t + 1)·2^a` elements of columns and row values, `t` paths and the
+//! proximity row — sent or committed, whichever is smaller — with at least 64 rows from 2^16
+//! entries on, where shorter columns would cost the prover more hashing), [`MatrixShape::Rows`]
+//! (few long rows: every query hashes one column of `2^a` entries) or [`MatrixShape::Columns`]
+//! (rows of one length for every polynomial, so a batch opens them with one proof;
+//! [`LigeroParams::with_batched_shape`] picks the length for a batch's sizes).
 //!
 //! **Claims on a few rows** ([`MultilinearPcs::open_points`]). Claims `P(c_k, r_k) = v_k` whose
 //! row coordinates `r_k` are all boolean (claims on a sub-cube that whole rows hold: a dataset's
@@ -39,9 +63,10 @@
 //! batched sumcheck over the `b` column variables, an instance `Σ_x (Σ_{k: r_k = r} ρ^k·eq(c_k, x))·M̃_r(x)`
 //! per distinct row `r`, reduces them to the rows' values at one column point `x*`; with `β`
 //! drawn after those, the opening above with row weights `β^g` on the `g`-th row (in place of
-//! `eq(z_hi)`) checks `Σ_g β^g·M̃_{r_g}(x*)`. The prover reads the claimed rows (and every stored
-//! row once, for the proximity row), not the whole table as the generic multi-point reduction
-//! does; used when at most a quarter of the rows are claimed.
+//! `eq(z_hi)`) checks `Σ_g β^g·M̃_{r_g}(x*)`. The prover reads the claimed rows in the sumcheck
+//! (and every stored row twice, for the row values and the proximity row), not the whole table
+//! as the generic multi-point reduction does; used when at most a quarter of the rows are
+//! claimed.
 //!
 //! **Several commitments** ([`MultilinearPcs::open_points_batch`]). Each polynomial's claims are
 //! reduced as above (over its claimed rows) or by the multi-point reduction over at least its `b`
@@ -49,18 +74,17 @@
 //! last rounds, so every polynomial whose rows have `2^b` entries ends at one column point `x*`,
 //! with its own row weights (`β^g` on claimed rows, or `eq(z_hi)`). Those polynomials are opened
 //! together as above — the row weights per polynomial, one proximity row
-//! `u = Σ_{i,r} γ_{i,r}·M_i[r]` over all their rows, one evaluation row, one set of `t` columns
-//! (a path per tree) — one opening per row length, the lengths' openings side by side, each on
+//! `u = Σ_{i,r} γ_{i,r}·M_i[r]` over all their rows, one set of `t` columns (a path per tree) —
+//! one opening per row length, the lengths' openings side by side, each on
 //! its own fork of the transcript (whose end challenges the transcript then absorbs, in order).
 //! The proximity test is Ligero's on the stacked rows of all those matrices, which is far from
-//! the interleaved code if any one of them is, so the security argument above is unchanged; the
-//! random combinations' field term grows to `(Σ_i 2^{a_i} + L)/|F|`.
+//! the interleaved code if any one of them is, so the security argument above is unchanged.
 use std::marker::PhantomData;
 
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 use kaizen_field::{
-    eq_table, inner_product, mle::weighted_sum_into, serialize::write_elements, KaizenField,
-    Transcript, PAR_MIN_LEN,
+    eq_eval, eq_table, inner_product, mle::weighted_sum_into, serialize::write_elements,
+    KaizenField, Transcript, PAR_MIN_LEN,
 };
 use rayon::prelude::*;
 
@@ -99,6 +123,16 @@ pub enum MatrixShape {
 /// The `kaizen` CLI uses it, and the prove bench for that row.
 pub const KEEP_ENCODING_VARS_24_GIB: usize = 22;
 
+/// The fewest rows (log2) of a balanced matrix of at least `2^MIN_ROWS_FROM_VARS` entries: a
+/// column of fewer than 64 entries is zero-padded to a whole BLAKE3 chunk (1 KiB, 64 M61²
+/// elements) when hashed, so shorter columns of a large matrix cost the prover up to several
+/// times the hashing (and fewer rows fewer parallel encoding tasks) for a proof a tenth smaller
+/// (2^24: 520 KiB at 64 rows, 418 KiB at 32). Smaller matrices hash quickly in any shape.
+const MIN_LOG_ROWS: usize = 6;
+
+/// See [`MIN_LOG_ROWS`].
+const MIN_ROWS_FROM_VARS: usize = 16;
+
 /// Rows one parallel task encodes for codewords of `len` entries: a batch of the field's
 /// vectorised kernel ([`KaizenField::batched_encoding_rows`]; sixteen in M61² for codewords of up
 /// to 2^16), else a pair.
@@ -122,6 +156,9 @@ pub struct LigeroParams {
     /// of `2^n·(1 + 1/ρ)` field elements (one more encoding's time). A prover-side choice:
     /// commitments and proofs are the same either way. Default: keep every encoding.
     pub keep_encoding_max_vars: usize,
+    /// Whether an opening may commit its proximity row and open it in turn instead of sending it,
+    /// where that makes the proof smaller ([`LigeroParams::commits_row`]). Default: on.
+    pub commit_rows: bool,
 }
 
 impl LigeroParams {
@@ -133,6 +170,7 @@ impl LigeroParams {
             queries: 0,
             shape,
             keep_encoding_max_vars: usize::MAX,
+            commit_rows: true,
         }
         .with_security(100)
     }
@@ -146,8 +184,9 @@ impl LigeroParams {
 
     /// Rows of one length for polynomials of `num_vars` variables each, chosen to minimise their
     /// batched opening ([`MultilinearPcs::open_points_batch`]: polynomials whose rows have one
-    /// length share the proximity row, the evaluation row and the column queries): about
-    /// `2·2^b + t·Σ_i 2^{n_i − b}` field elements plus a Merkle path per polynomial and query
+    /// length share the proximity row and the column queries): about
+    /// `(t + 1)·Σ_i 2^{n_i − b}` field elements (columns and row values) and the proximity row
+    /// (`2^b`, or less committed), plus a Merkle path per polynomial and query
     /// (`≈ 2·(b + log2(1/ρ))` field elements; a polynomial smaller than a row is a row of its own
     /// length). No sizes leave the shape as it is.
     pub fn with_batched_shape(mut self, num_vars: &[usize]) -> Self {
@@ -155,20 +194,27 @@ impl LigeroParams {
             return self;
         };
         let (t, rate) = (self.queries, self.log_inv_rate as usize);
+        let inner = self.balanced(max);
         let size = |b: usize| {
             let mut lens: Vec<usize> = num_vars.iter().map(|&n| n.min(b)).collect();
             lens.sort_unstable();
             lens.dedup();
-            let rows: usize = lens.iter().map(|&l| 2usize << l).sum();
+            let rows: usize = lens.iter().map(|&l| self.row_size(l, &inner)).sum();
             let columns: usize = num_vars
                 .iter()
-                .map(|&n| t.saturating_mul(1 << (n - n.min(b))))
+                .map(|&n| (t + 1).saturating_mul(1 << (n - n.min(b))))
                 .sum();
             let paths: usize = num_vars.iter().map(|&n| 2 * t * (n.min(b) + rate)).sum();
             rows.saturating_add(columns).saturating_add(paths)
         };
         let b = (0..=max).min_by_key(|&b| size(b)).unwrap_or(0);
         self.shape = MatrixShape::Columns(b as u32);
+        self
+    }
+
+    /// Sends every proximity row (see [`LigeroParams::commit_rows`]).
+    pub fn with_sent_rows(mut self) -> Self {
+        self.commit_rows = false;
         self
     }
 
@@ -185,11 +231,68 @@ impl LigeroParams {
             MatrixShape::Square => num_vars / 2,
             MatrixShape::Rows(r) => (r as usize).min(num_vars),
             MatrixShape::Columns(log_cols) => num_vars - (log_cols as usize).min(num_vars),
-            MatrixShape::Balanced => (0..=num_vars)
-                .min_by_key(|&a| self.queries.saturating_mul(1 << a) + (2 << (num_vars - a)))
-                .unwrap_or(0),
+            MatrixShape::Balanced => self.balanced(num_vars)[num_vars].0,
         };
         (a, num_vars - a)
+    }
+
+    /// Whether an opening whose rows have `2^b` entries commits its proximity row (and opens it
+    /// with the balanced shape) rather than sending it: when [`LigeroParams::commit_rows`] allows
+    /// it and the estimate is smaller.
+    pub fn commits_row(&self, b: usize) -> bool {
+        self.row_size(b, &self.balanced(b)) < 1 << b
+    }
+
+    /// The parameters an opening's committed proximity rows are committed and opened with: these,
+    /// balanced.
+    fn inner(&self) -> Self {
+        Self {
+            shape: MatrixShape::Balanced,
+            keep_encoding_max_vars: usize::MAX,
+            ..*self
+        }
+    }
+
+    /// Estimated size in field elements of one level of an opening with `2^a` rows of `2^b`
+    /// entries — the row values, `t` columns, `t` Merkle paths (a digest counted as two elements)
+    /// — and of its proximity row; `inner[k]` is the balanced `(log rows, size)` for `k` variables.
+    fn level_size(&self, (a, b): (usize, usize), inner: &[(usize, usize)]) -> usize {
+        let t = self.queries;
+        let paths = 2 * t * (b + self.log_inv_rate as usize);
+        (t + 1)
+            .saturating_mul(1 << a)
+            .saturating_add(paths)
+            .saturating_add(self.row_size(b, inner))
+    }
+
+    /// The proximity row of `2^b` entries: sent, or committed — the commitment, a sumcheck of `b`
+    /// rounds of degree 2, and the row's opening at one point (`inner[b]`) — where that is smaller.
+    fn row_size(&self, b: usize, inner: &[(usize, usize)]) -> usize {
+        let sent = 1usize << b;
+        match inner.get(b) {
+            Some(&(_, opening)) if self.commit_rows => sent.min(3 * b + 4 + opening),
+            _ => sent,
+        }
+    }
+
+    /// For `k = 0..=n` variables, the balanced shape's `(log rows, estimated opening size)`
+    /// ([`LigeroParams::level_size`] minimised over the row count), bottom-up: a committed row
+    /// of `2^b` entries is opened with `b < k` variables.
+    fn balanced(&self, n: usize) -> Vec<(usize, usize)> {
+        let mut best: Vec<(usize, usize)> = Vec::with_capacity(n + 1);
+        for k in 0..=n {
+            let fewest = if k >= MIN_ROWS_FROM_VARS {
+                MIN_LOG_ROWS
+            } else {
+                0
+            };
+            let pick = (fewest..=k)
+                .map(|a| (a, self.level_size((a, k - a), &best)))
+                .min_by_key(|&(_, size)| size)
+                .unwrap_or((0, 1));
+            best.push(pick);
+        }
+        best
     }
 }
 
@@ -245,15 +348,36 @@ pub struct ColumnOpening<F: KaizenField> {
     pub paths: Vec<MerklePath>,
 }
 
-/// A Ligero opening proof.
+/// One level of an opening: the opened matrices' row values at the level's column point, and
+/// their columns at the level's queries.
 #[derive(Clone, Debug, PartialEq, Eq, CanonicalSerialize)]
-pub struct LigeroProof<F: KaizenField> {
-    /// The proximity row `u`.
-    pub proximity: Vec<F>,
-    /// The evaluation row `v`.
-    pub evaluation: Vec<F>,
+pub struct LevelOpening<F: KaizenField> {
+    /// `⟨M_i[r], eq(z_lo)⟩` for each matrix `i`, then each stored row `r`.
+    pub row_values: Vec<F>,
     /// The opened columns, in query order.
     pub openings: Vec<ColumnOpening<F>>,
+}
+
+/// A level's proximity row, committed: its commitment (balanced shape) and the sumcheck that
+/// reduces the level's checks on the row to its value at one point.
+#[derive(Clone, Debug, PartialEq, Eq, CanonicalSerialize)]
+pub struct CommittedRow<F: KaizenField> {
+    /// The row's commitment.
+    pub commitment: LigeroCommitment,
+    /// `Σ_x ũ(x)·W̃(x)` over the row's variables (module docs).
+    pub reduction: SumcheckProof<F>,
+}
+
+/// A Ligero opening proof: level 0 opens the committed polynomials, level `k + 1` the proximity
+/// row committed at level `k`; the last level's proximity row is sent.
+#[derive(Clone, Debug, PartialEq, Eq, CanonicalSerialize)]
+pub struct LigeroProof<F: KaizenField> {
+    /// The levels, in order.
+    pub levels: Vec<LevelOpening<F>>,
+    /// The proximity row of every level but the last, committed.
+    pub committed_rows: Vec<CommittedRow<F>>,
+    /// The last level's proximity row `u`.
+    pub proximity: Vec<F>,
 }
 
 impl<F: KaizenField> Ligero<F> {
@@ -276,30 +400,6 @@ impl<F: KaizenField> Ligero<F> {
         )?)
     }
 
-    /// Absorbs the public inputs of an opening and draws `β` and `γ` (`rows[i]` entries of `γ`
-    /// for the `i`-th polynomial).
-    fn challenges<T: Transcript<F>>(
-        commitments: &[LigeroCommitment],
-        point: &[F],
-        values: &[F],
-        rows: &[usize],
-        transcript: &mut T,
-    ) -> (Vec<F>, Vec<F>) {
-        for c in commitments {
-            transcript.absorb_bytes(b"ligero/root", &c.root);
-            transcript.absorb_bytes(b"ligero/num_vars", &c.num_vars.to_le_bytes());
-            transcript.absorb_bytes(b"ligero/rows", &c.rows.to_le_bytes());
-        }
-        transcript.absorb_fields(b"ligero/point", point);
-        transcript.absorb_fields(b"ligero/values", values);
-        let beta = transcript.challenge(b"ligero/beta");
-        let betas = std::iter::successors(Some(F::ONE), |b| Some(*b * beta))
-            .take(commitments.len())
-            .collect();
-        let gammas = transcript.challenges(b"ligero/gamma", rows.iter().sum());
-        (betas, gammas)
-    }
-
     /// Opens the committed polynomials at the column point `z_lo`, the `i`-th under the row
     /// weights `row_weights[i]` (`eq(z_hi, ·)` for an opening at `(z_lo, z_hi)`): their values
     /// `Σ_r w_r·M̃_r(z_lo)` and one proof. `absorbed` stands for the opening's public inputs in the
@@ -312,38 +412,115 @@ impl<F: KaizenField> Ligero<F> {
         absorbed: &[F],
         transcript: &mut T,
     ) -> Result<(Vec<F>, LigeroProof<F>), PcsError> {
-        let cols = 1usize << z_lo.len();
-        let eq_lo = eq_table(z_lo);
-        let rows_v: Vec<Vec<F>> = data
-            .par_iter()
-            .zip(row_weights)
-            .map(|(d, w)| combine_rows(d.stored(cols), cols, w))
-            .collect();
-        let values: Vec<F> = rows_v.iter().map(|v| inner_product(v, &eq_lo)).collect();
-
-        let commitments: Vec<_> = data.iter().map(|d| Self::commitment(d)).collect();
-        let rows: Vec<usize> = row_weights.iter().map(|w| w.len()).collect();
-        let (betas, gammas) = Self::challenges(&commitments, absorbed, &values, &rows, transcript);
-        let mut proximity = vec![F::ZERO; cols];
-        let mut evaluation = vec![F::ZERO; cols];
-        for ((d, v), (&beta, gamma)) in data
-            .iter()
-            .zip(&rows_v)
-            .zip(betas.iter().zip(split_by(&gammas, &rows)))
-        {
-            add_scaled(
-                &mut proximity,
-                &combine_rows(d.stored(cols), cols, gamma),
-                F::ONE,
-            );
-            add_scaled(&mut evaluation, v, beta);
+        for d in data {
+            Self::absorb_commitment(&Self::commitment(d), transcript);
         }
-        transcript.absorb_fields(b"ligero/proximity", &proximity);
-        transcript.absorb_fields(b"ligero/evaluation", &evaluation);
+        transcript.absorb_fields(b"ligero/point", absorbed);
+        let mut proof = LigeroProof {
+            levels: Vec::new(),
+            committed_rows: Vec::new(),
+            proximity: Vec::new(),
+        };
+        let values = self.open_level(data, z_lo, row_weights, &mut proof, transcript)?;
+        Ok((values, proof))
+    }
+
+    /// One level of an opening (module docs), appended to `proof`: the matrices' row values at
+    /// `z_lo`, the proximity row (sent, or committed), the queried columns; for a committed row,
+    /// the sumcheck to its value at `ζ` and the next level, which opens it there. Returns the
+    /// matrices' values under `row_weights`.
+    fn open_level<T: Transcript<F>>(
+        &self,
+        data: &[&LigeroData<F>],
+        z_lo: &[F],
+        row_weights: &[&[F]],
+        proof: &mut LigeroProof<F>,
+        transcript: &mut T,
+    ) -> Result<Vec<F>, PcsError> {
+        let (b, cols) = (z_lo.len(), 1usize << z_lo.len());
+        let eq_lo = eq_table(z_lo);
+        let row_values: Vec<F> = data
+            .iter()
+            .flat_map(|d| {
+                d.stored(cols)
+                    .par_chunks(cols)
+                    .map(|row| inner_product(row, &eq_lo))
+                    .collect::<Vec<F>>()
+            })
+            .collect();
+        let stored: Vec<usize> = data.iter().map(|d| d.rows).collect();
+        let values = split_by(&row_values, &stored)
+            .zip(row_weights)
+            .map(|(h, w)| inner_product(h, &w[..h.len()]))
+            .collect();
+        transcript.absorb_fields(b"ligero/row-values", &row_values);
+        let gammas = transcript.challenges(b"ligero/gamma", row_values.len());
+        let mut u = vec![F::ZERO; cols];
+        for (d, gamma) in data.iter().zip(split_by(&gammas, &stored)) {
+            add_scaled(&mut u, &combine_rows(d.stored(cols), cols, gamma), F::ONE);
+        }
+        let inner = Ligero::new(self.params.inner());
+        let committed = match self.params.commits_row(b) {
+            true => {
+                let (commitment, data) = inner.commit(&u)?;
+                Self::absorb_commitment(&commitment, transcript);
+                Some((commitment, data))
+            }
+            false => {
+                transcript.absorb_fields(b"ligero/proximity", &u);
+                None
+            }
+        };
         let len = cols << self.params.log_inv_rate;
         let queries = transcript.squeeze_indices(b"ligero/queries", self.params.queries, len);
-        // Per polynomial, the columns of every queried column's tree group (its path is rebuilt
-        // from them): read from the kept encoding or re-encoded.
+        let openings = self.open_columns(data, &queries, len)?;
+        let combined: Vec<F> = openings
+            .iter()
+            .map(|o| inner_product(&gammas, &o.values))
+            .collect();
+        let own = inner_product(&gammas, &row_values);
+        proof.levels.push(LevelOpening {
+            row_values,
+            openings,
+        });
+        let Some((commitment, row_data)) = committed else {
+            proof.proximity = u;
+            return Ok(values);
+        };
+        transcript.absorb_fields(b"ligero/combined", &combined);
+        let coeffs = query_coeffs(self.params.queries, transcript);
+        let sum = own + inner_product(&coeffs, &combined);
+        let mut weight = vec![F::ZERO; len];
+        for (&j, &c) in queries.iter().zip(&coeffs) {
+            weight[j] += c;
+        }
+        self.domain(b)?.fft(&mut weight);
+        weight.truncate(cols);
+        add_scaled(&mut weight, &eq_lo, F::ONE);
+        let instance = ProductSum::new(SumcheckShape::product(b, 2), vec![u, weight])?;
+        let (reduction, claims) = kaizen_sumcheck::prove_single(instance, sum, transcript)?;
+        let row_claim = claims
+            .first()
+            .ok_or_else(|| PcsError::ProofShape("a row reduction without its claim".into()))?;
+        proof.committed_rows.push(CommittedRow {
+            commitment,
+            reduction,
+        });
+        let (lo, hi) = row_claim.point.split_at(inner.params.split(b).1);
+        inner.open_level(&[&row_data], lo, &[&eq_table(hi)], proof, transcript)?;
+        Ok(values)
+    }
+
+    /// Every polynomial's column `j` (of codewords of `len` entries) and Merkle path for each
+    /// query `j`: read from the kept
+    /// encoding or re-encoded (with the columns of every queried column's tree group, which the
+    /// path is rebuilt from).
+    fn open_columns(
+        &self,
+        data: &[&LigeroData<F>],
+        queries: &[usize],
+        len: usize,
+    ) -> Result<Vec<ColumnOpening<F>>, PcsError> {
         let columns = data
             .iter()
             .map(|d| {
@@ -364,7 +541,7 @@ impl<F: KaizenField> Ligero<F> {
                 })
             })
             .collect::<Result<Vec<_>, PcsError>>()?;
-        let openings = queries
+        Ok(queries
             .par_iter()
             .map(|&j| ColumnOpening {
                 values: columns.iter().flat_map(|c| c.column(j)).collect(),
@@ -380,15 +557,7 @@ impl<F: KaizenField> Ligero<F> {
                     })
                     .collect(),
             })
-            .collect();
-        Ok((
-            values,
-            LigeroProof {
-                proximity,
-                evaluation,
-                openings,
-            },
-        ))
+            .collect())
     }
 
     /// Checks an [`Ligero::open_rows`] proof: the committed polynomials' row combinations under
@@ -404,62 +573,120 @@ impl<F: KaizenField> Ligero<F> {
         proof: &LigeroProof<F>,
         transcript: &mut T,
     ) -> Result<(), PcsError> {
-        let cols = 1usize << z_lo.len();
-        let rows: Vec<usize> = row_weights.iter().map(|w| w.len()).collect();
-        if row_weights.len() != commitments.len() {
+        for c in commitments {
+            Self::absorb_commitment(c, transcript);
+        }
+        transcript.absorb_fields(b"ligero/point", absorbed);
+        self.verify_level(0, commitments, z_lo, row_weights, values, proof, transcript)
+    }
+
+    /// Checks level `level` of `proof` ([`Ligero::open_level`]) and the levels after it.
+    #[allow(clippy::too_many_arguments)]
+    fn verify_level<T: Transcript<F>>(
+        &self,
+        level: usize,
+        commitments: &[&LigeroCommitment],
+        z_lo: &[F],
+        row_weights: &[&[F]],
+        values: &[F],
+        proof: &LigeroProof<F>,
+        transcript: &mut T,
+    ) -> Result<(), PcsError> {
+        let (b, cols) = (z_lo.len(), 1usize << z_lo.len());
+        if row_weights.len() != commitments.len() || values.len() != commitments.len() {
             return Err(PcsError::ProofShape(format!(
-                "{} row weightings for {} commitments",
+                "{} row weightings and {} values for {} commitments",
                 row_weights.len(),
+                values.len(),
                 commitments.len()
             )));
         }
-        for (c, &r) in commitments.iter().zip(&rows) {
+        for (c, w) in commitments.iter().zip(row_weights) {
             let n = c.num_vars as usize;
-            if n > self.params.max_num_vars || self.params.split(n).1 != z_lo.len() {
+            if n > self.params.max_num_vars || self.params.split(n).1 != b {
                 return Err(PcsError::CommitmentShape(
                     "rows of another length than the opening's",
                 ));
             }
-            if c.rows == 0 || c.rows as usize > r {
+            if c.rows == 0 || c.rows as usize > w.len() {
                 return Err(PcsError::ProofShape(format!(
-                    "a commitment stores {} of {r} rows",
-                    c.rows
+                    "a commitment stores {} of {} rows",
+                    c.rows,
+                    w.len()
                 )));
             }
         }
+        let opened = proof
+            .levels
+            .get(level)
+            .ok_or_else(|| PcsError::ProofShape(format!("level {level} missing")))?;
         let stored: Vec<usize> = commitments.iter().map(|c| c.rows as usize).collect();
         let column_len: usize = stored.iter().sum();
-        if proof.proximity.len() != cols || proof.evaluation.len() != cols {
+        if opened.row_values.len() != column_len {
             return Err(PcsError::ProofShape(format!(
-                "rows u, v must have {cols} entries"
+                "level {level}: {} row values for {column_len} rows",
+                opened.row_values.len()
             )));
         }
-        if proof.openings.len() != self.params.queries {
+        for ((h, w), &v) in split_by(&opened.row_values, &stored)
+            .zip(row_weights)
+            .zip(values)
+        {
+            if inner_product(h, &w[..h.len()]) != v {
+                return Err(PcsError::Evaluation);
+            }
+        }
+        transcript.absorb_fields(b"ligero/row-values", &opened.row_values);
+        let gammas = transcript.challenges(b"ligero/gamma", column_len);
+        let eq_lo = eq_table(z_lo);
+        let own = inner_product(&gammas, &opened.row_values);
+        let committed = match self.params.commits_row(b) {
+            true => {
+                let row = proof.committed_rows.get(level).ok_or_else(|| {
+                    PcsError::ProofShape(format!("level {level}: committed row missing"))
+                })?;
+                if row.commitment.num_vars as usize != b {
+                    return Err(PcsError::CommitmentShape(
+                        "a committed row of another length",
+                    ));
+                }
+                Self::absorb_commitment(&row.commitment, transcript);
+                Some(row)
+            }
+            false => {
+                if proof.levels.len() != level + 1 || proof.committed_rows.len() != level {
+                    return Err(PcsError::ProofShape(format!(
+                        "{} levels and {} committed rows, expected {} and {level}",
+                        proof.levels.len(),
+                        proof.committed_rows.len(),
+                        level + 1
+                    )));
+                }
+                if proof.proximity.len() != cols {
+                    return Err(PcsError::ProofShape(format!(
+                        "proximity row u must have {cols} entries"
+                    )));
+                }
+                if inner_product(&proof.proximity, &eq_lo) != own {
+                    return Err(PcsError::Consistency);
+                }
+                transcript.absorb_fields(b"ligero/proximity", &proof.proximity);
+                None
+            }
+        };
+        if opened.openings.len() != self.params.queries {
             return Err(PcsError::ProofShape(format!(
                 "{} column openings, expected {}",
-                proof.openings.len(),
+                opened.openings.len(),
                 self.params.queries
             )));
         }
-        let owned: Vec<LigeroCommitment> = commitments.iter().map(|&c| c.clone()).collect();
-        let (betas, gammas) = Self::challenges(&owned, absorbed, values, &rows, transcript);
-        let gammas: Vec<&[F]> = split_by(&gammas, &rows).collect();
-        let eq_lo = eq_table(z_lo);
-        let expected: F = betas.iter().zip(values).map(|(&b, &v)| b * v).sum();
-        if inner_product(&proof.evaluation, &eq_lo) != expected {
-            return Err(PcsError::Evaluation);
-        }
-        transcript.absorb_fields(b"ligero/proximity", &proof.proximity);
-        transcript.absorb_fields(b"ligero/evaluation", &proof.evaluation);
         let len = cols << self.params.log_inv_rate;
         let depth = len.trailing_zeros() as usize;
         let queries = transcript.squeeze_indices(b"ligero/queries", self.params.queries, len);
-        let domain = self.domain(z_lo.len())?;
-        let (enc_u, enc_v) = rayon::join(
-            || domain.encode(&proof.proximity),
-            || domain.encode(&proof.evaluation),
-        );
-        // Queries are checked in parallel; the first failure in query order is reported.
+        let domain = self.domain(b)?;
+        // Queries are checked in parallel (the first failure in query order is reported): the
+        // Merkle paths, then the column's combination `Σ γ_{i,r}·E_i[r][j]`.
         let check = |buf: &mut Vec<u8>,
                      (q, (&j, opening)): (usize, (&usize, &ColumnOpening<F>))| {
             if opening.values.len() != column_len || opening.paths.len() != stored.len() {
@@ -467,8 +694,6 @@ impl<F: KaizenField> Ligero<F> {
                     "query {q}: column of wrong size"
                 )));
             }
-            let mut prox = F::ZERO;
-            let mut cons = F::ZERO;
             let mut rest = opening.values.as_slice();
             for (i, (path, c)) in opening.paths.iter().zip(commitments).enumerate() {
                 let (column, tail) = rest.split_at(stored[i]);
@@ -477,24 +702,68 @@ impl<F: KaizenField> Ligero<F> {
                 if !path.verify(&c.root, j, buf, depth) {
                     return Err(PcsError::MerklePath { query: q, poly: i });
                 }
-                prox += inner_product(&gammas[i][..stored[i]], column);
-                cons += betas[i] * inner_product(&row_weights[i][..stored[i]], column);
             }
-            if prox != enc_u[j] {
-                return Err(PcsError::Proximity { query: q });
-            }
-            if cons != enc_v[j] {
-                return Err(PcsError::Consistency { query: q });
-            }
-            Ok(())
+            Ok(inner_product(&gammas, &opening.values))
         };
-        let checks: Vec<Result<(), PcsError>> = queries
-            .par_iter()
-            .zip(&proof.openings)
-            .enumerate()
-            .map_init(Vec::new, check)
-            .collect();
-        checks.into_iter().collect()
+        let (combined, encoded) = rayon::join(
+            || {
+                queries
+                    .par_iter()
+                    .zip(&opened.openings)
+                    .enumerate()
+                    .map_init(Vec::new, check)
+                    .collect::<Vec<Result<F, PcsError>>>()
+                    .into_iter()
+                    .collect::<Result<Vec<F>, PcsError>>()
+            },
+            || committed.is_none().then(|| domain.encode(&proof.proximity)),
+        );
+        let combined = combined?;
+        let Some(row) = committed else {
+            let encoded = encoded.unwrap_or_default();
+            return match queries
+                .iter()
+                .zip(&combined)
+                .position(|(&j, &c)| encoded.get(j) != Some(&c))
+            {
+                Some(query) => Err(PcsError::Proximity { query }),
+                None => Ok(()),
+            };
+        };
+        transcript.absorb_fields(b"ligero/combined", &combined);
+        let coeffs = query_coeffs(self.params.queries, transcript);
+        let sum = own + inner_product(&coeffs, &combined);
+        let shape = SumcheckShape::product(b, 2);
+        let claims = kaizen_sumcheck::verify_single(&shape, sum, &row.reduction, transcript)?;
+        let [row_claim, weight_claim] = &claims[..] else {
+            return Err(PcsError::ProofShape("a row reduction's claims".into()));
+        };
+        let zeta = &row_claim.point;
+        let weight = eq_eval(z_lo, zeta).unwrap_or(F::ZERO)
+            + queries
+                .iter()
+                .zip(&coeffs)
+                .map(|(&j, &c)| c * powers_at(zeta, domain.element(j)))
+                .sum::<F>();
+        if weight_claim.value != weight {
+            return Err(PcsError::Consistency);
+        }
+        let inner = Ligero::new(self.params.inner());
+        let (lo, hi) = zeta.split_at(inner.params.split(b).1);
+        if lo.len() >= b {
+            return Err(PcsError::CommitmentShape(
+                "a committed row that is not shorter",
+            ));
+        }
+        inner.verify_level(
+            level + 1,
+            &[&row.commitment],
+            lo,
+            &[&eq_table(hi)],
+            &[row_claim.value],
+            proof,
+            transcript,
+        )
     }
 
     /// The encodings of the rows of `evals` (rows of `2^log_cols` entries).
@@ -671,6 +940,25 @@ fn combine_rows<F: KaizenField>(matrix: &[F], cols: usize, weights: &[F]) -> Vec
 
 fn add_scaled<F: KaizenField>(acc: &mut [F], x: &[F], s: F) {
     acc.iter_mut().zip(x).for_each(|(a, &b)| *a += s * b);
+}
+
+/// The weights `α, α^2, …, α^t` of a level's query checks on its committed row, `α` drawn here.
+fn query_coeffs<F: KaizenField, T: Transcript<F>>(t: usize, transcript: &mut T) -> Vec<F> {
+    let alpha = transcript.challenge(b"ligero/alpha");
+    std::iter::successors(Some(alpha), |p| Some(*p * alpha))
+        .take(t)
+        .collect()
+}
+
+/// The multilinear extension of `k ↦ x^k` at `ζ`: `Π_i (1 − ζ_i + ζ_i·x^{2^i})` (bit `i` of `k`
+/// is variable `i`).
+fn powers_at<F: KaizenField>(zeta: &[F], x: F) -> F {
+    let mut power = x;
+    zeta.iter().fold(F::ONE, |acc, &z| {
+        let term = F::ONE - z + z * power;
+        power = power.square();
+        acc * term
+    })
 }
 
 /// `xs` cut into consecutive pieces of `lens[i]` entries.
@@ -1128,16 +1416,24 @@ where
 }
 
 kaizen_field::impl_bounded_deserialize!(impl[F: KaizenField] ColumnOpening<F> { values: vec, paths: vec });
-kaizen_field::impl_bounded_deserialize!(impl[F: KaizenField] LigeroProof<F> {
-    proximity: vec,
-    evaluation: vec,
+kaizen_field::impl_bounded_deserialize!(impl[F: KaizenField] LevelOpening<F> {
+    row_values: vec,
     openings: vec,
+});
+kaizen_field::impl_bounded_deserialize!(impl[F: KaizenField] CommittedRow<F> {
+    commitment: one,
+    reduction: one,
+});
+kaizen_field::impl_bounded_deserialize!(impl[F: KaizenField] LigeroProof<F> {
+    levels: vec,
+    committed_rows: vec,
+    proximity: vec,
 });
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use kaizen_field::{AdditiveGroup, Blake3Transcript, M61Ext2};
+    use kaizen_field::{serialize::to_bytes, AdditiveGroup, Blake3Transcript, Field, M61Ext2};
 
     type F = M61Ext2;
 
@@ -1149,19 +1445,38 @@ mod tests {
         assert!(queries_for(100, 1) > 148);
     }
 
-    /// The balanced shape minimises `t·2^a + 2·2^b` and is smaller than square at large sizes.
+    /// The balanced shape minimises the estimated opening (with committed rows where they are
+    /// smaller; at least 64 rows from 2^16 entries on), is smaller than square at large sizes, and
+    /// commits rows from 2^13 entries on; with rows sent, it minimises `(t + 1)·2^a + 2^b` plus
+    /// the paths.
     #[test]
     fn balanced_shape_minimises_the_proof() {
-        let p = LigeroParams::new(30, MatrixShape::Balanced);
-        let size = |(a, b): (usize, usize)| 148 * (1usize << a) + (2 << b);
-        for n in [0, 1, 8, 16, 20, 24, 27] {
-            let best = p.split(n);
-            assert_eq!(best.0 + best.1, n);
-            assert!((0..=n).all(|a| size(best) <= size((a, n - a))));
+        for p in [
+            LigeroParams::new(30, MatrixShape::Balanced),
+            LigeroParams::new(30, MatrixShape::Balanced).with_sent_rows(),
+        ] {
+            let best = p.balanced(27);
+            for n in [0, 1, 8, 16, 20, 24, 27] {
+                let (a, b) = p.split(n);
+                assert_eq!(a + b, n);
+                let size = |a: usize| p.level_size((a, n - a), &best[..n]);
+                assert_eq!(size(a), best[n].1);
+                let fewest = if n >= MIN_ROWS_FROM_VARS {
+                    MIN_LOG_ROWS
+                } else {
+                    0
+                };
+                assert!(a >= fewest);
+                assert!((fewest..=n).all(|other| size(a) <= size(other)));
+            }
+            let square = LigeroParams::new(30, MatrixShape::Square).split(24);
+            assert!(4 * best[24].1 < p.level_size(square, &best[..24]));
         }
-        assert_eq!(p.split(24), (9, 15));
-        let square = LigeroParams::new(30, MatrixShape::Square);
-        assert!(4 * size(p.split(24)) < size(square.split(24)));
+        let p = LigeroParams::new(30, MatrixShape::Balanced);
+        assert!(!p.commits_row(12) && p.commits_row(13) && p.commits_row(20));
+        assert!(!p.with_sent_rows().commits_row(20));
+        assert_eq!(p.with_sent_rows().split(24), (8, 16));
+        assert!(p.balanced(24)[24].1 * 16 < 1 << 20);
     }
 
     /// The batched shape gives every polynomial of at least `b` variables rows of `2^b` entries
@@ -1176,7 +1491,7 @@ mod tests {
             panic!("rows of one length");
         };
         let b = b as usize;
-        assert!((11..=14).contains(&b), "b = {b}");
+        assert!((12..=16).contains(&b), "b = {b}");
         for n in [21, 17, 18, 15] {
             assert_eq!(p.split(n), (n - b, b));
         }
@@ -1202,7 +1517,10 @@ mod tests {
         let (values, proof) = pcs.open(&[&data], &point, &mut t()).unwrap();
         let mle = kaizen_field::MultilinearPoly::new(evals.clone()).unwrap();
         assert_eq!(values[0], mle.evaluate(&point).unwrap());
-        assert!(proof.openings.iter().all(|o| o.values.len() == 21));
+        assert!(proof.levels[0]
+            .openings
+            .iter()
+            .all(|o| o.values.len() == 21));
         pcs.verify(&[&commitment], &point, &values, &proof, &mut t())
             .unwrap();
         for rows in [0, 20, 22, 64, 65] {
@@ -1261,37 +1579,103 @@ mod tests {
     }
 
     /// A committed word that is not a codeword (10% of one row's positions changed before
-    /// hashing) is caught by the column checks.
+    /// hashing) is caught by the column checks: against the sent proximity row (2^12, square),
+    /// or, the row committed (2^20, balanced), by the sumcheck over the row's query checks.
     #[test]
     fn non_codeword_is_rejected() {
-        let pcs = Ligero::<F>::new(LigeroParams::new(12, MatrixShape::Square));
-        let evals: Vec<F> = (0..1u64 << 12).map(|i| F::from(i * i + 1)).collect();
-        let (_, mut data) = pcs.commit(&evals).unwrap();
-        let (log_rows, log_cols) = pcs.params().split(12);
-        let len = 1usize << (log_cols + 2);
-        let encoded = data.encoded.as_mut().unwrap();
-        for j in (0..len).step_by(10) {
-            encoded[3 * len + j] += F::from(7u64);
+        for (n, shape) in [(12, MatrixShape::Square), (20, MatrixShape::Balanced)] {
+            let pcs = Ligero::<F>::new(LigeroParams::new(n, shape));
+            let evals: Vec<F> = (0..1u64 << n).map(|i| F::from(i * i + 1)).collect();
+            let (_, mut data) = pcs.commit(&evals).unwrap();
+            let (log_rows, log_cols) = pcs.params().split(n);
+            assert_eq!(pcs.params().commits_row(log_cols), n == 20);
+            let len = 1usize << (log_cols + 2);
+            let encoded = data.encoded.as_mut().unwrap();
+            for j in (0..len).step_by(10) {
+                encoded[3 * len + j] += F::from(7u64);
+            }
+            data.tree = Ligero::<F>::tree(encoded, 1 << log_rows, len);
+            let commitment = Ligero::<F>::commitment(&data);
+            let point: Vec<F> = (0..n as u64).map(|i| F::from(i + 3)).collect();
+            let t = || Blake3Transcript::new(b"t");
+            let (values, proof) = pcs.open(&[&data], &point, &mut t()).unwrap();
+            let r = pcs.verify(&[&commitment], &point, &values, &proof, &mut t());
+            assert!(
+                matches!(r, Err(PcsError::Proximity { .. } | PcsError::Sumcheck(_))),
+                "2^{n}: {r:?}"
+            );
         }
-        data.tree = Ligero::<F>::tree(encoded, 1 << log_rows, len);
-        let commitment = Ligero::<F>::commitment(&data);
-        let point: Vec<F> = (0..12u64).map(|i| F::from(i + 3)).collect();
-        let (values, proof) = pcs
-            .open(&[&data], &point, &mut Blake3Transcript::new(b"t"))
-            .unwrap();
-        let r = pcs.verify(
-            &[&commitment],
-            &point,
-            &values,
-            &proof,
-            &mut Blake3Transcript::new(b"t"),
-        );
-        assert!(
-            matches!(
-                r,
-                Err(PcsError::Proximity { .. } | PcsError::Consistency { .. })
-            ),
-            "{r:?}"
-        );
+    }
+
+    /// An opening whose proximity row is committed and opened in turn: verifies, is near its
+    /// estimate and smaller than the sent-row opening, round-trips through bytes; every part
+    /// of the deeper levels is checked.
+    #[test]
+    fn committed_rows_are_opened_in_turn() {
+        let n = 20;
+        let params = LigeroParams::new(n, MatrixShape::Balanced);
+        let pcs = Ligero::<F>::new(params);
+        let evals: Vec<F> = (0..1u64 << n)
+            .map(|i| F::new((i * i + 7).into(), (i % 5).into()))
+            .collect();
+        let point: Vec<F> = (0..n as u64).map(|i| F::from(9 * i + 4)).collect();
+        let t = || Blake3Transcript::new(b"levels");
+        let (c, d) = pcs.commit(&evals).unwrap();
+        let (values, proof) = pcs.open(&[&d], &point, &mut t()).unwrap();
+        let mle = kaizen_field::MultilinearPoly::new(evals.clone()).unwrap();
+        assert_eq!(values[0], mle.evaluate(&point).unwrap());
+        assert!(proof.levels.len() >= 2);
+        assert_eq!(proof.committed_rows.len(), proof.levels.len() - 1);
+        let check = |p: &LigeroProof<F>| pcs.verify(&[&c], &point, &values, p, &mut t());
+        check(&proof).unwrap();
+
+        let bytes = to_bytes(&proof);
+        let estimate = params.balanced(n)[n].1 * 16;
+        assert!(4 * bytes.len() < 5 * estimate && 4 * estimate < 5 * bytes.len());
+        let sent = Ligero::<F>::new(params.with_sent_rows());
+        let (sent_c, sent_d) = sent.commit(&evals).unwrap();
+        let (_, sent_proof) = sent.open(&[&sent_d], &point, &mut t()).unwrap();
+        assert!(bytes.len() < to_bytes(&sent_proof).len());
+        assert!(pcs
+            .verify(&[&sent_c], &point, &values, &sent_proof, &mut t())
+            .is_err());
+        let read = LigeroProof::<F>::deserialize_compressed(&bytes[..]).unwrap();
+        assert_eq!(read, proof);
+        assert!(LigeroProof::<F>::deserialize_compressed(&bytes[..bytes.len() - 9]).is_err());
+
+        let mut bad = proof.clone();
+        bad.committed_rows[0].commitment.root[0] ^= 1;
+        assert!(check(&bad).is_err());
+        let mut bad = proof.clone();
+        bad.committed_rows[0].commitment.num_vars -= 1;
+        assert!(matches!(check(&bad), Err(PcsError::CommitmentShape(_))));
+        let mut bad = proof.clone();
+        bad.committed_rows[0].reduction.rounds[3].evals[1] += F::ONE;
+        assert!(matches!(check(&bad), Err(PcsError::Sumcheck(_))));
+        // The row's and the weight's final values rescaled: the sumcheck holds, the weight does not.
+        let mut bad = proof.clone();
+        let finals = &mut bad.committed_rows[0].reduction.final_evals[0];
+        let two = F::from(2u64);
+        finals[0] *= two;
+        finals[1] *= two.inverse().unwrap();
+        assert!(matches!(check(&bad), Err(PcsError::Consistency)));
+        let mut bad = proof.clone();
+        bad.levels[1].row_values[0] += F::ONE;
+        assert!(matches!(check(&bad), Err(PcsError::Evaluation)));
+        let mut bad = proof.clone();
+        bad.levels[1].openings[7].values[0] += F::ONE;
+        assert!(matches!(
+            check(&bad),
+            Err(PcsError::MerklePath { query: 7, .. })
+        ));
+        let mut bad = proof.clone();
+        bad.proximity[0] += F::ONE;
+        assert!(check(&bad).is_err());
+        let mut bad = proof.clone();
+        bad.levels.pop();
+        assert!(matches!(check(&bad), Err(PcsError::ProofShape(_))));
+        let mut bad = proof.clone();
+        bad.committed_rows.pop();
+        assert!(matches!(check(&bad), Err(PcsError::ProofShape(_))));
     }
 }

@@ -364,10 +364,10 @@ mod ligero_tampering {
 
     type F = M61Ext2;
 
-    /// Commitments whose rows have one length are opened with one proof (one proximity row, one
-    /// evaluation row, shared column queries): a batch of three of 2^10 and one of 2^8 in rows of
-    /// four has two openings and is smaller than four separate multi-point proofs by two rows of
-    /// each of the three; the openings swapped are rejected.
+    /// Commitments whose rows have one length are opened with one proof (one proximity row,
+    /// shared column queries): a batch of three of 2^10 and one of 2^8 in rows of four has two
+    /// openings and is smaller than four separate multi-point proofs by the proximity rows of two
+    /// of the three; the openings swapped are rejected.
     #[test]
     fn rows_of_one_length_share_an_opening() {
         let pcs = Ligero::<F>::new(LigeroParams::new(10, MatrixShape::Rows(2)));
@@ -407,7 +407,7 @@ mod ligero_tampering {
             .zip(&sets)
             .map(|((_, d), s)| to_bytes(&pcs.open_points(d, s, &mut tr()).unwrap()).len())
             .sum();
-        assert!(to_bytes(&proof).len() + 2 * 2 * (1 << 8) * 16 < separate);
+        assert!(to_bytes(&proof).len() + 2 * (1 << 8) * 16 < separate);
         let mut swapped = proof.clone();
         swapped.openings.swap(0, 1);
         assert!(pcs
@@ -426,14 +426,14 @@ mod ligero_tampering {
         check(&proof).unwrap();
 
         let mut bad = proof.clone();
-        bad.openings[5].paths[0].siblings[2][7] ^= 1;
+        bad.levels[0].openings[5].paths[0].siblings[2][7] ^= 1;
         assert!(matches!(
             check(&bad),
             Err(PcsError::MerklePath { query: 5, poly: 0 })
         ));
 
         let mut bad = proof.clone();
-        bad.openings[9].values[3] += F::ONE;
+        bad.levels[0].openings[9].values[3] += F::ONE;
         assert!(matches!(
             check(&bad),
             Err(PcsError::MerklePath { query: 9, .. })
@@ -444,11 +444,11 @@ mod ligero_tampering {
         assert!(check(&bad).is_err());
 
         let mut bad = proof.clone();
-        bad.evaluation[1] += F::ONE;
+        bad.levels[0].row_values[1] += F::ONE;
         assert!(check(&bad).is_err());
 
         let mut bad = proof.clone();
-        bad.openings.pop();
+        bad.levels[0].openings.pop();
         assert!(matches!(check(&bad), Err(PcsError::ProofShape(_))));
 
         // Query positions come from the transcript: another state rejects the proof.
@@ -457,7 +457,7 @@ mod ligero_tampering {
         assert!(pcs.verify(&[&c], &point, &values, &proof, &mut t2).is_err());
 
         let mut bad = proof.clone();
-        bad.openings[0].values.pop();
+        bad.levels[0].openings[0].values.pop();
         assert!(matches!(check(&bad), Err(PcsError::ProofShape(_))));
     }
 
@@ -497,7 +497,7 @@ mod ligero_tampering {
             .verify_points(&commitment, &claims, &bad, &mut tr())
             .is_err());
         let mut bad = proof.clone();
-        bad.opening.evaluation[0] += F::ONE;
+        bad.opening.levels[0].row_values[0] += F::ONE;
         assert!(pcs
             .verify_points(&commitment, &claims, &bad, &mut tr())
             .is_err());

@@ -55,12 +55,13 @@ impl StepCase {
     /// The case for `arch` at batch `batch`; the prover keeps the Reed–Solomon encodings of
     /// commitments of at most `keep_encoding` variables (larger ones are re-encoded when opened).
     /// Ligero's shape: balanced per commitment, or with `batched_shape` rows of one length
-    /// chosen for the step's batched opening ([`LigeroParams::with_batched_shape`]).
+    /// chosen for the step's batched opening ([`LigeroParams::with_batched_shape`]); with
+    /// `sent_rows`, every proximity row is sent ([`LigeroParams::with_sent_rows`]).
     pub fn new(
         arch: &Architecture,
         batch: usize,
         keep_encoding: usize,
-        batched_shape: bool,
+        (batched_shape, sent_rows): (bool, bool),
     ) -> Self {
         let data = arch.fit(&Dataset::embedded().unwrap()).unwrap();
         let hyper = Hyper::new(16, 0.1, batch, Loss::SoftmaxCrossEntropy).unwrap();
@@ -69,6 +70,11 @@ impl StepCase {
         let sizes = commitment_sizes(&plan, data.len()).unwrap();
         let vars = sizes.iter().copied().max().unwrap_or(0);
         let params = LigeroParams::new(vars, MatrixShape::Balanced);
+        let params = if sent_rows {
+            params.with_sent_rows()
+        } else {
+            params
+        };
         let params = if batched_shape {
             params.with_batched_shape(&sizes)
         } else {

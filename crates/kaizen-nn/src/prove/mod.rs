@@ -73,8 +73,8 @@
 //! every claim is fixed, the claims on all commitments are opened with one batched proof
 //! ([`kaizen_pcs::segmented::open_segments_batch`]): every commitment's multi-point reduction in
 //! one sumcheck, then the openings — with Ligero, one per row length of the commitments' matrices
-//! (one proximity row, one evaluation row and one set of column queries for all commitments whose
-//! rows have that length).
+//! (the rows' values, one proximity row — committed and opened in turn when long — and one set
+//! of column queries for all commitments whose rows have that length).
 pub mod chain;
 mod packing;
 pub mod plan;
