@@ -55,11 +55,9 @@ pub enum PcsError {
     /// A proof whose parts have the wrong sizes.
     #[error("malformed proof: {0}")]
     ProofShape(String),
-    /// A Merkle authentication path that does not lead to the root.
-    #[error("query {query}: Merkle path of polynomial {poly} does not match the commitment")]
+    /// Opened columns whose Merkle multi-path does not lead to the root.
+    #[error("the opened columns of polynomial {poly} do not match its commitment")]
     MerklePath {
-        /// Query index.
-        query: usize,
         /// Polynomial in the batch.
         poly: usize,
     },

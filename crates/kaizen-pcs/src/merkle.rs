@@ -200,6 +200,134 @@ impl ColumnTree {
     }
 }
 
+/// The authentication of several columns of one tree at once: the sibling digests that the
+/// opened columns do not determine, level by level from the leaves (within a level, in increasing
+/// position). Shared upper nodes are sent once: 148 queries into a tree of depth 20 need about
+/// `148·(20 − 7)` digests instead of `148·20`.
+#[derive(Clone, Debug, PartialEq, Eq, CanonicalSerialize)]
+pub struct MultiPath {
+    /// The digests, in the order [`MultiPath::verify`] consumes them.
+    pub siblings: Vec<Digest>,
+}
+
+impl ColumnTree {
+    /// The multi-path of the columns at `indices` (increasing, distinct, in range); `column(k)`
+    /// serializes column `k` for every `k` in the groups ([`ColumnTree::group_of`]) of `indices`.
+    pub fn open_many(
+        &self,
+        indices: &[usize],
+        column: impl Fn(usize) -> Vec<u8> + Sync,
+    ) -> MultiPath {
+        let slot = slot_len(self.column_bytes);
+        let mut siblings = Vec::new();
+        let mut known = indices.to_vec();
+        for level in 0..self.depth() {
+            let mut next = Vec::with_capacity(known.len());
+            let mut needed = Vec::new();
+            let mut i = 0;
+            while i < known.len() {
+                let p = known[i];
+                if p & 1 == 0 && known.get(i + 1) == Some(&(p + 1)) {
+                    i += 2;
+                } else {
+                    needed.push(p ^ 1);
+                    i += 1;
+                }
+                next.push(p >> 1);
+            }
+            if level < self.group_log {
+                // In-group siblings: subtrees of `2^level` columns, recomputed in parallel.
+                let digests: Vec<Digest> = needed
+                    .par_iter()
+                    .map(|&s| {
+                        let first = s << level;
+                        let mut bytes = Vec::with_capacity(slot << level);
+                        for k in first..first + (1 << level) {
+                            let c = column(k);
+                            bytes.extend_from_slice(&c);
+                            bytes.resize(bytes.len() + slot - c.len(), 0);
+                        }
+                        subtree(first, slot, &bytes, bytes.len()).finalize_non_root()
+                    })
+                    .collect();
+                siblings.extend(digests);
+            } else {
+                let layer = &self.layers[level - self.group_log];
+                siblings.extend(needed.iter().map(|&s| layer[s]));
+            }
+            known = next;
+        }
+        MultiPath { siblings }
+    }
+}
+
+impl MultiPath {
+    /// Whether `columns[k]` (serialized, unpadded, all of one length) sits at `indices[k]` under
+    /// `root` in a tree over `2^depth` columns, for every `k`; `indices` must be increasing.
+    pub fn verify(
+        &self,
+        root: &Digest,
+        indices: &[usize],
+        columns: &[Vec<u8>],
+        depth: usize,
+    ) -> bool {
+        let Some(len) = columns.first().map(Vec::len) else {
+            return false;
+        };
+        if indices.len() != columns.len()
+            || columns.iter().any(|c| c.len() != len)
+            || indices.windows(2).any(|w| w[0] >= w[1])
+            || indices.last().is_some_and(|&i| i >> depth != 0)
+        {
+            return false;
+        }
+        let slot = slot_len(len);
+        if depth == 0 {
+            return self.siblings.is_empty()
+                && subtree(0, slot, &columns[0], slot).finalize().as_bytes() == root;
+        }
+        let mut known: Vec<(usize, Digest)> = indices
+            .par_iter()
+            .zip(columns)
+            .map(|(&i, c)| (i, subtree(i, slot, c, slot).finalize_non_root()))
+            .collect();
+        let mut siblings = self.siblings.iter();
+        for level in 0..depth {
+            let top = level + 1 == depth;
+            let mut next = Vec::with_capacity(known.len());
+            let mut i = 0;
+            while i < known.len() {
+                let (p, node) = known[i];
+                let (left, right) = match known.get(i + 1) {
+                    Some(&(q, other)) if p & 1 == 0 && q == p + 1 => {
+                        i += 2;
+                        (node, other)
+                    }
+                    _ => {
+                        let Some(&sibling) = siblings.next() else {
+                            return false;
+                        };
+                        i += 1;
+                        if p & 1 == 0 {
+                            (node, sibling)
+                        } else {
+                            (sibling, node)
+                        }
+                    }
+                };
+                let parent = if top {
+                    merge_root(&left, &right)
+                } else {
+                    merge(&left, &right)
+                };
+                next.push((p >> 1, parent));
+            }
+            known = next;
+        }
+        siblings.next().is_none() && known.len() == 1 && &known[0].1 == root
+    }
+}
+
 impl MerklePath {
     /// Whether `column` (serialized, unpadded, `column_bytes` long in every column) sits at
     /// `index` under `root` in a tree over `2^depth` columns.
@@ -232,6 +360,7 @@ impl MerklePath {
 }
 
 kaizen_field::impl_bounded_deserialize!(impl[] MerklePath { siblings: vec });
+kaizen_field::impl_bounded_deserialize!(impl[] MultiPath { siblings: vec });
 
 #[cfg(test)]
 mod tests {
@@ -271,6 +400,81 @@ mod tests {
             let expected = blake3::derive_key(CONTEXT, &input);
             assert_eq!(tree(columns, bytes).root(), expected, "{columns} × {bytes}");
         }
+    }
+
+    /// A multi-path verifies the columns it opened (sets with shared and separate ancestors, a
+    /// whole tree, one column), is shorter than their separate paths, and fails for a tampered
+    /// digest or column, a missing or extra digest, other or unsorted positions, another depth.
+    #[test]
+    fn multi_paths_verify_and_tampering_fails() {
+        for (columns, bytes) in [(1, 100), (2, 48), (64, 528), (128, 2048), (1024, 256)] {
+            let t = tree(columns, bytes);
+            let (root, depth) = (t.root(), t.depth());
+            let sets: Vec<Vec<usize>> = vec![
+                vec![0],
+                vec![columns - 1],
+                (0..columns).step_by(3.min(columns)).collect(),
+                (0..columns).collect(),
+                vec![0, columns / 2, columns / 2 + 1, columns - 1],
+            ];
+            for set in sets {
+                let mut set = set;
+                set.retain(|&k| k < columns);
+                set.sort_unstable();
+                set.dedup();
+                let cols: Vec<Vec<u8>> = set.iter().map(|&k| column(k, bytes)).collect();
+                let path = t.open_many(&set, |k| column(k, bytes));
+                assert!(path.verify(&root, &set, &cols, depth), "{columns}: {set:?}");
+                let separate: usize = set
+                    .iter()
+                    .map(|&k| t.open(k, |c| column(c, bytes)).siblings.len())
+                    .sum();
+                assert!(path.siblings.len() <= separate);
+                if set.len() == columns {
+                    assert!(path.siblings.is_empty());
+                }
+                if columns == 1 {
+                    continue;
+                }
+                let mut bad_cols = cols.clone();
+                bad_cols[0][0] ^= 1;
+                assert!(
+                    !path.verify(&root, &set, &bad_cols, depth),
+                    "tampered column"
+                );
+                assert!(!path.verify(&root, &set, &cols, depth - 1), "wrong depth");
+                if let Some(last) = path.siblings.len().checked_sub(1) {
+                    let mut bad = path.clone();
+                    bad.siblings[last][3] ^= 1;
+                    assert!(!bad.verify(&root, &set, &cols, depth), "tampered digest");
+                    let mut bad = path.clone();
+                    bad.siblings.pop();
+                    assert!(!bad.verify(&root, &set, &cols, depth), "missing digest");
+                }
+                let mut bad = path.clone();
+                bad.siblings.push([0; 32]);
+                assert!(!bad.verify(&root, &set, &cols, depth), "extra digest");
+                if set.len() >= 2 {
+                    let mut swapped = set.clone();
+                    swapped.swap(0, 1);
+                    assert!(!path.verify(&root, &swapped, &cols, depth), "unsorted");
+                }
+                if set[0] > 0 {
+                    let mut moved = set.clone();
+                    moved[0] -= 1;
+                    assert!(!path.verify(&root, &moved, &cols, depth), "other position");
+                }
+            }
+        }
+        let t = tree(64, 528);
+        let cols = vec![column(3, 528)];
+        let path = t.open_many(&[3], |k| column(k, 528));
+        assert!(path.siblings.len() == t.depth());
+        assert!(!path.verify(&t.root(), &[3], &[], t.depth()), "no columns");
+        assert!(
+            !path.verify(&t.root(), &[64], &cols, t.depth()),
+            "out of range"
+        );
     }
 
     #[test]

@@ -426,18 +426,16 @@ mod ligero_tampering {
         check(&proof).unwrap();
 
         let mut bad = proof.clone();
-        bad.levels[0].openings[5].paths[0].siblings[2][7] ^= 1;
-        assert!(matches!(
-            check(&bad),
-            Err(PcsError::MerklePath { query: 5, poly: 0 })
-        ));
+        bad.levels[0].paths[0].siblings[2][7] ^= 1;
+        assert!(matches!(check(&bad), Err(PcsError::MerklePath { poly: 0 })));
 
         let mut bad = proof.clone();
-        bad.levels[0].openings[9].values[3] += F::ONE;
-        assert!(matches!(
-            check(&bad),
-            Err(PcsError::MerklePath { query: 9, .. })
-        ));
+        bad.levels[0].columns[9][3] += F::ONE;
+        assert!(matches!(check(&bad), Err(PcsError::MerklePath { poly: 0 })));
+
+        let mut bad = proof.clone();
+        bad.levels[0].columns.swap(1, 2);
+        assert!(matches!(check(&bad), Err(PcsError::MerklePath { poly: 0 })));
 
         let mut bad = proof.clone();
         bad.proximity[0] += F::ONE;
@@ -448,7 +446,7 @@ mod ligero_tampering {
         assert!(check(&bad).is_err());
 
         let mut bad = proof.clone();
-        bad.levels[0].openings.pop();
+        bad.levels[0].columns.pop();
         assert!(matches!(check(&bad), Err(PcsError::ProofShape(_))));
 
         // Query positions come from the transcript: another state rejects the proof.
@@ -457,7 +455,7 @@ mod ligero_tampering {
         assert!(pcs.verify(&[&c], &point, &values, &proof, &mut t2).is_err());
 
         let mut bad = proof.clone();
-        bad.levels[0].openings[0].values.pop();
+        bad.levels[0].columns[0].pop();
         assert!(matches!(check(&bad), Err(PcsError::ProofShape(_))));
     }
 
