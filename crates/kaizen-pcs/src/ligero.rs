@@ -19,8 +19,9 @@
 //! (long rows, below); then the transcript picks `t` columns `j`, opened in every tree — each
 //! distinct position once, with one Merkle multi-path per tree ([`crate::merkle::MultiPath`]:
 //! the upper nodes the queries share are sent once). Every check on `u` is linear:
-//! `⟨u, eq(z_lo)⟩ = Σ γ_{i,r}·h_{i,r}` (binding the row values) and, at each query, `Enc(u)_j = ⟨u, (ω^{j·c})_c⟩ = Σ γ_{i,r}·E_i[r][j]` (proximity and
-//! consistency at once). A sent `u` is checked directly.
+//! `⟨u, eq(z_lo)⟩ = Σ γ_{i,r}·h_{i,r}` (binding the row values) and, at each query,
+//! `Enc(u)_j = ⟨u, (ω^{j·c})_c⟩ = Σ γ_{i,r}·E_i[r][j]` (proximity and consistency at once). A sent
+//! `u` is checked directly.
 //!
 //! **Committed proximity rows.** A row of `2^b` entries costs `16·2^b` bytes sent (1 MiB at
 //! `b = 16`); [`LigeroParams::commits_row`] commits it instead where that is smaller. The prover
@@ -31,7 +32,7 @@
 //! (the prover builds `W` with one FFT of the queries' coefficients). It ends at `ζ` with `ũ(ζ)`
 //! and `W̃(ζ)`; the verifier computes `W̃(ζ) = eq(z_lo, ζ) + Σ_q α^q·Π_i (1 − ζ_i + ζ_i·ω^{j_q·2^i})`
 //! itself, and the next **level** opens the committed `u` at `ζ` the same way (its own row values,
-//! proximity row, columns). The last level's row is sent. At 2^24 entries: 425 KiB (two levels:
+//! proximity row, columns). The last level's row is sent. At 2^24 entries: 447 KiB (two levels:
 //! 64 rows of 2^18, then the committed row as 64 rows of 2^12) against 1.6 MiB with the row sent
 //! (`crates/kaizen-pcs/README.md`). A row is committed where that at least halves its cost
 //! ([`LigeroParams::commits_row`]), as it costs the prover a commitment, an FFT, a sumcheck and
@@ -77,9 +78,9 @@
 //! last rounds, so every polynomial whose rows have `2^b` entries ends at one column point `x*`,
 //! with its own row weights (`β^g` on claimed rows, or `eq(z_hi)`). Those polynomials are opened
 //! together as above — the row weights per polynomial, one proximity row
-//! `u = Σ_{i,r} γ_{i,r}·M_i[r]` over all their rows, one set of `t` columns (a multi-path per tree) —
-//! one opening per row length, the lengths' openings side by side, each on
-//! its own fork of the transcript (whose end challenges the transcript then absorbs, in order).
+//! `u = Σ_{i,r} γ_{i,r}·M_i[r]` over all their rows, one set of `t` columns (a multi-path per
+//! tree) — one opening per row length, the lengths' openings side by side, each on its own fork
+//! of the transcript (whose end challenges the transcript then absorbs, in order).
 //! The proximity test is Ligero's on the stacked rows of all those matrices, which is far from
 //! the interleaved code if any one of them is, so the security argument above is unchanged.
 use std::marker::PhantomData;
@@ -129,8 +130,8 @@ pub const KEEP_ENCODING_VARS_24_GIB: usize = 22;
 /// The fewest rows (log2) of a balanced matrix of at least `2^MIN_ROWS_FROM_VARS` entries: a
 /// column of fewer than 64 entries is zero-padded to a whole BLAKE3 chunk (1 KiB, 64 M61²
 /// elements) when hashed, so shorter columns of a large matrix cost the prover up to several
-/// times the hashing (and fewer rows fewer parallel encoding tasks) for a proof a tenth smaller
-/// (2^24: 520 KiB at 64 rows, 418 KiB at 32). Smaller matrices hash quickly in any shape.
+/// times the hashing (and fewer rows fewer parallel encoding tasks) for a proof a tenth or so
+/// smaller (at 2^24, with rows sent or committed). Smaller matrices hash quickly in any shape.
 const MIN_LOG_ROWS: usize = 6;
 
 /// See [`MIN_LOG_ROWS`].
@@ -197,7 +198,7 @@ impl LigeroParams {
         let Some(&max) = num_vars.iter().max() else {
             return self;
         };
-        let (t, rate) = (self.queries, self.log_inv_rate as usize);
+        let t = self.queries;
         let inner = self.balanced(max);
         let size = |b: usize| {
             let mut lens: Vec<usize> = num_vars.iter().map(|&n| n.min(b)).collect();
@@ -208,11 +209,7 @@ impl LigeroParams {
                 .iter()
                 .map(|&n| (t + 1).saturating_mul(1 << (n - n.min(b))))
                 .sum();
-            let shared = t.max(1).ilog2() as usize;
-            let paths: usize = num_vars
-                .iter()
-                .map(|&n| 2 * t * (n.min(b) + rate + 1).saturating_sub(shared))
-                .sum();
+            let paths: usize = num_vars.iter().map(|&n| self.paths_size(n.min(b))).sum();
             rows.saturating_add(columns).saturating_add(paths)
         };
         let b = (0..=max).min_by_key(|&b| size(b)).unwrap_or(0);
@@ -262,17 +259,21 @@ impl LigeroParams {
     }
 
     /// Estimated size in field elements of one level of an opening with `2^a` rows of `2^b`
-    /// entries — the row values, `t` columns, a multi-path for `t` leaves (about
-    /// `t·(depth + 1 − log2 t)` digests, a digest counted as two elements) — and of its proximity
-    /// row; `inner[k]` is the balanced `(log rows, size)` for `k` variables.
+    /// entries — the row values, `t` columns, the multi-path ([`LigeroParams::paths_size`]) — and
+    /// of its proximity row; `inner[k]` is the balanced `(log rows, size)` for `k` variables.
     fn level_size(&self, (a, b): (usize, usize), inner: &[(usize, usize)]) -> usize {
-        let t = self.queries;
-        let depth = b + self.log_inv_rate as usize;
-        let paths = 2 * t * (depth + 1).saturating_sub(t.max(1).ilog2() as usize);
-        (t + 1)
+        (self.queries + 1)
             .saturating_mul(1 << a)
-            .saturating_add(paths)
+            .saturating_add(self.paths_size(b))
             .saturating_add(self.row_size(b, inner))
+    }
+
+    /// Estimated size in field elements of one tree's multi-path for `t` queries into codewords
+    /// of `2^b/ρ` entries: about `t·(depth + 1 − log2 t)` digests (the queries share the nodes
+    /// above `log2 t`), a digest counted as two elements.
+    fn paths_size(&self, b: usize) -> usize {
+        let (t, depth) = (self.queries, b + self.log_inv_rate as usize);
+        2 * t * (depth + 1).saturating_sub(t.max(1).ilog2() as usize)
     }
 
     /// The proximity row of `2^b` entries: sent, or committed — the commitment, a sumcheck of `b`
