@@ -674,7 +674,6 @@ impl<F: KaizenField> Ligero<F> {
         }
         transcript.absorb_fields(b"ligero/row-values", &opened.row_values);
         let gammas = transcript.challenges(b"ligero/gamma", column_len);
-        let eq_lo = eq_table(z_lo);
         let own = inner_product(&gammas, &opened.row_values);
         let committed = match self.params.commits_row(b) {
             true => {
@@ -703,7 +702,7 @@ impl<F: KaizenField> Ligero<F> {
                         "proximity row u must have {cols} entries"
                     )));
                 }
-                if inner_product(&proof.proximity, &eq_lo) != own {
+                if inner_product(&proof.proximity, &eq_table(z_lo)) != own {
                     return Err(PcsError::Consistency);
                 }
                 transcript.absorb_fields(b"ligero/proximity", &proof.proximity);
