@@ -214,8 +214,11 @@ fn train(args: &TrainArgs, json: bool) -> Result<(), Error> {
 }
 
 fn main() -> ExitCode {
+    // `RUST_LOG=kaizen_nn=debug,kaizen_pcs=debug,kaizen_gkr=debug` also times every phase of a
+    // step proof (a line as each span closes).
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();

@@ -33,6 +33,7 @@ use kaizen_sumcheck::{
     SumcheckShape, Term, Weight,
 };
 use rayon::prelude::*;
+use tracing::debug_span;
 
 use crate::GkrError;
 
@@ -682,6 +683,8 @@ pub fn prove_fractional<F: KaizenField, T: Transcript<F>>(
         .iter()
         .map(Leaves::shape)
         .collect::<Result<Vec<_>, _>>()?;
+    let leaves: usize = shapes.iter().map(|s| 1usize << s.num_vars).sum();
+    let _span = debug_span!("fractional", trees = shapes.len(), leaves).entered();
     absorb_shapes(&shapes, transcript);
     // Per tree, its layers from the leaves up to the top (two fractions), in halves.
     let mut stacks: Vec<Vec<Layer<F>>> = trees

@@ -30,6 +30,7 @@ use kaizen_field::{
 };
 use kaizen_sumcheck::Claim;
 use rayon::prelude::*;
+use tracing::debug_span;
 
 use crate::{
     fractional::{
@@ -374,6 +375,7 @@ pub fn prove_lookups<F: KaizenField, T: Transcript<F>, C: AsRef<[F]> + Sync>(
     multiplicities: &[&[F]],
     transcript: &mut T,
 ) -> Result<(LookupProof<F>, LookupClaims<F>), GkrError> {
+    let _span = debug_span!("lookups", tables = tables.len(), segments = segments.len()).entered();
     let logs = segment_logs(tables, segments)?;
     let shape = LookupShape {
         tables,

@@ -8,7 +8,9 @@
 //! `-- --keep-encoding K` re-encodes every commitment of more than `2^K` entries at its opening
 //! instead of holding its Reed–Solomon encoding (less memory, more time; by default only the
 //! VGG-11 B = 16 row does, with `K = 22`, as the `kaizen` CLI), `-- --sent-rows` sends every
-//! Ligero proximity row instead of committing the long ones.
+//! Ligero proximity row instead of committing the long ones, `-- --phases` prints each proof's
+//! and verification's phases (the `tracing` spans of kaizen-nn, kaizen-pcs and kaizen-gkr) with
+//! their wall times to stderr.
 #![allow(missing_docs, clippy::unwrap_used)]
 use std::time::{Duration, Instant};
 
@@ -122,6 +124,10 @@ fn main() {
     let batched_shape = args.iter().any(|a| a == "--batched-shape");
     // `--sent-rows`: every Ligero proximity row sent, none committed (larger proofs).
     let sent_rows = args.iter().any(|a| a == "--sent-rows");
+    let phases = args.iter().any(|a| a == "--phases");
+    if phases {
+        common::phases::print_phases();
+    }
     let cases = cases();
     if args.iter().any(|a| a == "--list") {
         for (k, (arch, batch)) in cases.iter().enumerate() {
@@ -163,6 +169,9 @@ fn main() {
         }
         if sent_rows {
             cmd.arg("--sent-rows");
+        }
+        if phases {
+            cmd.arg("--phases");
         }
         let status = cmd.status().unwrap();
         if !status.success() {

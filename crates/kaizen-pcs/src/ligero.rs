@@ -11,11 +11,14 @@
 //! are neither encoded, stored nor hashed, and no opened column carries them.
 //!
 //! **Open** `k` polynomials at `z = (z_lo, z_hi)`: `P(z) = eq(z_hi)ᵀ·M·eq(z_lo)`, or, generally,
-//! the row combinations `wᵢᵀ·M_i·eq(z_lo)` under row weights `wᵢ`. After the transcript has absorbed
-//! the commitments and the point, the prover sends the **row values** `h_{i,r} = ⟨M_i[r], eq(z_lo)⟩`
-//! of every stored row (the values are `Σ_r w_{i,r}·h_{i,r}`, which the verifier checks against
-//! the claims); after absorbing them, the transcript gives `γ ∈ F^{Σ_i R_i}` and the prover forms
-//! the **proximity row** `u = Σ_{i,r} γ_{i,r}·M_i[r]`. It sends `u` (short rows) or commits to it
+//! the row combinations `wᵢᵀ·M_i·eq(z_lo)` under row weights `wᵢ`. An opening **reads** the stored
+//! rows of nonzero weight alone (the values depend on no other; a dataset's batch reads a few
+//! rows, an opening at a point with random row coordinates every row). After the transcript has
+//! absorbed the commitments and the point, the prover sends the **row values**
+//! `h_{i,r} = ⟨M_i[r], eq(z_lo)⟩` of every row read (the values are `Σ_r w_{i,r}·h_{i,r}`, which
+//! the verifier checks against the claims); after absorbing them, the transcript gives one
+//! `γ_{i,r}` per row read (zero on the other rows) and the prover forms the **proximity row**
+//! `u = Σ_{i,r} γ_{i,r}·M_i[r]`. It sends `u` (short rows) or commits to it
 //! (long rows, below); then the transcript picks `t` columns `j`, opened in every tree — each
 //! distinct position once, with one Merkle multi-path per tree ([`crate::merkle::MultiPath`]:
 //! the upper nodes the queries share are sent once). Every check on `u` is linear:
@@ -38,7 +41,11 @@
 //! ([`LigeroParams::commits_row`]), as it costs the prover a commitment, an FFT, a sumcheck and
 //! an opening of `b` variables.
 //!
-//! **Security** (unique-decoding regime). The code has relative distance `d = 1 − ρ`. If the
+//! **Security** (unique-decoding regime). The code has relative distance `d = 1 − ρ`. The argument
+//! below is about the stacked rows read (the matrix of those rows): rows not read are
+//! authenticated with their columns but constrain nothing, and the claimed values do not depend
+//! on them. Since every row decodes uniquely within `δ` if at all, the rows two openings both
+//! read (the labels' row in every step) decode the same way in each. If the
 //! stacked matrix is farther than `δ = d/2` from the interleaved code, then (correlated agreement,
 //! Ben-Sasson–Carmon–Ishai–Kopparty–Saraf 2020, unique decoding) so is `Σ γ·E` from every codeword
 //! except with probability about `L/|F|` over `γ`, and `Enc(u)` differs from it on more than a
@@ -67,10 +74,10 @@
 //! batched sumcheck over the `b` column variables, an instance `Σ_x (Σ_{k: r_k = r} ρ^k·eq(c_k, x))·M̃_r(x)`
 //! per distinct row `r`, reduces them to the rows' values at one column point `x*`; with `β`
 //! drawn after those, the opening above with row weights `β^g` on the `g`-th row (in place of
-//! `eq(z_hi)`) checks `Σ_g β^g·M̃_{r_g}(x*)`. The prover reads the claimed rows in the sumcheck
-//! (and every stored row twice, for the row values and the proximity row), not the whole table
-//! as the generic multi-point reduction does; used when at most a quarter of the rows are
-//! claimed.
+//! `eq(z_hi)`) checks `Σ_g β^g·M̃_{r_g}(x*)`, reading the claimed rows alone (their row values
+//! and proximity row; the opened columns still carry every stored row, which the Merkle leaves
+//! hash). The prover reads only the claimed rows, not the whole table as the generic multi-point
+//! reduction does; used when at most a quarter of the rows are claimed.
 //!
 //! **Several commitments** ([`MultilinearPcs::open_points_batch`]). Each polynomial's claims are
 //! reduced as above (over its claimed rows) or by the multi-point reduction over at least its `b`
@@ -90,12 +97,12 @@ use kaizen_field::{
     eq_eval, eq_table, inner_product, mle::weighted_sum_into, serialize::write_elements,
     KaizenField, Transcript, PAR_MIN_LEN,
 };
-use rayon::prelude::*;
-
 use kaizen_sumcheck::{
     multipoint::MultipointStatement, protocol::RoundProver, Claim, ProductSum, SumcheckProof,
     SumcheckShape, Weight,
 };
+use rayon::prelude::*;
+use tracing::{debug_span, Span};
 
 use crate::{
     check_batch,
@@ -448,31 +455,44 @@ impl<F: KaizenField> Ligero<F> {
         transcript: &mut T,
     ) -> Result<Vec<F>, PcsError> {
         let (b, cols) = (z_lo.len(), 1usize << z_lo.len());
-        let eq_lo = eq_table(z_lo);
-        let row_values: Vec<F> = data
-            .iter()
-            .flat_map(|d| {
-                d.stored(cols)
-                    .par_chunks(cols)
-                    .map(|row| inner_product(row, &eq_lo))
-                    .collect::<Vec<F>>()
-            })
-            .collect();
         let stored: Vec<usize> = data.iter().map(|d| d.rows).collect();
-        let values = split_by(&row_values, &stored)
+        let commits_row = self.params.commits_row(b);
+        let _span =
+            debug_span!("level", b, rows = stored.iter().sum::<usize>(), commits_row).entered();
+        let eq_lo = eq_table(z_lo);
+        let read = read_rows(&stored, row_weights);
+        let row_values: Vec<F> = debug_span!("row_values").in_scope(|| {
+            data.iter()
+                .zip(&read)
+                .flat_map(|(d, rows)| {
+                    let matrix = d.stored(cols);
+                    rows.par_iter()
+                        .map(|&r| inner_product(&matrix[r * cols..(r + 1) * cols], &eq_lo))
+                        .collect::<Vec<F>>()
+                })
+                .collect()
+        });
+        let lens: Vec<usize> = read.iter().map(Vec::len).collect();
+        let values = split_by(&row_values, &lens)
+            .zip(&read)
             .zip(row_weights)
-            .map(|(h, w)| inner_product(h, &w[..h.len()]))
+            .map(|((h, rows), w)| rows.iter().zip(h).map(|(&r, &h)| w[r] * h).sum())
             .collect();
         transcript.absorb_fields(b"ligero/row-values", &row_values);
         let gammas = transcript.challenges(b"ligero/gamma", row_values.len());
-        let mut u = vec![F::ZERO; cols];
-        for (d, gamma) in data.iter().zip(split_by(&gammas, &stored)) {
-            add_scaled(&mut u, &combine_rows(d.stored(cols), cols, gamma), F::ONE);
-        }
+        let own = inner_product(&gammas, &row_values);
+        let gammas = spread(&gammas, &read, &stored);
+        let u = debug_span!("proximity_row").in_scope(|| {
+            let mut u = vec![F::ZERO; cols];
+            for (d, gamma) in data.iter().zip(split_by(&gammas, &stored)) {
+                add_scaled(&mut u, &combine_rows(d.stored(cols), cols, gamma), F::ONE);
+            }
+            u
+        });
         let inner = Ligero::new(self.params.inner());
-        let committed = match self.params.commits_row(b) {
+        let committed = match commits_row {
             true => {
-                let (commitment, data) = inner.commit(&u)?;
+                let (commitment, data) = debug_span!("commit_row").in_scope(|| inner.commit(&u))?;
                 Self::absorb_commitment(&commitment, transcript);
                 Some((commitment, data))
             }
@@ -484,9 +504,9 @@ impl<F: KaizenField> Ligero<F> {
         let len = cols << self.params.log_inv_rate;
         let queries = transcript.squeeze_indices(b"ligero/queries", self.params.queries, len);
         let positions = positions(&queries);
-        let (columns, paths) = self.open_columns(data, &positions, len)?;
+        let (columns, paths) =
+            debug_span!("columns").in_scope(|| self.open_columns(data, &positions, len))?;
         let combined = combined(&queries, &positions, &columns, &gammas);
-        let own = inner_product(&gammas, &row_values);
         proof.levels.push(LevelOpening {
             row_values,
             columns,
@@ -499,10 +519,12 @@ impl<F: KaizenField> Ligero<F> {
         transcript.absorb_fields(b"ligero/combined", &combined);
         let coeffs = query_coeffs(self.params.queries, transcript);
         let sum = own + inner_product(&coeffs, &combined);
+        let reduce_span = debug_span!("row_reduction").entered();
         let mut weight = self.query_weights(b, &queries, &coeffs)?;
         add_scaled(&mut weight, &eq_lo, F::ONE);
         let instance = ProductSum::new(SumcheckShape::product(b, 2), vec![u, weight])?;
         let (reduction, claims) = kaizen_sumcheck::prove_single(instance, sum, transcript)?;
+        drop(reduce_span);
         let row_claim = claims
             .first()
             .ok_or_else(|| PcsError::ProofShape("a row reduction without its claim".into()))?;
@@ -658,23 +680,28 @@ impl<F: KaizenField> Ligero<F> {
             .ok_or_else(|| PcsError::ProofShape(format!("level {level} missing")))?;
         let stored: Vec<usize> = commitments.iter().map(|c| c.rows as usize).collect();
         let column_len: usize = stored.iter().sum();
-        if opened.row_values.len() != column_len {
+        let read = read_rows(&stored, row_weights);
+        let lens: Vec<usize> = read.iter().map(Vec::len).collect();
+        let read_len: usize = lens.iter().sum();
+        if opened.row_values.len() != read_len {
             return Err(PcsError::ProofShape(format!(
-                "level {level}: {} row values for {column_len} rows",
+                "level {level}: {} row values for {read_len} rows read",
                 opened.row_values.len()
             )));
         }
-        for ((h, w), &v) in split_by(&opened.row_values, &stored)
+        for (((h, rows), w), &v) in split_by(&opened.row_values, &lens)
+            .zip(&read)
             .zip(row_weights)
             .zip(values)
         {
-            if inner_product(h, &w[..h.len()]) != v {
+            if rows.iter().zip(h).map(|(&r, &h)| w[r] * h).sum::<F>() != v {
                 return Err(PcsError::Evaluation);
             }
         }
         transcript.absorb_fields(b"ligero/row-values", &opened.row_values);
-        let gammas = transcript.challenges(b"ligero/gamma", column_len);
+        let gammas = transcript.challenges(b"ligero/gamma", read_len);
         let own = inner_product(&gammas, &opened.row_values);
+        let gammas = spread(&gammas, &read, &stored);
         let committed = match self.params.commits_row(b) {
             true => {
                 let row = proof.committed_rows.get(level).ok_or_else(|| {
@@ -961,6 +988,37 @@ fn row_weights<F: KaizenField, T: Transcript<F>>(
         power *= beta;
     }
     (weights, value)
+}
+
+/// The rows an opening reads of each matrix (`stored` rows, weighted by `row_weights`): those of
+/// nonzero weight. The opened values `Σ_r w_r·h_r` depend on no other row, so the row values,
+/// the proximity row and the column checks cover these alone (a dataset's batch reads a few of
+/// its rows).
+fn read_rows<F: KaizenField>(stored: &[usize], row_weights: &[&[F]]) -> Vec<Vec<usize>> {
+    stored
+        .iter()
+        .zip(row_weights)
+        .map(|(&n, w)| {
+            (0..n)
+                .filter(|&r| w.get(r).is_some_and(|x| !x.is_zero()))
+                .collect()
+        })
+        .collect()
+}
+
+/// The challenges `γ` of the rows read ([`read_rows`]), matrix after matrix, spread over every
+/// stored row (zero on the others): the coefficients of each column's combination.
+fn spread<F: KaizenField>(gammas: &[F], read: &[Vec<usize>], stored: &[usize]) -> Vec<F> {
+    let mut out = vec![F::ZERO; stored.iter().sum()];
+    let mut gammas = gammas.iter();
+    let mut offset = 0;
+    for (rows, &n) in read.iter().zip(stored) {
+        for (&r, &g) in rows.iter().zip(gammas.by_ref()) {
+            out[offset + r] = g;
+        }
+        offset += n;
+    }
+    out
 }
 
 /// `Σ_r w_r·M[r]` for a row-major matrix with rows of length `cols`; rows of weight zero are
@@ -1369,6 +1427,7 @@ impl<F: KaizenField> Ligero<F> {
     ) -> Result<(SumcheckProof<F>, Vec<LigeroProof<F>>), PcsError> {
         let commitments: Vec<_> = data.iter().map(|d| Self::commitment(d)).collect();
         let reductions = self.reductions(&commitments, claims, transcript)?;
+        let provers_span = debug_span!("reduction_provers").entered();
         let mut instances: Vec<Box<dyn RoundProver<F> + '_>> = Vec::new();
         let mut sums = Vec::new();
         for (reduction, d) in reductions.iter().zip(data) {
@@ -1391,7 +1450,9 @@ impl<F: KaizenField> Ligero<F> {
                 }
             }
         }
-        let (reduction, batch) = kaizen_sumcheck::prove(&mut instances, &sums, transcript)?;
+        drop(provers_span);
+        let (reduction, batch) = debug_span!("reduction_sumcheck")
+            .in_scope(|| kaizen_sumcheck::prove(&mut instances, &sums, transcript))?;
         drop(instances);
         let row_claims = self.row_claims(&commitments, &reductions, &batch, transcript)?;
         let groups = Self::groups(&row_claims)?;
@@ -1466,10 +1527,13 @@ where
     let forks: Vec<T> = (0..items.len() as u64)
         .map(|k| transcript.fork(b"ligero/group", k))
         .collect();
+    let parent = Span::current();
     let done = items
         .par_iter()
         .zip(forks)
-        .map(|(item, mut t)| {
+        .enumerate()
+        .map(|(group, (item, mut t))| {
+            let _span = debug_span!(parent: &parent, "group", group).entered();
             let out = open(item, &mut t)?;
             Ok((out, t.challenge(b"ligero/group-end")))
         })
@@ -1682,6 +1746,71 @@ mod tests {
     /// An opening whose proximity row is committed and opened in turn: verifies, is near its
     /// estimate and smaller than the sent-row opening, round-trips through bytes; every part
     /// of the deeper levels is checked.
+    /// Claims on a few rows read those rows alone (their values, the proximity row and the
+    /// column checks): a row that is not a codeword goes unnoticed unless it is read, and is
+    /// caught when it is.
+    #[test]
+    fn claims_on_a_few_rows_read_those_rows_alone() {
+        let n = 12;
+        let pcs = Ligero::<F>::new(LigeroParams::new(n, MatrixShape::Square));
+        let evals: Vec<F> = (0..1u64 << n).map(|i| F::from(i * i + 1)).collect();
+        let (_, mut data) = pcs.commit(&evals).unwrap();
+        let (log_rows, log_cols) = pcs.params().split(n);
+        let len = 1usize << (log_cols + 2);
+        let encoded = data.encoded.as_mut().unwrap();
+        for j in (0..len).step_by(10) {
+            encoded[3 * len + j] += F::from(7u64);
+        }
+        data.tree = Ligero::<F>::tree(encoded, 1 << log_rows, len);
+        let commitment = Ligero::<F>::commitment(&data);
+        let mle = kaizen_field::MultilinearPoly::new(evals).unwrap();
+        let claims_on = |rows: &[usize]| -> Vec<Claim<F>> {
+            rows.iter()
+                .enumerate()
+                .map(|(k, &row)| {
+                    let mut point: Vec<F> = (0..log_cols as u64)
+                        .map(|i| F::from(5 * i + k as u64 + 2))
+                        .collect();
+                    point.extend(kaizen_field::mle::index_bits::<F>(row, log_rows));
+                    let value = mle.evaluate(&point).unwrap();
+                    Claim { point, value }
+                })
+                .collect()
+        };
+        let t = || Blake3Transcript::new(b"rows");
+        let claims = claims_on(&[5, 9]);
+        let proof = pcs.open_points(&data, &claims, &mut t()).unwrap();
+        assert_eq!(proof.opening.levels[0].row_values.len(), 2);
+        pcs.verify_points(&commitment, &claims, &proof, &mut t())
+            .unwrap();
+        // A row value changed, or one more row value: rejected.
+        let mut bad = proof.clone();
+        bad.opening.levels[0].row_values[1] += F::ONE;
+        assert!(pcs
+            .verify_points(&commitment, &claims, &bad, &mut t())
+            .is_err());
+        let mut bad = proof.clone();
+        bad.opening.levels[0].row_values.push(F::ONE);
+        assert!(matches!(
+            pcs.verify_points(&commitment, &claims, &bad, &mut t()),
+            Err(PcsError::ProofShape(_))
+        ));
+        // An unread row's column entry is still authenticated.
+        let mut bad = proof.clone();
+        bad.opening.levels[0].columns[0][0] += F::ONE;
+        assert!(matches!(
+            pcs.verify_points(&commitment, &claims, &bad, &mut t()),
+            Err(PcsError::MerklePath { .. })
+        ));
+        // Reading the corrupted row.
+        let claims = claims_on(&[3, 9]);
+        let proof = pcs.open_points(&data, &claims, &mut t()).unwrap();
+        assert!(matches!(
+            pcs.verify_points(&commitment, &claims, &proof, &mut t()),
+            Err(PcsError::Proximity { .. })
+        ));
+    }
+
     #[test]
     fn committed_rows_are_opened_in_turn() {
         let n = 20;

@@ -24,8 +24,9 @@ pub const MAGIC: &[u8; 8] = b"KAIZENRS";
 
 /// The format version this build writes and reads (2 since 2026-12-06: a step proof's openings
 /// are one batched proof; 3 since 2026-12-06, tenth session: Ligero openings send row values
-/// and commit long proximity rows).
-pub const FORMAT_VERSION: u16 = 3;
+/// and commit long proximity rows; 4 since the eleventh session: they read only the rows of
+/// nonzero weight).
+pub const FORMAT_VERSION: u16 = 4;
 
 const HEADER: usize = 8 + 2 + 1 + 1 + 8;
 const CHECKSUM: usize = 32;

@@ -2,6 +2,8 @@
 //! embedded Fashion-MNIST data (Ligero over M61², balanced shape, or rows of one length chosen
 //! for the step's batched opening).
 #![allow(dead_code)]
+pub mod phases;
+
 use std::time::{Duration, Instant};
 
 use kaizen_field::{Blake3Transcript, M61Ext2};

@@ -27,8 +27,8 @@
 //! `(r_f, r_n, bits(i mod N/B))` — `B` and `N` powers of two. With the Ligero backend the batch's
 //! images and labels lie on a few whole rows of `C_D`'s matrix (while `r_n` stays within the column
 //! variables), so its claims are proven over those rows alone
-//! ([`kaizen_pcs::MultilinearPcs::open_points`]): a step reads the dataset once, for the
-//! proximity row, instead of folding all of it.
+//! ([`kaizen_pcs::MultilinearPcs::open_points`]): a step reads those rows (for their values and
+//! the proximity row) and the opened columns, not the whole dataset.
 //!
 //! # Relations (`relations`)
 //!
@@ -99,6 +99,7 @@ use kaizen_pcs::{
 use kaizen_sumcheck::{conv::ConvProof, Claim, SumcheckError, SumcheckProof};
 use rayon::prelude::*;
 use thiserror::Error;
+use tracing::debug_span;
 
 use crate::{
     data::Dataset,
@@ -760,16 +761,19 @@ fn prove_with<F: KaizenField, S: MultilinearPcs<F>, T: Transcript<F>>(
     transcript: &mut T,
     checks: Checks,
 ) -> Result<StepProof<F, S>, ProveError> {
+    let _span = debug_span!("prove_step", step = statement.step).entered();
     let plan = Plan::new(&statement.model, &statement.hyper)?;
     check_statement(&plan, statement)?;
     let step_bits = tight_step_bits(&plan, witness)?;
     let plan = plan.with_step_bits(&step_bits)?;
     let exp = exp_table(statement.hyper.fixed.scale());
-    let tables = prover_tables::<F>(&plan, witness, &exp, checks)?;
+    let tables =
+        debug_span!("tables").in_scope(|| prover_tables::<F>(&plan, witness, &exp, checks))?;
     let parts = step_layouts(&plan)?;
     let mut step_commitments = Vec::with_capacity(parts.len());
     let mut step_data = Vec::with_capacity(parts.len());
     for (layout, names) in &parts {
+        let _span = debug_span!("commit_step_part", vars = layout.num_vars()).entered();
         let values = names
             .iter()
             .map(|n| tables.get(n))
@@ -785,7 +789,7 @@ fn prove_with<F: KaizenField, S: MultilinearPcs<F>, T: Transcript<F>>(
     }
     let exp = exp_lookup_table(&exp)?;
     let mut session = Session::prover(transcript, &tables, checks);
-    relations::run(&plan, &mut session, &exp)?;
+    debug_span!("relations").in_scope(|| relations::run(&plan, &mut session, &exp))?;
     let (proof_parts, claims) = session.finish()?;
     let model_layout = model_layout(&plan)?;
     let routed = route_claims(&plan, statement.dataset_len, statement.step, &parts, claims)?;
@@ -799,7 +803,8 @@ fn prove_with<F: KaizenField, S: MultilinearPcs<F>, T: Transcript<F>>(
     .collect();
     let sets = claim_sets(&routed);
     let sets: Vec<&[(&str, Claim<F>)]> = sets.iter().map(|s| &s[..]).collect();
-    let opening = open_segments_batch(pcs, &committed, &sets, transcript)?;
+    let opening =
+        debug_span!("open").in_scope(|| open_segments_batch(pcs, &committed, &sets, transcript))?;
     Ok(StepProof {
         step_bits,
         step_commitments,
@@ -860,6 +865,7 @@ fn verify_with<F: KaizenField, S: MultilinearPcs<F>, T: Transcript<F>>(
     proof: &StepProof<F, S>,
     transcript: &mut T,
 ) -> Result<(), ProveError> {
+    let _span = debug_span!("verify_step", step = statement.step).entered();
     let plan = Plan::new(&statement.model, &statement.hyper)?.with_step_bits(&proof.step_bits)?;
     check_statement(&plan, statement)?;
     let parts = step_layouts(&plan)?;
@@ -877,7 +883,7 @@ fn verify_with<F: KaizenField, S: MultilinearPcs<F>, T: Transcript<F>>(
     }
     let exp = exp_lookup_table(&exp_table(statement.hyper.fixed.scale()))?;
     let mut session = Session::verifier(transcript, &proof.parts);
-    relations::run(&plan, &mut session, &exp)?;
+    debug_span!("relations").in_scope(|| relations::run(&plan, &mut session, &exp))?;
     let (_, claims) = session.finish()?;
     let model_layout = model_layout(&plan)?;
     let data_layout = dataset_layout(statement.dataset_len, &plan)?;
@@ -897,7 +903,8 @@ fn verify_with<F: KaizenField, S: MultilinearPcs<F>, T: Transcript<F>>(
     .collect();
     let sets = claim_sets(&routed);
     let sets: Vec<&[(&str, Claim<F>)]> = sets.iter().map(|s| &s[..]).collect();
-    verify_segments_batch(pcs, &committed, &sets, &proof.opening, transcript)?;
+    debug_span!("open")
+        .in_scope(|| verify_segments_batch(pcs, &committed, &sets, &proof.opening, transcript))?;
     Ok(())
 }
 

@@ -11,6 +11,7 @@ use kaizen_sumcheck::{
     matmul::MatmulDims,
     Claim,
 };
+use tracing::debug_span;
 
 use super::{
     packing::Relayout,
@@ -54,22 +55,25 @@ pub(crate) fn run<F: KaizenField, T: Transcript<F>>(
     s: &mut Session<'_, F, T>,
     exp_table: &Table<F>,
 ) -> Result<(), ProveError> {
-    let mut batch = Vec::new();
-    for (l, (name, kind)) in plan.model.layers.iter().enumerate() {
-        match *kind {
-            LayerKind::Relu => relu(plan, s, l, name, &mut batch)?,
-            LayerKind::MaxPool(k) => max_pool(plan, s, l, name, k, &mut batch)?,
-            LayerKind::AvgPool(k) => avg_pool(plan, s, l, name, k)?,
-            LayerKind::Flatten | LayerKind::Dense { .. } | LayerKind::Conv { .. } => {}
+    debug_span!("elementwise").in_scope(|| {
+        let mut batch = Vec::new();
+        for (l, (name, kind)) in plan.model.layers.iter().enumerate() {
+            match *kind {
+                LayerKind::Relu => relu(plan, s, l, name, &mut batch)?,
+                LayerKind::MaxPool(k) => max_pool(plan, s, l, name, k, &mut batch)?,
+                LayerKind::AvgPool(k) => avg_pool(plan, s, l, name, k)?,
+                LayerKind::Flatten | LayerKind::Dense { .. } | LayerKind::Conv { .. } => {}
+            }
+            if matches!(kind, LayerKind::Dense { .. } | LayerKind::Conv { .. }) {
+                bias_gradient(plan, s, l, name)?;
+                padding_is_zero(plan, s, name)?;
+            }
         }
-        if matches!(kind, LayerKind::Dense { .. } | LayerKind::Conv { .. }) {
-            bias_gradient(plan, s, l, name)?;
-            padding_is_zero(plan, s, name)?;
-        }
-    }
-    loss(plan, s, exp_table, &mut batch)?;
-    s.sumcheck(&batch)?;
-    ranges(plan, s)?;
+        loss(plan, s, exp_table, &mut batch)?;
+        s.sumcheck(&batch)
+    })?;
+    debug_span!("ranges").in_scope(|| ranges(plan, s))?;
+    let _span = debug_span!("reductions").entered();
     // The rescaling remainders and the weight gradients are not committed: the remainders'
     // claims (from their range checks) are the forward and input-gradient relations, each
     // reduced by its matmul or conv reduction; the claims on a weight gradient (from the update's
