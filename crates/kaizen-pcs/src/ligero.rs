@@ -1445,6 +1445,7 @@ impl<F: KaizenField> Ligero<F> {
                     sums.extend_from_slice(s);
                 }
                 Reduction::Points(s) => {
+                    let _span = debug_span!("weights", vars = d.num_vars).entered();
                     instances.push(Box::new(s.prover(&d.evals)?));
                     sums.push(s.sum());
                 }

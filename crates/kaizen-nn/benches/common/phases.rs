@@ -94,7 +94,6 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for PhaseTree {
         if root {
             let mut tree = std::mem::take(&mut *closed);
             tree.sort_by_key(|c| c.opened.seq);
-            print_children(&tree, seq, 1);
             if let Some(c) = tree.iter().find(|c| c.opened.seq == seq) {
                 eprintln!(
                     "{:<64} {:>10.2} ms",
@@ -102,6 +101,7 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for PhaseTree {
                     c.wall.as_secs_f64() * 1e3
                 );
             }
+            print_children(&tree, seq, 1);
         }
     }
 }
