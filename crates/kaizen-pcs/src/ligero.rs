@@ -1722,17 +1722,8 @@ mod tests {
     fn non_codeword_is_rejected() {
         for (n, shape) in [(12, MatrixShape::Square), (20, MatrixShape::Balanced)] {
             let pcs = Ligero::<F>::new(LigeroParams::new(n, shape));
-            let evals: Vec<F> = (0..1u64 << n).map(|i| F::from(i * i + 1)).collect();
-            let (_, mut data) = pcs.commit(&evals).unwrap();
-            let (log_rows, log_cols) = pcs.params().split(n);
-            assert_eq!(pcs.params().commits_row(log_cols), n == 20);
-            let len = 1usize << (log_cols + 2);
-            let encoded = data.encoded.as_mut().unwrap();
-            for j in (0..len).step_by(10) {
-                encoded[3 * len + j] += F::from(7u64);
-            }
-            data.tree = Ligero::<F>::tree(encoded, 1 << log_rows, len);
-            let commitment = Ligero::<F>::commitment(&data);
+            assert_eq!(pcs.params().commits_row(pcs.params().split(n).1), n == 20);
+            let (commitment, data, _) = commit_with_bad_row_3(&pcs, n);
             let point: Vec<F> = (0..n as u64).map(|i| F::from(i + 3)).collect();
             let t = || Blake3Transcript::new(b"t");
             let (values, proof) = pcs.open(&[&data], &point, &mut t()).unwrap();
@@ -1744,16 +1735,12 @@ mod tests {
         }
     }
 
-    /// An opening whose proximity row is committed and opened in turn: verifies, is near its
-    /// estimate and smaller than the sent-row opening, round-trips through bytes; every part
-    /// of the deeper levels is checked.
-    /// Claims on a few rows read those rows alone (their values, the proximity row and the
-    /// column checks): a row that is not a codeword goes unnoticed unless it is read, and is
-    /// caught when it is.
-    #[test]
-    fn claims_on_a_few_rows_read_those_rows_alone() {
-        let n = 12;
-        let pcs = Ligero::<F>::new(LigeroParams::new(n, MatrixShape::Square));
+    /// A commitment to `(i² + 1)_i` (`n` variables) whose row 3 is not a codeword (every tenth
+    /// encoded entry changed before hashing), and the evaluations.
+    fn commit_with_bad_row_3(
+        pcs: &Ligero<F>,
+        n: usize,
+    ) -> (LigeroCommitment, LigeroData<F>, Vec<F>) {
         let evals: Vec<F> = (0..1u64 << n).map(|i| F::from(i * i + 1)).collect();
         let (_, mut data) = pcs.commit(&evals).unwrap();
         let (log_rows, log_cols) = pcs.params().split(n);
@@ -1763,7 +1750,18 @@ mod tests {
             encoded[3 * len + j] += F::from(7u64);
         }
         data.tree = Ligero::<F>::tree(encoded, 1 << log_rows, len);
-        let commitment = Ligero::<F>::commitment(&data);
+        (Ligero::<F>::commitment(&data), data, evals)
+    }
+
+    /// Claims on a few rows read those rows alone (their values, the proximity row and the
+    /// column checks): a row that is not a codeword goes unnoticed unless it is read, and is
+    /// caught when it is.
+    #[test]
+    fn claims_on_a_few_rows_read_those_rows_alone() {
+        let n = 12;
+        let pcs = Ligero::<F>::new(LigeroParams::new(n, MatrixShape::Square));
+        let (commitment, data, evals) = commit_with_bad_row_3(&pcs, n);
+        let (log_rows, log_cols) = pcs.params().split(n);
         let mle = kaizen_field::MultilinearPoly::new(evals).unwrap();
         let claims_on = |rows: &[usize]| -> Vec<Claim<F>> {
             rows.iter()
@@ -1812,6 +1810,9 @@ mod tests {
         ));
     }
 
+    /// An opening whose proximity row is committed and opened in turn: verifies, is near its
+    /// estimate and smaller than the sent-row opening, round-trips through bytes; every part
+    /// of the deeper levels is checked.
     #[test]
     fn committed_rows_are_opened_in_turn() {
         let n = 20;
