@@ -472,12 +472,7 @@ impl<F: KaizenField> Ligero<F> {
                 })
                 .collect()
         });
-        let lens: Vec<usize> = read.iter().map(Vec::len).collect();
-        let values = split_by(&row_values, &lens)
-            .zip(&read)
-            .zip(row_weights)
-            .map(|((h, rows), w)| rows.iter().zip(h).map(|(&r, &h)| w[r] * h).sum())
-            .collect();
+        let values = read_values(&row_values, &read, row_weights);
         transcript.absorb_fields(b"ligero/row-values", &row_values);
         let gammas = transcript.challenges(b"ligero/gamma", row_values.len());
         let own = inner_product(&gammas, &row_values);
@@ -681,22 +676,15 @@ impl<F: KaizenField> Ligero<F> {
         let stored: Vec<usize> = commitments.iter().map(|c| c.rows as usize).collect();
         let column_len: usize = stored.iter().sum();
         let read = read_rows(&stored, row_weights);
-        let lens: Vec<usize> = read.iter().map(Vec::len).collect();
-        let read_len: usize = lens.iter().sum();
+        let read_len: usize = read.iter().map(Vec::len).sum();
         if opened.row_values.len() != read_len {
             return Err(PcsError::ProofShape(format!(
                 "level {level}: {} row values for {read_len} rows read",
                 opened.row_values.len()
             )));
         }
-        for (((h, rows), w), &v) in split_by(&opened.row_values, &lens)
-            .zip(&read)
-            .zip(row_weights)
-            .zip(values)
-        {
-            if rows.iter().zip(h).map(|(&r, &h)| w[r] * h).sum::<F>() != v {
-                return Err(PcsError::Evaluation);
-            }
+        if read_values(&opened.row_values, &read, row_weights) != values {
+            return Err(PcsError::Evaluation);
         }
         transcript.absorb_fields(b"ligero/row-values", &opened.row_values);
         let gammas = transcript.challenges(b"ligero/gamma", read_len);
@@ -1003,6 +991,21 @@ fn read_rows<F: KaizenField>(stored: &[usize], row_weights: &[&[F]]) -> Vec<Vec<
                 .filter(|&r| w.get(r).is_some_and(|x| !x.is_zero()))
                 .collect()
         })
+        .collect()
+}
+
+/// Each matrix's value `Σ_r w_r·h_r` from the row values `h` of the rows read ([`read_rows`],
+/// matrix after matrix).
+fn read_values<F: KaizenField>(
+    row_values: &[F],
+    read: &[Vec<usize>],
+    row_weights: &[&[F]],
+) -> Vec<F> {
+    let lens: Vec<usize> = read.iter().map(Vec::len).collect();
+    split_by(row_values, &lens)
+        .zip(read)
+        .zip(row_weights)
+        .map(|((h, rows), w)| rows.iter().zip(h).map(|(&r, &h)| w[r] * h).sum())
         .collect()
 }
 

@@ -40,12 +40,16 @@ struct PhaseTree {
     closed: Mutex<Vec<Closed>>,
 }
 
-/// Prints `seq`'s children among `closed` (in order of creation) below it, depth first.
-fn print_children(closed: &[Closed], seq: u64, depth: usize) {
-    for c in closed.iter().filter(|c| c.opened.parent == Some(seq)) {
-        let label = format!("{}{}", "  ".repeat(depth), c.opened.label);
-        eprintln!("{label:<64} {:>10.2} ms", c.wall.as_secs_f64() * 1e3);
-        print_children(closed, c.opened.seq, depth + 1);
+/// Prints `node` at `depth`, then its children among `closed` (in order of creation) below it,
+/// depth first.
+fn print_tree(closed: &[Closed], node: &Closed, depth: usize) {
+    let label = format!("{}{}", "  ".repeat(depth), node.opened.label);
+    eprintln!("{label:<64} {:>10.2} ms", node.wall.as_secs_f64() * 1e3);
+    for c in closed
+        .iter()
+        .filter(|c| c.opened.parent == Some(node.opened.seq))
+    {
+        print_tree(closed, c, depth + 1);
     }
 }
 
@@ -94,14 +98,9 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for PhaseTree {
         if root {
             let mut tree = std::mem::take(&mut *closed);
             tree.sort_by_key(|c| c.opened.seq);
-            if let Some(c) = tree.iter().find(|c| c.opened.seq == seq) {
-                eprintln!(
-                    "{:<64} {:>10.2} ms",
-                    c.opened.label,
-                    c.wall.as_secs_f64() * 1e3
-                );
+            if let Some(root) = tree.iter().find(|c| c.opened.seq == seq) {
+                print_tree(&tree, root, 0);
             }
-            print_children(&tree, seq, 1);
         }
     }
 }
