@@ -362,7 +362,10 @@ enum Kernel<F> {
     /// `Σ w·c·a·b` with a tabled weight (degree 3).
     WeightedPair(F),
     /// `Σ w·(a·d + b·c + λ·c·d)` over `[a, b, c, d]`: a layer of a fractional-sum tree
-    /// (`p0·q1 + p1·q0 + λ·q0·q1`).
+    /// (`p0·q1 + p1·q0 + λ·q0·q1`). The tables hold `a + μ·c` and `b + μ·d` in place of `a` and
+    /// `b`, with `μ = λ/2` (this field holds `μ`): the summand is then `a'·d + b'·c`, two
+    /// unreduced products instead of three and a reduced one, at every pair of every round. The
+    /// change is linear, so folds commute with it; [`ProductSum::final_evals`] undoes it.
     Fraction(F),
     /// `Σ w·(b + a + λ·a·b)` over `[a, b]`: the same at leaves whose numerators are all one.
     UnitFraction(F),
@@ -493,6 +496,17 @@ impl<F: KaizenField> ProductSum<F> {
         if tabled_weight {
             tables.extend(shape.weight.as_ref().map(Weight::table));
         }
+        let kernel = match kernel {
+            Kernel::Fraction(lambda) => match F::from(2u64).inverse() {
+                Some(half) => {
+                    let mu = lambda * half;
+                    shift_numerators(&mut tables, mu);
+                    Kernel::Fraction(mu)
+                }
+                None => Kernel::General,
+            },
+            k => k,
+        };
         Ok(Self {
             num_vars: shape.num_vars,
             shape,
@@ -689,11 +703,10 @@ impl<F: KaizenField> ProductSum<F> {
                 }),
                 c,
             ),
-            Kernel::Fraction(l) => (
+            Kernel::Fraction(_) => (
                 self.run::<N, true>(op, |acc: &mut F::Acc, v: &[F; N]| {
                     acc.add_product(v[0], v[3]);
                     acc.add_product(v[1], v[2]);
-                    acc.add_product(l * v[2], v[3]);
                 }),
                 F::ONE,
             ),
@@ -803,10 +816,28 @@ impl<F: KaizenField> ProductSum<F> {
 
     /// The polynomials' values at the bound point (after all variables are bound).
     pub fn final_evals(&self) -> Vec<F> {
-        self.tables[..self.shape.num_polys]
+        let mut evals: Vec<F> = self.tables[..self.shape.num_polys]
             .iter()
             .filter_map(|t| t.first().copied())
-            .collect()
+            .collect();
+        if let (Kernel::Fraction(mu), [a, b, c, d]) = (&self.kernel, evals.as_mut_slice()) {
+            *a -= *mu * *c;
+            *b -= *mu * *d;
+        }
+        evals
+    }
+}
+
+/// `[a, b, c, d] ← [a + μ·c, b + μ·d, c, d]`: a fraction layer's numerator tables shifted so
+/// that its summand `a·d + b·c + 2μ·c·d` becomes `a'·d + b'·c` ([`Kernel::Fraction`]).
+fn shift_numerators<F: KaizenField>(tables: &mut [Vec<F>], mu: F) {
+    if let [a, b, c, d] = tables {
+        for (p, q) in [(a, &*c), (b, &*d)] {
+            p.par_iter_mut()
+                .with_min_len(PAR_MIN_LEN)
+                .zip(q.par_iter())
+                .for_each(|(x, &y)| *x += mu * y);
+        }
     }
 }
 
