@@ -145,7 +145,7 @@ fn forms<F: KaizenField + UniformRand>(
         ),
         // eq·a·b at a boolean point.
         (
-            SumcheckShape::product(n, 2).with_weight(Weight::Eq(boolean)),
+            SumcheckShape::product(n, 2).with_weight(Weight::Eq(boolean.clone())),
             vec![a.clone(), b.clone()],
         ),
         // A fractional-sum layer, eq·(p0·q1 + p1·q0 + λ·q0·q1), and its unit-leaf form
@@ -169,6 +169,30 @@ fn forms<F: KaizenField + UniformRand>(
                 num_polys: 2,
                 terms: vec![term(F::ONE, &[1]), term(F::ONE, &[0]), term(coeff, &[0, 1])],
                 weight: Some(Weight::Eq(r.clone())),
+            },
+            vec![a.clone(), b.clone()],
+        ),
+        // Both fraction forms at a boolean point (rounds where the running claim does not
+        // give s(1)).
+        (
+            SumcheckShape {
+                num_vars: n,
+                num_polys: 4,
+                terms: vec![
+                    term(F::ONE, &[0, 3]),
+                    term(F::ONE, &[1, 2]),
+                    term(coeff, &[2, 3]),
+                ],
+                weight: Some(Weight::Eq(boolean.clone())),
+            },
+            vec![a.clone(), b.clone(), c, a.clone()],
+        ),
+        (
+            SumcheckShape {
+                num_vars: n,
+                num_polys: 2,
+                terms: vec![term(F::ONE, &[1]), term(F::ONE, &[0]), term(coeff, &[0, 1])],
+                weight: Some(Weight::Eq(boolean)),
             },
             vec![a, b],
         ),
