@@ -43,7 +43,7 @@ fn forms<F: KaizenField + UniformRand>(
     if n > 1 {
         boolean[n - 1] = F::ONE;
     }
-    vec![
+    let mut forms = vec![
         (SumcheckShape::product(n, 2), vec![a.clone(), b.clone()]),
         (
             SumcheckShape::product(n, 3),
@@ -148,55 +148,37 @@ fn forms<F: KaizenField + UniformRand>(
             SumcheckShape::product(n, 2).with_weight(Weight::Eq(boolean.clone())),
             vec![a.clone(), b.clone()],
         ),
-        // A fractional-sum layer, eq·(p0·q1 + p1·q0 + λ·q0·q1), and its unit-leaf form
-        // eq·(q1 + q0 + λ·q0·q1) (the GKR kernels).
-        (
-            SumcheckShape {
-                num_vars: n,
-                num_polys: 4,
-                terms: vec![
+    ];
+    // A fractional-sum layer, eq·(p0·q1 + p1·q0 + λ·q0·q1), and its unit-leaf form
+    // eq·(q1 + q0 + λ·q0·q1) (the GKR kernels), at a point and at a boolean point (rounds where
+    // the running claim does not give s(1)).
+    for point in [r, boolean] {
+        let fraction = |num_polys, terms| SumcheckShape {
+            num_vars: n,
+            num_polys,
+            terms,
+            weight: Some(Weight::Eq(point.clone())),
+        };
+        forms.push((
+            fraction(
+                4,
+                vec![
                     term(F::ONE, &[0, 3]),
                     term(F::ONE, &[1, 2]),
                     term(coeff, &[2, 3]),
                 ],
-                weight: Some(Weight::Eq(r.clone())),
-            },
+            ),
             vec![a.clone(), b.clone(), c.clone(), a.clone()],
-        ),
-        (
-            SumcheckShape {
-                num_vars: n,
-                num_polys: 2,
-                terms: vec![term(F::ONE, &[1]), term(F::ONE, &[0]), term(coeff, &[0, 1])],
-                weight: Some(Weight::Eq(r.clone())),
-            },
+        ));
+        forms.push((
+            fraction(
+                2,
+                vec![term(F::ONE, &[1]), term(F::ONE, &[0]), term(coeff, &[0, 1])],
+            ),
             vec![a.clone(), b.clone()],
-        ),
-        // Both fraction forms at a boolean point (rounds where the running claim does not
-        // give s(1)).
-        (
-            SumcheckShape {
-                num_vars: n,
-                num_polys: 4,
-                terms: vec![
-                    term(F::ONE, &[0, 3]),
-                    term(F::ONE, &[1, 2]),
-                    term(coeff, &[2, 3]),
-                ],
-                weight: Some(Weight::Eq(boolean.clone())),
-            },
-            vec![a.clone(), b.clone(), c, a.clone()],
-        ),
-        (
-            SumcheckShape {
-                num_vars: n,
-                num_polys: 2,
-                terms: vec![term(F::ONE, &[1]), term(F::ONE, &[0]), term(coeff, &[0, 1])],
-                weight: Some(Weight::Eq(boolean)),
-            },
-            vec![a, b],
-        ),
-    ]
+        ));
+    }
+    forms
 }
 
 /// The true sum, computed directly.
