@@ -381,7 +381,8 @@ impl<F> Kernel<F> {
     }
 }
 
-/// The fractional-layer kernel `shape` matches, if any (weight factored, so tables = polys).
+/// The fractional-layer kernel `shape` matches, if any (weight factored, so tables = polys); a
+/// dense layer's kernel holds `μ = λ/2` ([`Kernel::Fraction`]).
 fn fraction_kernel<F: KaizenField>(shape: &SumcheckShape<F>) -> Option<Kernel<F>> {
     let t = &shape.terms;
     let unit = |k: usize| t[k].coeff.is_one();
@@ -393,7 +394,9 @@ fn fraction_kernel<F: KaizenField>(shape: &SumcheckShape<F>) -> Option<Kernel<F>
                 && t[1].factors == [1, 2]
                 && t[2].factors == [2, 3] =>
         {
-            Some(Kernel::Fraction(t[2].coeff))
+            F::from(2u64)
+                .inverse()
+                .map(|half| Kernel::Fraction(t[2].coeff * half))
         }
         (2, 3)
             if unit(0)
@@ -496,17 +499,9 @@ impl<F: KaizenField> ProductSum<F> {
         if tabled_weight {
             tables.extend(shape.weight.as_ref().map(Weight::table));
         }
-        let kernel = match kernel {
-            Kernel::Fraction(lambda) => match F::from(2u64).inverse() {
-                Some(half) => {
-                    let mu = lambda * half;
-                    shift_numerators(&mut tables, mu);
-                    Kernel::Fraction(mu)
-                }
-                None => Kernel::General,
-            },
-            k => k,
-        };
+        if let Kernel::Fraction(mu) = kernel {
+            shift_numerators(&mut tables, mu);
+        }
         Ok(Self {
             num_vars: shape.num_vars,
             shape,
