@@ -46,6 +46,17 @@ fn arith<F: KaizenField + UniformRand>(c: &mut Criterion) {
                 .fold(F::ZERO, |acc, p| acc + p)
         })
     });
+    g.throughput(Throughput::Elements(OPS as u64 / 2));
+    g.bench_function("lerp_in_place (a table's halves)", |b| {
+        let (lo, hi) = xs.split_at(OPS / 2);
+        let mut out = lo.to_vec();
+        b.iter(|| {
+            out.copy_from_slice(lo);
+            F::lerp_in_place(&mut out, hi, xs[7]);
+            black_box(out[0])
+        })
+    });
+    g.throughput(Throughput::Elements(OPS as u64));
     g.bench_function("add (chain)", |b| {
         b.iter(|| xs.iter().fold(F::ZERO, |acc, x| acc + x))
     });

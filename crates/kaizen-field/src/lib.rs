@@ -118,6 +118,23 @@ pub trait KaizenField:
         a + r * (b - a)
     }
 
+    /// `lo[i] ← lerp(lo[i], hi[i], r)` for every `i` of the shorter slice: a table's highest
+    /// variable bound to `r` in place, given its two halves (fields override it with vector
+    /// lanes).
+    fn lerp_in_place(lo: &mut [Self], hi: &[Self], r: Self) {
+        for (a, &b) in lo.iter_mut().zip(hi) {
+            *a = Self::lerp(*a, b, r);
+        }
+    }
+
+    /// `out[i] = lerp(lo[i], hi[i], r)` for every `i` of the shortest slice:
+    /// [`KaizenField::lerp_in_place`] into another table.
+    fn lerp_into(out: &mut [Self], lo: &[Self], hi: &[Self], r: Self) {
+        for (o, (&a, &b)) in out.iter_mut().zip(lo.iter().zip(hi)) {
+            *o = Self::lerp(a, b, r);
+        }
+    }
+
     /// Writes the compressed serialization (what `serialize_compressed` writes) into the first
     /// `compressed_size()` bytes of `out`; fields override it with a plain copy of their limbs
     /// (Merkle leaves and transcripts serialize every committed and absorbed element).

@@ -424,6 +424,14 @@ impl KaizenField for M61Ext2 {
         Self::new(m61(reduce125(c0)), m61(reduce125(c1)))
     }
 
+    fn lerp_in_place(lo: &mut [Self], hi: &[Self], r: Self) {
+        lanes::lerp_in_place(lo, hi, r);
+    }
+
+    fn lerp_into(out: &mut [Self], lo: &[Self], hi: &[Self], r: Self) {
+        lanes::lerp_into(out, lo, hi, r);
+    }
+
     /// `c0` then `c1`, 8 bytes little-endian each (ark-serialize's layout).
     #[inline(always)]
     fn write_compressed(&self, out: &mut [u8]) {

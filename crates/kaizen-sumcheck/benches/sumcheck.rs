@@ -1,10 +1,13 @@
 //! Sumcheck benchmarks: each kernel against the plain computation it proves.
 //!
 //! Prints a table of medians measured in this run:
-//! * `Σ a·b` at 2^20 and 2^22 over M61²: prover vs the plain inner product (both on all cores);
+//! * `Σ a·b` at 2^20 and 2^22 over M61²: prover vs the plain inner product (both on all cores,
+//!   alternating run by run so that both see the same machine noise);
 //! * `Σ eq·a·b` and a generic product of three at 2^20;
 //! * Thaler's matmul at 256³ and 1024³: prover (eq folds + sumcheck) vs computing `C = A·B`;
 //! * the verifier for each.
+//!
+//! `--products` stops before matmul; `--quick` takes three runs per median.
 #![allow(missing_docs, clippy::unwrap_used)]
 use std::time::{Duration, Instant};
 
@@ -22,25 +25,31 @@ use rayon::prelude::*;
 
 type F = M61Ext2;
 
-/// Median over `runs` of the time of `f(setup())`; `setup` is not timed.
-fn median_with<S>(mut runs: usize, mut setup: impl FnMut() -> S, mut f: impl FnMut(S)) -> Duration {
+/// `runs`, or 3 with `--quick`.
+fn runs(runs: usize) -> usize {
     if std::env::args().any(|a| a == "--quick") {
-        runs = runs.min(3);
+        runs.min(3)
+    } else {
+        runs
     }
-    let mut times: Vec<Duration> = (0..runs)
-        .map(|_| {
-            let input = setup();
-            let t = Instant::now();
-            f(input);
-            t.elapsed()
-        })
-        .collect();
+}
+
+fn median_of(mut times: Vec<Duration>) -> Duration {
     times.sort();
     times[times.len() / 2]
 }
 
-fn median(runs: usize, mut f: impl FnMut()) -> Duration {
-    median_with(runs, || (), |()| f())
+/// Median over `runs` of the time of `f()`.
+fn median(runs_wanted: usize, mut f: impl FnMut()) -> Duration {
+    median_of(
+        (0..runs(runs_wanted))
+            .map(|_| {
+                let t = Instant::now();
+                f();
+                t.elapsed()
+            })
+            .collect(),
+    )
 }
 
 fn rand_vec(rng: &mut ChaCha20Rng, n: usize) -> Vec<F> {
@@ -77,24 +86,26 @@ fn product_bench(
             shape.combine(&v) * weight.as_ref().map_or(F::ONE, |w| w[i])
         })
         .sum();
-    let plain = median(7, || {
-        std::hint::black_box(inner_product(&tables[0], &tables[1]));
-    });
+    // The plain inner product and the prover alternate, so that both see the same machine noise.
+    let (mut plain, mut prover) = (Vec::new(), Vec::new());
     let mut proof = None;
-    // The instance takes the witness tables by value; copying them is the caller's, not timed.
-    // Building the weight's eq table is part of the prover and is timed.
-    let prover = median_with(
-        7,
-        || tables.clone(),
-        |t| {
-            let inst = ProductSum::new(shape.clone(), t).unwrap();
-            proof = Some(
-                prove_single(inst, sum, &mut Blake3Transcript::new(b"bench"))
-                    .unwrap()
-                    .0,
-            );
-        },
-    );
+    for _ in 0..runs(11) {
+        let t = Instant::now();
+        std::hint::black_box(inner_product(&tables[0], &tables[1]));
+        plain.push(t.elapsed());
+        // The instance takes the witness tables by value; copying them is the caller's, not
+        // timed. Building the weight's eq table is part of the prover and is timed.
+        let copy = tables.clone();
+        let t = Instant::now();
+        let inst = ProductSum::new(shape.clone(), copy).unwrap();
+        proof = Some(
+            prove_single(inst, sum, &mut Blake3Transcript::new(b"bench"))
+                .unwrap()
+                .0,
+        );
+        prover.push(t.elapsed());
+    }
+    let (plain, prover) = (median_of(plain), median_of(prover));
     let proof = proof.unwrap();
     let verify = median(7, || {
         verify_single(&shape, sum, &proof, &mut Blake3Transcript::new(b"bench")).unwrap();
@@ -191,6 +202,9 @@ fn main() {
         SumcheckShape::product(n, 3),
         vec![a, b, c],
     );
+    if std::env::args().any(|a| a == "--products") {
+        return;
+    }
     for m in [256usize, 1024] {
         matmul_bench(&mut rng, m);
     }

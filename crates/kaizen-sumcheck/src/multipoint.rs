@@ -93,18 +93,17 @@ fn fold_high<F: KaizenField>(table: Cow<'_, [F]>, r: F) -> Vec<F> {
     match table {
         Cow::Borrowed(t) => {
             let (lo, hi) = t.split_at(m);
-            lo.par_iter()
-                .with_min_len(PAR_MIN_LEN)
-                .zip(hi)
-                .map(|(&x, &y)| F::lerp(x, y, r))
-                .collect()
+            let mut out = vec![F::ZERO; m];
+            out.par_chunks_mut(PAR_MIN_LEN)
+                .zip(lo.par_chunks(PAR_MIN_LEN).zip(hi.par_chunks(PAR_MIN_LEN)))
+                .for_each(|(o, (x, y))| F::lerp_into(o, x, y, r));
+            out
         }
         Cow::Owned(mut t) => {
             let (lo, hi) = t.split_at_mut(m);
-            lo.par_iter_mut()
-                .with_min_len(PAR_MIN_LEN)
-                .zip(&*hi)
-                .for_each(|(x, &y)| *x = F::lerp(*x, y, r));
+            lo.par_chunks_mut(PAR_MIN_LEN)
+                .zip(hi.par_chunks(PAR_MIN_LEN))
+                .for_each(|(x, y)| F::lerp_in_place(x, y, r));
             t.truncate(m);
             t
         }
@@ -161,14 +160,9 @@ impl<'a, F: KaizenField> Sparse<'a, F> {
         let weight: Blocks<F> = pairs
             .unwrap_or_else(|| pair_blocks(&weight, m))
             .into_par_iter()
-            .map(|(o, lo, hi)| {
-                (
-                    o,
-                    lo.iter()
-                        .zip(&hi)
-                        .map(|(&x, &y)| F::lerp(x, y, r))
-                        .collect(),
-                )
+            .map(|(o, mut lo, hi)| {
+                F::lerp_in_place(&mut lo, &hi, r);
+                (o, lo)
             })
             .collect();
         let folded = fold_high(table, r);

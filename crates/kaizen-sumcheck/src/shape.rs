@@ -791,17 +791,21 @@ impl<F: KaizenField> ProductSum<F> {
             .enumerate()
             .map(|(j, mut job)| {
                 let mut acc = [F::Acc::default(); MAX_DEGREE + 1];
-                for i in 0..job[0].q0.len() {
-                    let mut lo = [F::ZERO; N];
-                    let mut hi = [F::ZERO; N];
-                    for (t, part) in job.iter_mut().enumerate() {
-                        lo[t] = F::lerp(part.q0[i], part.q2[i], r);
-                        hi[t] = F::lerp(part.q1[i], part.q3[i], r);
-                        part.q0[i] = lo[t];
-                        part.q1[i] = hi[t];
+                let len = job[0].q0.len();
+                // Fold a block of every table (vector lanes where the field has them), then
+                // evaluate on it while it is in the cache.
+                for start in (0..len).step_by(FOLD_BLOCK) {
+                    let end = (start + FOLD_BLOCK).min(len);
+                    for part in job.iter_mut() {
+                        F::lerp_in_place(&mut part.q0[start..end], &part.q2[start..end], r);
+                        F::lerp_in_place(&mut part.q1[start..end], &part.q3[start..end], r);
                     }
-                    let w = if W { rest[j * chunk + i] } else { F::ONE };
-                    accumulate::<F, N, LEADING, W>(&mut acc, &lo, &hi, degree, w, f);
+                    for i in start..end {
+                        let lo = std::array::from_fn(|t| job[t].q0[i]);
+                        let hi = std::array::from_fn(|t| job[t].q1[i]);
+                        let w = if W { rest[j * chunk + i] } else { F::ONE };
+                        accumulate::<F, N, LEADING, W>(&mut acc, &lo, &hi, degree, w, f);
+                    }
                 }
                 acc
             })
@@ -835,6 +839,9 @@ fn shift_numerators<F: KaizenField>(tables: &mut [Vec<F>], mu: F) {
         }
     }
 }
+
+/// Entries of each table the fused fold binds before it evaluates them (they stay in the cache).
+const FOLD_BLOCK: usize = 128;
 
 /// Items per rayon job for a pass over `len` items: at least [`PAR_MIN_LEN`], and about eight
 /// jobs per thread for load balance.

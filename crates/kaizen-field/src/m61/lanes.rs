@@ -1,5 +1,8 @@
 //! M61² in vector lanes: the batched Reed–Solomon kernel behind M61²'s
-//! [`KaizenField::encode_rows_batched`](crate::KaizenField::encode_rows_batched).
+//! [`KaizenField::encode_rows_batched`](crate::KaizenField::encode_rows_batched), and the
+//! table fold behind its [`KaizenField::lerp_in_place`](crate::KaizenField::lerp_in_place)
+//! (eight elements per step on their interleaved parts, products of 31-bit halves summed
+//! before one Mersenne fold).
 //!
 //! Sixteen base-field rows (codewords of up to `2^16` entries) go through one FFT as eight packed
 //! pairs `(x + i·y)/2`, one pair per lane ([`Radix2Domain::encode_packed_pair`]). The lane
@@ -10,7 +13,10 @@
 use std::{array::from_fn, cell::RefCell};
 
 use super::{canonical, m61, value, M61Ext2, P};
-use crate::fft::{FftEntry, QuarterTurn, Radix2Domain};
+use crate::{
+    fft::{FftEntry, QuarterTurn, Radix2Domain},
+    AdditiveGroup,
+};
 
 /// Elements per vector.
 const LANES: usize = 8;
@@ -213,6 +219,114 @@ fn encode_batches(
     done
 }
 
+/// Low-half masks for 31-bit and 30-bit splits.
+const M31: u64 = (1 << 31) - 1;
+const M30: u64 = (1 << 30) - 1;
+
+/// The halves `(x mod 2^31, ⌊x / 2^31⌋)` of `x < 2^62`, each below `2^31` (the casts tell the
+/// compiler so, and it multiplies them as 32-bit lanes).
+#[inline(always)]
+fn split31(x: u64) -> (u64, u64) {
+    (x & M31, (x >> 31) as u32 as u64)
+}
+
+/// `a + x·u + y·v mod p`, canonical, for `a < 2^61`, `x, y < 2^62` and `u, v < 2^61` given as
+/// [`split31`] halves: with `x·u = x₁u₁·2^62 + (x₁u₀ + x₀u₁)·2^31 + x₀u₀`, `2^62 ≡ 2` and
+/// `2^61 ≡ 1`, the two products sum to `2·hh + mid·2^31 + ll` with `hh < 2^62`, `mid < 2^64`,
+/// `ll < 2^63`; each part is folded below `2^61 + 2^34` and the four with `a` stay below `2^64`.
+#[inline(always)]
+fn mul_add2(a: u64, x: u64, y: u64, (u0, u1): (u64, u64), (v0, v1): (u64, u64)) -> u64 {
+    let ((x0, x1), (y0, y1)) = (split31(x), split31(y));
+    let (u0, u1, v0, v1) = (
+        u0 as u32 as u64,
+        u1 as u32 as u64,
+        v0 as u32 as u64,
+        v1 as u32 as u64,
+    );
+    let hh2 = (x1 * u1 + y1 * v1) << 1;
+    let mid = x1 * u0 + x0 * u1 + y1 * v0 + y0 * v1;
+    let ll = x0 * u0 + y0 * v0;
+    let t = ((hh2 & P) + (hh2 >> 61))
+        + ((mid >> 30) + ((mid & M30) << 31))
+        + ((ll & P) + (ll >> 61))
+        + a;
+    canonical((t & P) + (t >> 61))
+}
+
+/// A fold challenge `r = r₀ + r₁·i` as [`lerp_lanes`] uses it, over sixteen interleaved parts
+/// (real, imaginary, real, …): part `k` of `a + r·d` is `a_k + d_k·r₀ + d_{k^1}·w_k` with
+/// `w = (p − r₁, r₁, p − r₁, …)`.
+struct LerpChallenge {
+    r0: (u64, u64),
+    w: [(u64, u64); 2 * LANES],
+}
+
+impl LerpChallenge {
+    fn new(r: M61Ext2) -> Self {
+        let (r1, minus_r1) = (split31(value(r.c1)), split31(P - value(r.c1)));
+        Self {
+            r0: split31(value(r.c0)),
+            w: from_fn(|k| if k % 2 == 0 { minus_r1 } else { r1 }),
+        }
+    }
+}
+
+/// `lo + r·(hi − lo)` for eight M61² elements, computed on their sixteen parts as they lie in
+/// memory (no de-interleaving: the swapped difference `d_{k^1}` is read from the neighbour).
+#[inline(always)]
+fn lerp_lanes(lo: &[M61Ext2], hi: &[M61Ext2], r: &LerpChallenge) -> [M61Ext2; LANES] {
+    // Plain loops over arrays: the compiler keeps them in vector registers (closures handed to
+    // `from_fn` were not always inlined).
+    let (mut a, mut b) = ([0u64; 2 * LANES], [0u64; 2 * LANES]);
+    for l in 0..LANES {
+        (a[2 * l], a[2 * l + 1]) = (value(lo[l].c0), value(lo[l].c1));
+        (b[2 * l], b[2 * l + 1]) = (value(hi[l].c0), value(hi[l].c1));
+    }
+    let (mut d, mut swapped) = ([0u64; 2 * LANES], [0u64; 2 * LANES]);
+    for k in 0..2 * LANES {
+        d[k] = b[k] + P - a[k];
+        let j = k ^ 1;
+        swapped[k] = b[j] + P - a[j];
+    }
+    let mut out = [0u64; 2 * LANES];
+    for k in 0..2 * LANES {
+        out[k] = mul_add2(a[k], d[k], swapped[k], r.r0, r.w[k]);
+    }
+    let mut folded = [M61Ext2::ZERO; LANES];
+    for (l, x) in folded.iter_mut().enumerate() {
+        *x = M61Ext2::new(m61(out[2 * l]), m61(out[2 * l + 1]));
+    }
+    folded
+}
+
+/// [`crate::KaizenField::lerp_in_place`] for M61²: eight elements per step in vector lanes.
+pub(super) fn lerp_in_place(lo: &mut [M61Ext2], hi: &[M61Ext2], r: M61Ext2) {
+    let challenge = LerpChallenge::new(r);
+    let mut lo = lo.chunks_exact_mut(LANES);
+    let mut hi = hi.chunks_exact(LANES);
+    for (x, y) in (&mut lo).zip(&mut hi) {
+        let folded = lerp_lanes(x, y, &challenge);
+        x.copy_from_slice(&folded);
+    }
+    for (x, &y) in lo.into_remainder().iter_mut().zip(hi.remainder()) {
+        *x = crate::KaizenField::lerp(*x, y, r);
+    }
+}
+
+/// [`crate::KaizenField::lerp_into`] for M61²: eight elements per step in vector lanes.
+pub(super) fn lerp_into(out: &mut [M61Ext2], lo: &[M61Ext2], hi: &[M61Ext2], r: M61Ext2) {
+    let challenge = LerpChallenge::new(r);
+    let mut out = out.chunks_exact_mut(LANES);
+    let (mut lo, mut hi) = (lo.chunks_exact(LANES), hi.chunks_exact(LANES));
+    for ((o, x), y) in (&mut out).zip(&mut lo).zip(&mut hi) {
+        o.copy_from_slice(&lerp_lanes(x, y, &challenge));
+    }
+    let tail = lo.remainder().iter().zip(hi.remainder());
+    for (o, (&x, &y)) in out.into_remainder().iter_mut().zip(tail) {
+        *o = crate::KaizenField::lerp(x, y, r);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use ark_std::UniformRand;
@@ -221,7 +335,7 @@ mod tests {
     use rand_chacha::ChaCha20Rng;
 
     use super::*;
-    use crate::{AdditiveGroup, KaizenField, One, Zero, M61};
+    use crate::{AdditiveGroup, Field, KaizenField, One, Zero, M61};
 
     proptest! {
         /// The lane arithmetic against the field's, at random and at the edges of `[0, p)`.
@@ -249,6 +363,39 @@ mod tests {
                         prop_assert_eq!(x.quarter_turn(q).lane(l), x.lane(l) * r);
                     }
                 }
+            }
+        }
+    }
+
+    proptest! {
+        /// The lane fold against the field's `lerp`, in place and into another table, at every
+        /// length mod 8 (the scalar tail) and with parts at the edges of `[0, p)`.
+        #[test]
+        fn lane_fold_matches_the_field(seed in any::<u64>(), len in 0usize..40, edge in 0usize..8) {
+            let mut rng = ChaCha20Rng::seed_from_u64(seed);
+            let edges = [0, 1, 2, P - 1, P - 2, 1 << 31, (1 << 31) - 1, 1 << 60];
+            let mut table = |k: u64| -> Vec<M61Ext2> {
+                (0..len as u64)
+                    .map(|i| match (i + k) % 3 {
+                        0 => M61Ext2::new(m61(edges[edge]), m61(edges[(edge + i as usize) % 8])),
+                        _ => M61Ext2::rand(&mut rng),
+                    })
+                    .collect()
+            };
+            let (lo, hi) = (table(0), table(1));
+            let rs = [
+                M61Ext2::rand(&mut rng),
+                M61Ext2::new(m61(edges[edge]), m61(edges[7 - edge])),
+                M61Ext2::ZERO,
+            ];
+            for r in rs {
+                let want: Vec<M61Ext2> = lo.iter().zip(&hi).map(|(&a, &b)| a + r * (b - a)).collect();
+                let mut folded = lo.clone();
+                M61Ext2::lerp_in_place(&mut folded, &hi, r);
+                prop_assert_eq!(&folded, &want);
+                let mut out = vec![M61Ext2::ONE; len];
+                M61Ext2::lerp_into(&mut out, &lo, &hi, r);
+                prop_assert_eq!(&out, &want);
             }
         }
     }
