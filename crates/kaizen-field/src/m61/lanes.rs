@@ -299,30 +299,49 @@ fn lerp_lanes(lo: &[M61Ext2], hi: &[M61Ext2], r: &LerpChallenge) -> [M61Ext2; LA
     folded
 }
 
+/// Whether the fold goes through the lanes: with 256-bit vectors or wider. Measured (criterion,
+/// 2048 folds): 2.0 ns per element with AVX-512 and 2.7 ns with AVX2, against 3.6–4.1 ns for one
+/// `lerp` at a time; with baseline x86-64's two 64-bit lanes (SSE2) 5.4 ns, slower than scalar.
+const LANE_FOLD: bool = cfg!(target_feature = "avx2");
+
+/// The length of the prefix of `n` entries the lanes fold: whole groups of eight, or none.
+fn lane_prefix(n: usize) -> usize {
+    if LANE_FOLD {
+        n - n % LANES
+    } else {
+        0
+    }
+}
+
 /// [`crate::KaizenField::lerp_in_place`] for M61²: eight elements per step in vector lanes.
 pub(super) fn lerp_in_place(lo: &mut [M61Ext2], hi: &[M61Ext2], r: M61Ext2) {
+    let n = lo.len().min(hi.len());
+    let (lo, lo_tail) = lo[..n].split_at_mut(lane_prefix(n));
+    let (hi, hi_tail) = hi[..n].split_at(lo.len());
     let challenge = LerpChallenge::new(r);
-    let mut lo = lo.chunks_exact_mut(LANES);
-    let mut hi = hi.chunks_exact(LANES);
-    for (x, y) in (&mut lo).zip(&mut hi) {
+    for (x, y) in lo.chunks_exact_mut(LANES).zip(hi.chunks_exact(LANES)) {
         let folded = lerp_lanes(x, y, &challenge);
         x.copy_from_slice(&folded);
     }
-    for (x, &y) in lo.into_remainder().iter_mut().zip(hi.remainder()) {
+    for (x, &y) in lo_tail.iter_mut().zip(hi_tail) {
         *x = crate::KaizenField::lerp(*x, y, r);
     }
 }
 
 /// [`crate::KaizenField::lerp_into`] for M61²: eight elements per step in vector lanes.
 pub(super) fn lerp_into(out: &mut [M61Ext2], lo: &[M61Ext2], hi: &[M61Ext2], r: M61Ext2) {
+    let n = out.len().min(lo.len()).min(hi.len());
+    let (out, out_tail) = out[..n].split_at_mut(lane_prefix(n));
+    let ((lo, lo_tail), (hi, hi_tail)) = (lo[..n].split_at(out.len()), hi[..n].split_at(out.len()));
     let challenge = LerpChallenge::new(r);
-    let mut out = out.chunks_exact_mut(LANES);
-    let (mut lo, mut hi) = (lo.chunks_exact(LANES), hi.chunks_exact(LANES));
-    for ((o, x), y) in (&mut out).zip(&mut lo).zip(&mut hi) {
+    for ((o, x), y) in out
+        .chunks_exact_mut(LANES)
+        .zip(lo.chunks_exact(LANES))
+        .zip(hi.chunks_exact(LANES))
+    {
         o.copy_from_slice(&lerp_lanes(x, y, &challenge));
     }
-    let tail = lo.remainder().iter().zip(hi.remainder());
-    for (o, (&x, &y)) in out.into_remainder().iter_mut().zip(tail) {
+    for (o, (&x, &y)) in out_tail.iter_mut().zip(lo_tail.iter().zip(hi_tail)) {
         *o = crate::KaizenField::lerp(x, y, r);
     }
 }
