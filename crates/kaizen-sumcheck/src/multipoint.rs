@@ -93,7 +93,8 @@ fn fold_high<F: KaizenField>(table: Cow<'_, [F]>, r: F) -> Vec<F> {
     match table {
         Cow::Borrowed(t) => {
             let (lo, hi) = t.split_at(m);
-            let mut out = vec![F::ZERO; m];
+            // Zeroed in parallel: a serial `vec!` of a 2^22-entry table costs as much as its fold.
+            let mut out: Vec<F> = (0..m).into_par_iter().map(|_| F::ZERO).collect();
             out.par_chunks_mut(PAR_MIN_LEN)
                 .zip(lo.par_chunks(PAR_MIN_LEN).zip(hi.par_chunks(PAR_MIN_LEN)))
                 .for_each(|(o, (x, y))| F::lerp_into(o, x, y, r));

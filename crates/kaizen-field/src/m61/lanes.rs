@@ -219,8 +219,9 @@ fn encode_batches(
     done
 }
 
-/// Low-half masks for 31-bit and 30-bit splits.
+/// `2^31 − 1`: the low half of a [`split31`].
 const M31: u64 = (1 << 31) - 1;
+/// `2^30 − 1`: the part of a product's middle term below `2^61` once shifted by 31.
 const M30: u64 = (1 << 30) - 1;
 
 /// The halves `(x mod 2^31, ⌊x / 2^31⌋)` of `x < 2^62`, each below `2^31` (the casts tell the
@@ -313,7 +314,8 @@ fn lane_prefix(n: usize) -> usize {
     }
 }
 
-/// [`crate::KaizenField::lerp_in_place`] for M61²: eight elements per step in vector lanes.
+/// [`crate::KaizenField::lerp_in_place`] for M61²: eight elements per step in vector lanes
+/// (with [`LANE_FOLD`]), the rest one at a time.
 pub(super) fn lerp_in_place(lo: &mut [M61Ext2], hi: &[M61Ext2], r: M61Ext2) {
     let n = lo.len().min(hi.len());
     let (lo, lo_tail) = lo[..n].split_at_mut(lane_prefix(n));
@@ -328,7 +330,8 @@ pub(super) fn lerp_in_place(lo: &mut [M61Ext2], hi: &[M61Ext2], r: M61Ext2) {
     }
 }
 
-/// [`crate::KaizenField::lerp_into`] for M61²: eight elements per step in vector lanes.
+/// [`crate::KaizenField::lerp_into`] for M61²: eight elements per step in vector lanes (with
+/// [`LANE_FOLD`]), the rest one at a time.
 pub(super) fn lerp_into(out: &mut [M61Ext2], lo: &[M61Ext2], hi: &[M61Ext2], r: M61Ext2) {
     let n = out.len().min(lo.len()).min(hi.len());
     let (out, out_tail) = out[..n].split_at_mut(lane_prefix(n));
