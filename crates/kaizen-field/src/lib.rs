@@ -9,8 +9,9 @@
 //!   (`i² = −1`, the fast default, 2^122 elements so every challenge has ≥ 120 bits of entropy), with its
 //!   base field [`M61`]; and BLS12-381's scalar field [`Fr`] for EC-based commitments.
 //! * [`Accumulator`] — sums of products added unreduced and reduced once (`KaizenField::Acc`), and
-//!   `KaizenField::lerp`, the one-variable bind, reduced once: the inner loops of sumcheck rounds,
-//!   inner products and row combinations.
+//!   `KaizenField::lerp`, the one-variable bind, reduced once, with
+//!   [`KaizenField::lerp_in_place`] for a whole table (in M61², eight elements per step in vector
+//!   lanes): the inner loops of sumcheck rounds, inner products and row combinations.
 //! * [`fft`] — radix-4 FFT over a power-of-two subgroup and Reed–Solomon encoding (two base-field
 //!   rows per FFT in M61², sixteen per vectorised FFT with [`KaizenField::encode_rows_batched`]).
 //! * [`fixed_point`] — signed fixed-point values with `s` fractional bits, their field embedding with
