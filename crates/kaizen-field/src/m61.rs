@@ -409,7 +409,11 @@ impl KaizenField for M61Ext2 {
         cols: usize,
         out: &mut [Self],
     ) -> usize {
-        lanes::encode_rows(domain, rows, cols, out)
+        if lanes::WIDE_VECTORS {
+            lanes::encode_rows(domain, rows, cols, out)
+        } else {
+            0
+        }
     }
 
     /// With `d = b − a` kept unreduced (`b + p − a < 2^62`) and `r = r₀ + r₁i`:
@@ -425,11 +429,11 @@ impl KaizenField for M61Ext2 {
     }
 
     fn lerp_in_place(lo: &mut [Self], hi: &[Self], r: Self) {
-        lanes::lerp_in_place(lo, hi, r);
+        lanes::lerp_in_place(lo, hi, r, lanes::WIDE_VECTORS);
     }
 
     fn lerp_into(out: &mut [Self], lo: &[Self], hi: &[Self], r: Self) {
-        lanes::lerp_into(out, lo, hi, r);
+        lanes::lerp_into(out, lo, hi, r, lanes::WIDE_VECTORS);
     }
 
     /// `c0` then `c1`, 8 bytes little-endian each (ark-serialize's layout).

@@ -146,7 +146,7 @@ const MIN_ROWS_FROM_VARS: usize = 16;
 
 /// Rows one parallel task encodes for codewords of `len` entries: a batch of the field's
 /// vectorised kernel ([`KaizenField::batched_encoding_rows`]; sixteen in M61² for codewords of up
-/// to 2^16), else a pair.
+/// to 2^16, in builds with AVX2 or wider), else a pair.
 fn rows_per_task<F: KaizenField>(len: usize) -> usize {
     F::batched_encoding_rows(len).max(2)
 }
