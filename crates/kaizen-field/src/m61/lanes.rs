@@ -439,6 +439,29 @@ mod tests {
         }
     }
 
+    /// The lane fold at every combination of edge coordinates for `lo`, `hi` and `r` (the
+    /// largest differences `b + p − a` and challenge halves included).
+    #[test]
+    fn lane_fold_at_the_edges() {
+        let edges = [0, 1, 2, P - 1, P - 2, 1 << 31, (1 << 31) - 1, 1 << 60];
+        let pairs: Vec<M61Ext2> = edges
+            .iter()
+            .flat_map(|&x| edges.map(|y| M61Ext2::new(m61(x), m61(y))))
+            .collect();
+        let lo: Vec<M61Ext2> = pairs
+            .iter()
+            .flat_map(|&a| pairs.iter().map(move |_| a))
+            .collect();
+        let hi: Vec<M61Ext2> = pairs.iter().flat_map(|_| pairs.iter().copied()).collect();
+        for &r in &pairs {
+            let mut folded = lo.clone();
+            lerp_in_place(&mut folded, &hi, r, true);
+            for ((&x, &a), &b) in folded.iter().zip(&lo).zip(&hi) {
+                assert_eq!(x, a + r * (b - a), "lo {a}, hi {b}, r {r}");
+            }
+        }
+    }
+
     /// Batches of sixteen base-field rows encode exactly as one row at a time, at every rate up
     /// to 1/8 and with odd and even stage counts; sixteen zero rows stay zero; a batch holding an
     /// extension-field entry, and the rows after it, are left to the caller.
