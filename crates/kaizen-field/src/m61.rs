@@ -400,7 +400,11 @@ impl KaizenField for M61Ext2 {
     }
 
     fn batched_encoding_rows(len: usize) -> usize {
-        lanes::batch_rows(len)
+        if lanes::WIDE_VECTORS {
+            lanes::batch_rows(len)
+        } else {
+            0
+        }
     }
 
     fn encode_rows_batched(

@@ -26,7 +26,8 @@ const LANES: usize = 8;
 /// than their scalar forms (criterion, same machine, three builds): the fold 5.4 ns per element
 /// against 4.1 ns one `lerp` at a time (AVX2 2.7 ns, AVX-512 2.0 ns), sixteen rows of 2^13 → 2^15
 /// encoded 21.2 ms against 12.3 ms as eight pairs (AVX2 7.0 against 9.4 ms, AVX-512 6.2 against
-/// 7.7 ms). The kernels themselves work on any target; the tests run them everywhere.
+/// 7.7 ms). M61²'s trait methods check it; the kernels themselves work on any target, and the
+/// tests run them everywhere.
 pub(super) const WIDE_VECTORS: bool = cfg!(target_feature = "avx2");
 
 type Lanes = [u64; LANES];
@@ -140,10 +141,10 @@ impl FftEntry<M61Ext2> for Ext2Lanes {
 /// caches and the FFT is no faster than one pair of rows at a time.
 const MAX_LANE_LEN: usize = 1 << 16;
 
-/// [`crate::KaizenField::batched_encoding_rows`] for M61²: sixteen rows for codewords of up to
-/// [`MAX_LANE_LEN`] entries in builds with [`WIDE_VECTORS`], none in others.
+/// [`crate::KaizenField::batched_encoding_rows`] for M61² (in builds with [`WIDE_VECTORS`]):
+/// sixteen rows for codewords of up to [`MAX_LANE_LEN`] entries.
 pub(super) fn batch_rows(len: usize) -> usize {
-    if WIDE_VECTORS && len <= MAX_LANE_LEN {
+    if len <= MAX_LANE_LEN {
         2 * LANES
     } else {
         0
@@ -160,7 +161,7 @@ pub(super) fn encode_rows(
     out: &mut [M61Ext2],
 ) -> usize {
     let len = domain.size();
-    if cols == 0 || rows.len() < 2 * LANES * cols || len > MAX_LANE_LEN {
+    if cols == 0 || rows.len() < 2 * LANES * cols || batch_rows(len) == 0 {
         return 0;
     }
     let minus_i = QuarterTurn::MinusI(M61Ext2::new(m61(0), m61(P - 1)));
