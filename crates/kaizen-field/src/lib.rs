@@ -33,6 +33,7 @@ pub mod layout;
 mod m61;
 pub mod mle;
 pub mod poseidon2;
+pub mod prefetch;
 pub mod serialize;
 pub mod transcript;
 
@@ -47,6 +48,7 @@ pub use fixed_point::FixedPoint;
 pub use layout::{Block, BlockLayout};
 pub use m61::{M61Acc, M61Config, M61Ext2, M61Ext2Acc, M61Ext2Config, M61};
 pub use mle::{eq_eval, eq_table, fix_block, inner_product, MultilinearPoly};
+pub use prefetch::{line_entries, prefetch, prefetch_ahead};
 pub use transcript::{Blake3Transcript, Poseidon2Transcript, Transcript};
 
 /// Minimum number of items a rayon task handles; below it a loop runs on one thread. Every parallel
@@ -201,9 +203,17 @@ pub trait KaizenField:
 /// the field element comes out of [`Accumulator::reduce`] once. Sumcheck round evaluations and inner
 /// products are such sums; in `F_{p²}`, `p = 2^61 − 1`, a term costs four 64-bit multiplications and
 /// a few additions instead of a full product and sum.
-pub trait Accumulator<F>: Copy + Default + Send + Sync {
+pub trait Accumulator<F: Field>: Copy + Default + Send + Sync {
     /// Adds `a·b`.
     fn add_product(&mut self, a: F, b: F);
+    /// Adds `(a₁ − a₀)·(b₁ − b₀)` for `a = (a₀, a₁)`, `b = (b₀, b₁)`: the leading coefficient of
+    /// `X ↦ (a₀ + X·(a₁ − a₀))·(b₀ + X·(b₁ − b₀))`, which sumcheck provers sum at every pair of
+    /// every round. Fields whose accumulator takes wider inputs override it to leave the
+    /// differences unreduced.
+    #[inline(always)]
+    fn add_product_of_differences(&mut self, (a0, a1): (F, F), (b0, b1): (F, F)) {
+        self.add_product(a1 - a0, b1 - b0);
+    }
     /// Adds `a`.
     fn add(&mut self, a: F);
     /// Adds another accumulator's sum.

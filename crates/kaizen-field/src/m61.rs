@@ -204,7 +204,8 @@ fn lerp_value(a: u64, b: u64, r: u64) -> u64 {
 }
 
 /// An unreduced sum of `F_p` terms: a `u128` and the number of times it wrapped around
-/// (`2^128 = 2^(2·61 + 6) ≡ 2^6`). Products are below `2^122`, so they are added as they are.
+/// (`2^128 = 2^(2·61 + 6) ≡ 2^6`). Terms (products of canonical values are below `2^122`, of
+/// unreduced differences below `2^124`) are added as they are.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct M61Acc {
     low: u128,
@@ -228,10 +229,22 @@ impl M61Acc {
     }
 }
 
+/// `b − a + p` for canonical `a`, `b`: the difference, unreduced (below `2^62`).
+#[inline(always)]
+fn wide_difference(a: M61, b: M61) -> u64 {
+    value(b) + P - value(a)
+}
+
 impl Accumulator<M61> for M61Acc {
     #[inline(always)]
     fn add_product(&mut self, a: M61, b: M61) {
         self.add_raw(value(a) as u128 * value(b) as u128);
+    }
+
+    /// The differences unreduced: their product is below `2^124`.
+    #[inline(always)]
+    fn add_product_of_differences(&mut self, (a0, a1): (M61, M61), (b0, b1): (M61, M61)) {
+        self.add_raw(wide_difference(a0, a1) as u128 * wide_difference(b0, b1) as u128);
     }
 
     #[inline(always)]
@@ -268,6 +281,21 @@ impl Accumulator<M61Ext2> for M61Ext2Acc {
         self.re
             .add_raw(m(a.c0, b.c0) + ((P as u128) << 61) - m(a.c1, b.c1));
         self.im.add_raw(m(a.c0, b.c1) + m(a.c1, b.c0));
+    }
+
+    /// The differences' parts unreduced (below `2^62`, products below `2^124`): the real part
+    /// `d₀e₀ − d₁e₁` is added as `d₀e₀ + p·2^64 − d₁e₁`, non-negative and below `2^126`.
+    #[inline(always)]
+    fn add_product_of_differences(
+        &mut self,
+        (a0, a1): (M61Ext2, M61Ext2),
+        (b0, b1): (M61Ext2, M61Ext2),
+    ) {
+        let (d0, d1) = (wide_difference(a0.c0, a1.c0), wide_difference(a0.c1, a1.c1));
+        let (e0, e1) = (wide_difference(b0.c0, b1.c0), wide_difference(b0.c1, b1.c1));
+        let m = |x: u64, y: u64| x as u128 * y as u128;
+        self.re.add_raw(m(d0, e0) + ((P as u128) << 64) - m(d1, e1));
+        self.im.add_raw(m(d0, e1) + m(d1, e0));
     }
 
     #[inline(always)]
@@ -575,6 +603,15 @@ mod tests {
                 };
                 half.add_product(x, y);
                 half.add(y);
+                // Differences at the edges: `b − a` unreduced is largest for `a = 0`, `b = p − 1`.
+                // (`b` runs over a rotation of the `a`s: the pairs are not symmetric, so that
+                // the sums of mixed products do not cancel.)
+                let (u, w) = (ext(b, a), ext(a, 3 * k as u64));
+                base.add_product_of_differences((m61(a), m61(b)), (m61(b), m61(a)));
+                base_ref += (m61(b) - m61(a)) * (m61(a) - m61(b));
+                ext_acc.add_product_of_differences((x, u), (y, w));
+                ext_ref += (u - x) * (w - y);
+                half.add_product_of_differences((x, u), (y, w));
             }
         }
         assert!(base.wraps > 0 && ext_acc.re.wraps > 0 && ext_acc.im.wraps > 0);

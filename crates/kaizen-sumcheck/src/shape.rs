@@ -2,9 +2,9 @@
 use rayon::prelude::*;
 
 use kaizen_field::{
-    eq_eval, eq_table,
+    eq_eval, eq_table, line_entries,
     mle::{eq_table_into, SubCube},
-    Accumulator, KaizenField, PAR_MIN_LEN,
+    prefetch, prefetch_ahead, Accumulator, KaizenField, PAR_MIN_LEN,
 };
 
 use crate::SumcheckError;
@@ -636,23 +636,39 @@ impl<F: KaizenField> ProductSum<F> {
         dispatch!(len, N => self.with_summand::<N>(op))
     }
 
+    /// Runs `op` with the summand `f` and, for a `LEADING` kernel, `lead`: the summand's leading
+    /// form at the differences `hi − lo` of a pair.
     fn run<const N: usize, const LEADING: bool>(
         &self,
         op: Op<'_, F>,
         f: impl Fn(&mut F::Acc, &[F; N]) + Sync,
+        lead: impl Fn(&mut F::Acc, &[F; N], &[F; N]) + Sync,
     ) -> Vec<F> {
         let rest = self.eq.as_ref().map(|eq| eq.rest.as_slice());
+        let s = Summand { f, lead };
         match (op, rest) {
-            (Op::Evaluate, None) => self.evaluate_round_n::<N, LEADING, false>(&[], &f),
-            (Op::Evaluate, Some(w)) => self.evaluate_round_n::<N, LEADING, true>(w, &f),
+            (Op::Evaluate, None) => self.evaluate_round_n::<N, LEADING, false>(&[], &s),
+            (Op::Evaluate, Some(w)) => self.evaluate_round_n::<N, LEADING, true>(w, &s),
             (Op::Fold { tables, m, r }, None) => {
-                self.fold_and_evaluate_n::<N, LEADING, false>(tables, m, r, &[], &f)
+                self.fold_and_evaluate_n::<N, LEADING, false>(tables, m, r, &[], &s)
             }
             (Op::Fold { tables, m, r }, Some(w)) => {
-                self.fold_and_evaluate_n::<N, LEADING, true>(tables, m, r, w, &f)
+                self.fold_and_evaluate_n::<N, LEADING, true>(tables, m, r, w, &s)
             }
-            (Op::AtOne, w) => vec![self.at_one_n(w.unwrap_or(&[]), &f)],
+            (Op::AtOne, w) => vec![self.at_one_n(w.unwrap_or(&[]), &s.f)],
         }
+    }
+
+    /// [`Self::run`] with the leading form taken as the summand at the (reduced) differences.
+    fn run_at_differences<const N: usize, const LEADING: bool>(
+        &self,
+        op: Op<'_, F>,
+        f: impl Fn(&mut F::Acc, &[F; N]) + Sync,
+    ) -> Vec<F> {
+        let lead = |acc: &mut F::Acc, lo: &[F; N], hi: &[F; N]| {
+            f(acc, &std::array::from_fn(|t| hi[t] - lo[t]))
+        };
+        self.run::<N, LEADING>(op, &f, lead)
     }
 
     /// `Σ_i w_i·f(hi_i)`: the factored summand at `X = 1`, for the round where `scale·r_c`
@@ -668,7 +684,7 @@ impl<F: KaizenField> ProductSum<F> {
             .with_min_len(PAR_MIN_LEN)
             .fold(F::Acc::default, |mut acc, i| {
                 let hi = std::array::from_fn(|t| self.tables[t][i + m]);
-                add_summand::<F, N, true>(&mut acc, &hi, rest[i], f);
+                add_weighted::<F, true>(&mut acc, rest[i], |a| f(a, &hi));
                 acc
             })
             .reduce(F::Acc::default, |mut acc, other| {
@@ -683,30 +699,45 @@ impl<F: KaizenField> ProductSum<F> {
     fn with_summand<const N: usize>(&self, op: Op<'_, F>) -> Vec<F> {
         let (mut evals, coeff) = match self.kernel {
             Kernel::Single(c) => (
-                self.run::<N, true>(op, |acc: &mut F::Acc, v: &[F; N]| acc.add(v[0])),
-                c,
-            ),
-            Kernel::Pair(c) => (
-                self.run::<N, true>(op, |acc: &mut F::Acc, v: &[F; N]| {
-                    acc.add_product(v[0], v[N - 1])
+                self.run_at_differences::<N, true>(op, |acc: &mut F::Acc, v: &[F; N]| {
+                    acc.add(v[0])
                 }),
                 c,
             ),
+            // The products' leading forms take the pair's differences unreduced
+            // (`Accumulator::add_product_of_differences`).
+            Kernel::Pair(c) => (
+                self.run::<N, true>(
+                    op,
+                    |acc: &mut F::Acc, v: &[F; N]| acc.add_product(v[0], v[N - 1]),
+                    |acc: &mut F::Acc, lo: &[F; N], hi: &[F; N]| {
+                        acc.add_product_of_differences((lo[0], hi[0]), (lo[N - 1], hi[N - 1]))
+                    },
+                ),
+                c,
+            ),
             Kernel::WeightedPair(c) => (
-                self.run::<N, true>(op, |acc: &mut F::Acc, v: &[F; N]| {
+                self.run_at_differences::<N, true>(op, |acc: &mut F::Acc, v: &[F; N]| {
                     acc.add_product(v[0] * v[1], v[N - 1])
                 }),
                 c,
             ),
             Kernel::Fraction(_) => (
-                self.run::<N, true>(op, |acc: &mut F::Acc, v: &[F; N]| {
-                    acc.add_product(v[0], v[3]);
-                    acc.add_product(v[1], v[2]);
-                }),
+                self.run::<N, true>(
+                    op,
+                    |acc: &mut F::Acc, v: &[F; N]| {
+                        acc.add_product(v[0], v[3]);
+                        acc.add_product(v[1], v[2]);
+                    },
+                    |acc: &mut F::Acc, lo: &[F; N], hi: &[F; N]| {
+                        acc.add_product_of_differences((lo[0], hi[0]), (lo[3], hi[3]));
+                        acc.add_product_of_differences((lo[1], hi[1]), (lo[2], hi[2]));
+                    },
+                ),
                 F::ONE,
             ),
             Kernel::UnitFraction(l) => (
-                self.run::<N, false>(op, |acc: &mut F::Acc, v: &[F; N]| {
+                self.run_at_differences::<N, false>(op, |acc: &mut F::Acc, v: &[F; N]| {
                     acc.add(v[1]);
                     acc.add(v[0]);
                     acc.add_product(l * v[0], v[1]);
@@ -723,7 +754,7 @@ impl<F: KaizenField> ProductSum<F> {
                         acc.add(x);
                     }
                 };
-                (self.run::<N, false>(op, f), F::ONE)
+                (self.run_at_differences::<N, false>(op, f), F::ONE)
             }
         };
         if coeff != F::ONE {
@@ -737,7 +768,10 @@ impl<F: KaizenField> ProductSum<F> {
     fn evaluate_round_n<const N: usize, const LEADING: bool, const W: bool>(
         &self,
         rest: &[F],
-        f: &(impl Fn(&mut F::Acc, &[F; N]) + Sync),
+        f: &Summand<
+            impl Fn(&mut F::Acc, &[F; N]) + Sync,
+            impl Fn(&mut F::Acc, &[F; N], &[F; N]) + Sync,
+        >,
     ) -> Vec<F> {
         let degree = self.kernel_degree();
         let m = self.tables[0].len() / 2;
@@ -748,6 +782,10 @@ impl<F: KaizenField> ProductSum<F> {
             .map(|j| {
                 let mut acc = [F::Acc::default(); MAX_DEGREE + 1];
                 for i in j * chunk..((j + 1) * chunk).min(m) {
+                    for t in tables {
+                        prefetch_ahead(t, i);
+                        prefetch_ahead(t, i + m);
+                    }
                     let lo = std::array::from_fn(|t| tables[t][i]);
                     let hi = std::array::from_fn(|t| tables[t][i + m]);
                     let w = if W { rest[i] } else { F::ONE };
@@ -765,7 +803,10 @@ impl<F: KaizenField> ProductSum<F> {
         m: usize,
         r: F,
         rest: &[F],
-        f: &(impl Fn(&mut F::Acc, &[F; N]) + Sync),
+        f: &Summand<
+            impl Fn(&mut F::Acc, &[F; N]) + Sync,
+            impl Fn(&mut F::Acc, &[F; N], &[F; N]) + Sync,
+        >,
     ) -> Vec<F> {
         let degree = self.kernel_degree();
         let q = m / 2;
@@ -801,6 +842,15 @@ impl<F: KaizenField> ProductSum<F> {
                         F::lerp_in_place(&mut part.q1[start..end], &part.q3[start..end], r);
                     }
                     for i in start..end {
+                        // The next block's entries, while this one is evaluated.
+                        if i % line_entries::<F>() == 0 {
+                            for part in &job {
+                                prefetch(part.q0, i + FOLD_BLOCK);
+                                prefetch(part.q1, i + FOLD_BLOCK);
+                                prefetch(part.q2, i + FOLD_BLOCK);
+                                prefetch(part.q3, i + FOLD_BLOCK);
+                            }
+                        }
                         let lo = std::array::from_fn(|t| job[t].q0[i]);
                         let hi = std::array::from_fn(|t| job[t].q1[i]);
                         let w = if W { rest[j * chunk + i] } else { F::ONE };
@@ -857,27 +907,34 @@ fn merge_arrays<F: KaizenField>(
     a
 }
 
-/// Adds the summand at `v` to `acc`, times `w` with `W` (then reduced once before the product).
+/// A kernel's summand `f` at one point, and its leading form `lead` at a pair `(lo, hi)`: the
+/// summand at `hi − lo`, which a field's accumulator may compute from the differences without
+/// reducing them ([`Accumulator::add_product_of_differences`]).
+struct Summand<S, L> {
+    f: S,
+    lead: L,
+}
+
+/// Adds what `add` adds to `acc`, times `w` with `W` (then reduced once before the product).
 #[inline(always)]
-fn add_summand<F: KaizenField, const N: usize, const W: bool>(
+fn add_weighted<F: KaizenField, const W: bool>(
     acc: &mut F::Acc,
-    v: &[F; N],
     w: F,
-    f: &impl Fn(&mut F::Acc, &[F; N]),
+    add: impl FnOnce(&mut F::Acc),
 ) {
     if W {
         let mut value = F::Acc::default();
-        f(&mut value, v);
+        add(&mut value);
         acc.add_product(w, value.reduce());
     } else {
-        f(acc, v);
+        add(acc);
     }
 }
 
 /// Adds the pair `(lo, hi)`'s contribution at `X = 0, 2, …, degree` to `acc` (index 1 is left for
 /// the caller, who derives `s(1)` from the running claim). With `LEADING`, the summand is one
 /// homogeneous form in the tables (a single product, or the fraction layer's three products), so
-/// the leading coefficient of `X ↦ f(lo + X·(hi − lo))` is `f(hi − lo)`:
+/// the leading coefficient of `X ↦ f(lo + X·(hi − lo))` is `f(hi − lo)` (the kernel's `lead`):
 /// slot `degree` then accumulates that coefficient instead of `s(degree)`, which saves the
 /// additions for the last point ([`ProductSum::round_evals`] recovers `s(degree)`). With `W`,
 /// every value is multiplied by the pair's weight `w` (a factored `eq`'s `rest` entry). Sums stay
@@ -889,15 +946,17 @@ fn accumulate<F: KaizenField, const N: usize, const LEADING: bool, const W: bool
     hi: &[F; N],
     degree: usize,
     w: F,
-    f: &(impl Fn(&mut F::Acc, &[F; N]) + Sync),
+    s: &Summand<
+        impl Fn(&mut F::Acc, &[F; N]) + Sync,
+        impl Fn(&mut F::Acc, &[F; N], &[F; N]) + Sync,
+    >,
 ) {
-    add_summand::<F, N, W>(&mut acc[0], lo, w, f);
+    add_weighted::<F, W>(&mut acc[0], w, |a| (s.f)(a, lo));
     if degree < 2 {
         return;
     }
-    let diff: [F; N] = std::array::from_fn(|t| hi[t] - lo[t]);
     let last = if LEADING {
-        add_summand::<F, N, W>(&mut acc[degree], &diff, w, f);
+        add_weighted::<F, W>(&mut acc[degree], w, |a| (s.lead)(a, lo, hi));
         degree - 1
     } else {
         degree
@@ -905,11 +964,12 @@ fn accumulate<F: KaizenField, const N: usize, const LEADING: bool, const W: bool
     if last < 2 {
         return;
     }
+    let diff: [F; N] = std::array::from_fn(|t| hi[t] - lo[t]);
     let mut cur: [F; N] = std::array::from_fn(|t| hi[t] + diff[t]);
-    add_summand::<F, N, W>(&mut acc[2], &cur, w, f);
+    add_weighted::<F, W>(&mut acc[2], w, |a| (s.f)(a, &cur));
     for a in acc.iter_mut().take(last + 1).skip(3) {
         cur.iter_mut().zip(&diff).for_each(|(c, d)| *c += d);
-        add_summand::<F, N, W>(a, &cur, w, f);
+        add_weighted::<F, W>(a, w, |acc| (s.f)(acc, &cur));
     }
 }
 

@@ -233,33 +233,31 @@ const M31: u64 = (1 << 31) - 1;
 /// `2^30 − 1`: the part of a product's middle term below `2^61` once shifted by 31.
 const M30: u64 = (1 << 30) - 1;
 
-/// The halves `(x mod 2^31, ⌊x / 2^31⌋)` of `x < 2^62`, each below `2^31` (the casts tell the
-/// compiler so, and it multiplies them as 32-bit lanes).
+/// The halves `(x mod 2^31, ⌊x / 2^31⌋)` of `x < 2^62`, each below `2^31`.
 #[inline(always)]
 fn split31(x: u64) -> (u64, u64) {
-    (x & M31, (x >> 31) as u32 as u64)
+    (x & M31, x >> 31)
+}
+
+/// `a·b` for `a, b < 2^32`: written on their low 32 bits, so that the compiler multiplies them as
+/// 32-bit lanes (one instruction) without masking them first.
+#[inline(always)]
+fn mul32(a: u64, b: u64) -> u64 {
+    (a as u32 as u64) * (b as u32 as u64)
 }
 
 /// `a + x·u + y·v mod p`, canonical, for `a < 2^61`, `x, y < 2^62` and `u, v < 2^61` given as
 /// [`split31`] halves: with `x·u = x₁u₁·2^62 + (x₁u₀ + x₀u₁)·2^31 + x₀u₀`, `2^62 ≡ 2` and
 /// `2^61 ≡ 1`, the two products sum to `2·hh + mid·2^31 + ll` with `hh < 2^62`, `mid < 2^64`,
-/// `ll < 2^63`; each part is folded below `2^61 + 2^34` and the four with `a` stay below `2^64`.
+/// `ll < 2^63`: `2·hh + ll` (below `2^64`) is folded once, below `2^61 + 8`, `mid·2^31` is split
+/// at bit 30 into `⌊mid / 2^30⌋ + (mid mod 2^30)·2^31`, and the four with `a` stay below `2^63`.
 #[inline(always)]
 fn mul_add2(a: u64, x: u64, y: u64, (u0, u1): (u64, u64), (v0, v1): (u64, u64)) -> u64 {
     let ((x0, x1), (y0, y1)) = (split31(x), split31(y));
-    let (u0, u1, v0, v1) = (
-        u0 as u32 as u64,
-        u1 as u32 as u64,
-        v0 as u32 as u64,
-        v1 as u32 as u64,
-    );
-    let hh2 = (x1 * u1 + y1 * v1) << 1;
-    let mid = x1 * u0 + x0 * u1 + y1 * v0 + y0 * v1;
-    let ll = x0 * u0 + y0 * v0;
-    let t = ((hh2 & P) + (hh2 >> 61))
-        + ((mid >> 30) + ((mid & M30) << 31))
-        + ((ll & P) + (ll >> 61))
-        + a;
+    let hh = mul32(x1, u1) + mul32(y1, v1);
+    let mid = mul32(x1, u0) + mul32(x0, u1) + mul32(y1, v0) + mul32(y0, v1);
+    let s = hh + hh + mul32(x0, u0) + mul32(y0, v0);
+    let t = (s & P) + (s >> 61) + (mid >> 30) + ((mid & M30) << 31) + a;
     canonical((t & P) + (t >> 61))
 }
 
