@@ -12,6 +12,7 @@
 //!   `KaizenField::lerp`, the one-variable bind, reduced once, with
 //!   [`KaizenField::lerp_in_place`] for a whole table (in M61², eight elements per step in vector
 //!   lanes): the inner loops of sumcheck rounds, inner products and row combinations.
+//! * [`prefetch`](mod@prefetch) — a cache hint for passes that read several long tables side by side.
 //! * [`fft`] — radix-4 FFT over a power-of-two subgroup and Reed–Solomon encoding (two base-field
 //!   rows per FFT in M61², sixteen per vectorised FFT with [`KaizenField::encode_rows_batched`]).
 //! * [`fixed_point`] — signed fixed-point values with `s` fractional bits, their field embedding with
