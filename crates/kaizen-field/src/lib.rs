@@ -49,7 +49,7 @@ pub use fixed_point::FixedPoint;
 pub use layout::{Block, BlockLayout};
 pub use m61::{M61Acc, M61Config, M61Ext2, M61Ext2Acc, M61Ext2Config, M61};
 pub use mle::{eq_eval, eq_table, fix_block, inner_product, MultilinearPoly};
-pub use prefetch::{line_entries, prefetch, prefetch_ahead};
+pub use prefetch::{line_entries, prefetch, prefetch_ahead, PREFETCH_MIN_BYTES};
 pub use transcript::{Blake3Transcript, Poseidon2Transcript, Transcript};
 
 /// Minimum number of items a rayon task handles; below it a loop runs on one thread. Every parallel
