@@ -28,7 +28,7 @@
 //!
 //! Measured on 2 cores (the crate README, `cargo bench -p kaizen-sumcheck --bench sumcheck`, medians
 //! of 11, 2026-12-06): the `Σ a·b` prover at `2^22` over M61² takes 3.6–3.8× the plain inner
-//! product on the same data (3.9–4.1× at `2^20`); matmul at 1024³ runs 400–560× below computing
+//! product on the same data (3.6–4.0× at `2^20`); matmul at 1024³ runs 400–560× below computing
 //! `C = A·B`.
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
