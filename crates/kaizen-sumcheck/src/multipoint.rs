@@ -53,8 +53,9 @@ fn round_from<F: KaizenField>(s0: F, lead: F, claim: F, degree: usize) -> Vec<F>
     evals
 }
 
-/// `Σ_i p_lo·w_lo` and `Σ_i (p_hi − p_lo)·(w_hi − w_lo)`, unreduced: a round's `s(0)` and
-/// leading coefficient over these pairs of `P` and weight entries.
+/// `Σ_i p_lo·w_lo` and `Σ_i (p_hi − p_lo)·(w_hi − w_lo)`, unreduced (the differences too,
+/// [`Accumulator::add_product_of_differences`]): a round's `s(0)` and leading coefficient over
+/// these pairs of `P` and weight entries.
 fn pair_sums<F: KaizenField>(
     (p_lo, p_hi): (&[F], &[F]),
     (w_lo, w_hi): (&[F], &[F]),
@@ -62,7 +63,7 @@ fn pair_sums<F: KaizenField>(
     let (mut s0, mut lead) = (F::Acc::default(), F::Acc::default());
     for i in 0..w_lo.len() {
         s0.add_product(p_lo[i], w_lo[i]);
-        lead.add_product(p_hi[i] - p_lo[i], w_hi[i] - w_lo[i]);
+        lead.add_product_of_differences((p_lo[i], p_hi[i]), (w_lo[i], w_hi[i]));
     }
     (s0, lead)
 }

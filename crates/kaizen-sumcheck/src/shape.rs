@@ -785,9 +785,9 @@ impl<F: KaizenField> ProductSum<F> {
             .map(|j| {
                 let range = j * chunk..((j + 1) * chunk).min(m);
                 if ahead {
-                    pair_sums::<F, N, LEADING, W, true>(&tables, range, rest, degree, f)
+                    round_sums::<F, N, LEADING, W, true>(&tables, range, rest, degree, f)
                 } else {
-                    pair_sums::<F, N, LEADING, W, false>(&tables, range, rest, degree, f)
+                    round_sums::<F, N, LEADING, W, false>(&tables, range, rest, degree, f)
                 }
             })
             .reduce(|| [F::Acc::default(); MAX_DEGREE + 1], merge_arrays::<F>);
@@ -893,7 +893,7 @@ const FOLD_BLOCK: usize = 128;
 
 /// The round sums of the pairs `(i, i + m)`, `i ∈ range`, of `N` tables of `2m` entries; with
 /// `AHEAD`, asking for every table's entries ahead of the reads ([`prefetch_ahead`]).
-fn pair_sums<
+fn round_sums<
     F: KaizenField,
     const N: usize,
     const LEADING: bool,
