@@ -97,7 +97,8 @@ impl<F: KaizenField> Leaves<F> {
                     || s.values.iter().any(|v| v >> SHIFTED_VALUE_BITS != 0)
                 {
                     return Err(GkrError::Input(format!(
-                        "shifted leaves: {len} values below 2^{SHIFTED_VALUE_BITS} in even blocks                          covering {covered}, at least 8"
+                        "shifted leaves: {len} values below 2^{SHIFTED_VALUE_BITS} in even blocks \
+                         covering {covered}, at least 8"
                     )));
                 }
                 (len, len)

@@ -55,6 +55,8 @@ fn cases() -> Vec<(Architecture, usize)> {
     cases.push((Architecture::AlexNet, 16));
     cases.push((Architecture::Vgg11, 4));
     cases.push((Architecture::Vgg11, 16));
+    // The wider MLP at the larger batch (appended, so the rows above keep their indices).
+    cases.push((Architecture::Mlp(vec![784, 512, 10]), 64));
     cases
 }
 

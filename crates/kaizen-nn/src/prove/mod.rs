@@ -342,6 +342,7 @@ pub fn commit_model<F: KaizenField, S: MultilinearPcs<F>>(
     model: &Model,
     hyper: &Hyper,
 ) -> Result<CommittedModel<F, S>, ProveError> {
+    let _span = debug_span!("commit_model").entered();
     let plan = Plan::new(&ModelShape::of(model), hyper)?;
     let params: HashMap<String, &Tensor> = model
         .layers
