@@ -4,7 +4,9 @@
 //! The butterflies are generic over [`FftEntry`]: a field element, or a vector of lanes of them
 //! ([`KaizenField::encode_rows_batched`] runs one FFT for many rows at once where a field has
 //! such a kernel — M61² encodes sixteen base-field rows in eight lanes).
-use crate::{FieldError, KaizenField};
+use rayon::prelude::*;
+
+use crate::{FieldError, KaizenField, PAR_MIN_LEN};
 
 /// What the butterflies need of an FFT entry with twiddles in `F`: `F` itself, or lanes of it.
 pub trait FftEntry<F>: Copy {
@@ -89,9 +91,7 @@ impl<F: KaizenField> Radix2Domain<F> {
             two_adicity: F::TWO_ADICITY,
         })?;
         let n = 1usize << log_size;
-        let twiddles = std::iter::successors(Some(F::ONE), |w| Some(*w * omega))
-            .take((3 * n / 4).max(n / 2))
-            .collect();
+        let twiddles = powers(omega, (3 * n / 4).max(n / 2));
         Ok(Self { log_size, twiddles })
     }
 
@@ -292,10 +292,34 @@ fn nonzero<F: KaizenField>(row: &[F]) -> bool {
     row.iter().any(|x| !x.is_zero())
 }
 
+/// Entries per block of [`powers`]: the length of its two dependent chains' first one.
+const POWERS_BLOCK: usize = 1 << 10;
+
+/// `(1, w, w², …, w^{len−1})` as `w^{k + B·c} = w^k·(w^B)^c`: two short chains of dependent
+/// products (`k < B`, and `c`) and `len` independent ones, in parallel. One chain of `len`
+/// products waits on each product in turn: a domain of 2^17 points took 0.9 ms on one core.
+fn powers<F: KaizenField>(w: F, len: usize) -> Vec<F> {
+    let chain = |base: F, count: usize| -> Vec<F> {
+        std::iter::successors(Some(F::ONE), |x| Some(*x * base))
+            .take(count)
+            .collect()
+    };
+    let low = chain(w, POWERS_BLOCK.min(len));
+    let high = chain(w.pow([POWERS_BLOCK as u64]), len.div_ceil(POWERS_BLOCK));
+    let mut out = vec![F::ZERO; len];
+    out.par_chunks_mut(POWERS_BLOCK)
+        .zip(&high)
+        .with_min_len((PAR_MIN_LEN / POWERS_BLOCK).max(1))
+        .for_each(|(block, &h)| {
+            block.iter_mut().zip(&low).for_each(|(x, &l)| *x = h * l);
+        });
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Fr, M61Ext2};
+    use crate::{Fr, M61Ext2, One};
     use ark_std::UniformRand;
     use rand::SeedableRng;
     use rand_chacha::ChaCha20Rng;
@@ -343,6 +367,27 @@ mod tests {
     #[test]
     fn fft_bls() {
         fft_matches_naive::<Fr>();
+    }
+
+    /// The blocked powers equal one chain of products, at lengths around the block size.
+    #[test]
+    fn powers_match_one_chain() {
+        let mut rng = ChaCha20Rng::seed_from_u64(4);
+        let w = M61Ext2::rand(&mut rng);
+        let chain: Vec<M61Ext2> = std::iter::successors(Some(M61Ext2::one()), |x| Some(*x * w))
+            .take(3 * POWERS_BLOCK + 5)
+            .collect();
+        for len in [
+            0,
+            1,
+            2,
+            POWERS_BLOCK - 1,
+            POWERS_BLOCK,
+            POWERS_BLOCK + 1,
+            chain.len(),
+        ] {
+            assert_eq!(powers(w, len), chain[..len], "{len}");
+        }
     }
 
     /// Two base-field messages through one FFT give both encodings exactly; an extension-field
