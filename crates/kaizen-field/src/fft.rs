@@ -292,6 +292,17 @@ fn nonzero<F: KaizenField>(row: &[F]) -> bool {
     row.iter().any(|x| !x.is_zero())
 }
 
+/// `ω^i` in the subgroup of size `2^log_size` (indices taken modulo the size), without the
+/// domain's table: for a few points of a large domain (a verifier's queries).
+pub fn subgroup_element<F: KaizenField>(log_size: u32, i: usize) -> Result<F, FieldError> {
+    let omega = F::root_of_unity(log_size).ok_or(FieldError::NoRootOfUnity {
+        log_size,
+        two_adicity: F::TWO_ADICITY,
+    })?;
+    let i = i & ((1usize << log_size) - 1);
+    Ok(omega.pow([i as u64]))
+}
+
 /// Entries per block of [`powers`]: the length of its two dependent chains' first one.
 const POWERS_BLOCK: usize = 1 << 10;
 
@@ -352,6 +363,7 @@ mod tests {
                     let x = omega.pow([i as u64]);
                     assert_eq!(d.element(i), x);
                     assert_eq!(d.element(i + d.size()), x);
+                    assert_eq!(subgroup_element::<F>(log, i + d.size()), Ok(x));
                     let naive: F = coeffs.iter().rev().fold(F::ZERO, |acc, &c| acc * x + c);
                     assert_eq!(evals[i], naive, "2^{log}, rate 2^-{log_rate}, point {i}");
                 }
@@ -367,6 +379,16 @@ mod tests {
     #[test]
     fn fft_bls() {
         fft_matches_naive::<Fr>();
+    }
+
+    /// A subgroup larger than the field's 2-adicity allows is an error, not a panic.
+    #[test]
+    fn too_large_subgroups_are_errors() {
+        for log in [Fr::TWO_ADICITY + 1, 63, 64, u32::MAX] {
+            assert!(subgroup_element::<Fr>(log, 5).is_err());
+            assert!(Radix2Domain::<Fr>::new(log).is_err());
+        }
+        assert!(subgroup_element::<M61Ext2>(M61Ext2::TWO_ADICITY, 7).is_ok());
     }
 
     /// The blocked powers equal one chain of products, at lengths around the block size.

@@ -106,7 +106,7 @@ use tracing::{debug_span, Span};
 
 use crate::{
     check_batch,
-    fft::Radix2Domain,
+    fft::{subgroup_element, Radix2Domain},
     merkle::{slot_len, ColumnTree, Digest, MultiPath},
     multipoint::{check_claim_sets, reduced_claim, BatchOpeningProof, MultiPointProof},
     MultilinearPcs, PcsError,
@@ -740,7 +740,8 @@ impl<F: KaizenField> Ligero<F> {
                 commitments.len()
             )));
         }
-        let domain = self.domain(b)?;
+        // The codeword's points: all of them to encode a sent row, or the queried ones alone.
+        let domain = committed.is_none().then(|| self.domain(b)).transpose()?;
         // Each matrix's multi-path (in parallel; the first failure in matrix order is reported),
         // then every query's combination `Σ γ_{i,r}·E_i[r][j]`.
         let check = |(i, (c, path)): (usize, (&&LigeroCommitment, &MultiPath))| {
@@ -770,7 +771,7 @@ impl<F: KaizenField> Ligero<F> {
                     .into_iter()
                     .collect::<Result<(), PcsError>>()
             },
-            || committed.is_none().then(|| domain.encode(&proof.proximity)),
+            || domain.as_ref().map(|d| d.encode(&proof.proximity)),
         );
         paths?;
         let combined = combined(&queries, &positions, &opened.columns, &gammas);
@@ -794,12 +795,13 @@ impl<F: KaizenField> Ligero<F> {
             return Err(PcsError::ProofShape("a row reduction's claims".into()));
         };
         let zeta = &row_claim.point;
+        let log_len = b as u32 + self.params.log_inv_rate;
         let weight = eq_eval(z_lo, zeta).unwrap_or(F::ZERO)
             + queries
                 .iter()
                 .zip(&coeffs)
-                .map(|(&j, &c)| c * powers_at(zeta, domain.element(j)))
-                .sum::<F>();
+                .map(|(&j, &c)| Ok(c * powers_at(zeta, subgroup_element::<F>(log_len, j)?)))
+                .sum::<Result<F, PcsError>>()?;
         if weight_claim.value != weight {
             return Err(PcsError::Consistency);
         }
