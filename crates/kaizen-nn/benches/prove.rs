@@ -4,7 +4,7 @@
 //! verifier time, proof size, peak memory, and the prover / plain quantized step ratio, medians
 //! over 3 runs, each row in a fresh process. `-- --quick` runs the first three rows once,
 //! `-- --list` lists the rows, `-- --case K` runs row `K` alone (`scripts/bench-models` wraps it),
-//! `-- --runs N` takes medians over `N` runs,
+//! `-- --runs N` takes medians over `N` runs (after `--warmup N` untimed ones, default 1),
 //! `-- --keep-encoding K` re-encodes every commitment of more than `2^K` entries at its opening
 //! instead of holding its Reed–Solomon encoding (less memory, more time; by default only the
 //! VGG-11 B = 16 row does, with `K = 22`, as the `kaizen` CLI), `-- --sent-rows` sends every
@@ -74,11 +74,15 @@ fn default_keep_encoding(arch: &Architecture, batch: usize) -> usize {
 fn run_case(
     arch: &Architecture,
     batch: usize,
-    runs: usize,
+    (warmup, runs): (usize, usize),
     keep_encoding: usize,
     ligero: (bool, bool),
 ) {
     let case = StepCase::new(arch, batch, keep_encoding, ligero);
+    for _ in 0..warmup {
+        let (_, _, statement, proof) = case.prove();
+        case.verify(&statement, &proof);
+    }
     let (mut plain, mut prove, mut verify) = (Vec::new(), Vec::new(), Vec::new());
     let mut size = 0;
     for _ in 0..runs {
@@ -114,6 +118,14 @@ fn main() {
         None if quick => 1,
         None => 3,
     };
+    // `--warmup N`: N untimed steps first (default 1; none with `--quick`). A process's first
+    // steps grow its heap and fault its pages in, as the first step of a chain does; the timed
+    // runs then measure the steps that follow (paper-lenet B = 1: 245, 185, then 135–158 ms).
+    let warmup = match args.iter().position(|a| a == "--warmup") {
+        Some(i) => args[i + 1].parse().unwrap(),
+        None if quick => 0,
+        None => 1,
+    };
     // `--keep-encoding K`: re-encode (at opening) every commitment of more than 2^K entries
     // instead of holding its encoding (less memory, one more encoding's time).
     let keep_encoding: Option<usize> = args
@@ -141,11 +153,18 @@ fn main() {
         let k: usize = args[i + 1].parse().unwrap();
         let (arch, batch) = &cases[k];
         let keep = keep_encoding.unwrap_or_else(|| default_keep_encoding(arch, *batch));
-        return run_case(arch, *batch, runs, keep, (batched_shape, sent_rows));
+        return run_case(
+            arch,
+            *batch,
+            (warmup, runs),
+            keep,
+            (batched_shape, sent_rows),
+        );
     }
     println!(
         "step proof, softmax CE, scale 2^16, Ligero/M61² ({} shape) sized per model, N = 1024 embedded \
-         Fashion-MNIST images, {} threads, one process per row (peak RSS is the row's own)",
+         Fashion-MNIST images, {} threads, one process per row (peak RSS is the row's own), medians \
+         of {runs} runs after {warmup} untimed",
         if batched_shape { "batched" } else { "balanced" },
         rayon::current_num_threads()
     );
@@ -162,6 +181,11 @@ fn main() {
         cmd.args(["--case", &k.to_string()]);
         if quick {
             cmd.arg("--quick");
+        }
+        for flag in ["--runs", "--warmup"] {
+            if let Some(i) = args.iter().position(|a| a == flag) {
+                cmd.args([flag, &args[i + 1]]);
+            }
         }
         if let Some(k) = keep_encoding {
             cmd.args(["--keep-encoding", &k.to_string()]);
