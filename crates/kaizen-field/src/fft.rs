@@ -303,7 +303,7 @@ pub fn subgroup_element<F: KaizenField>(log_size: u32, i: usize) -> Result<F, Fi
     Ok(omega.pow([i as u64]))
 }
 
-/// Entries per block of [`powers`]: the length of its two dependent chains' first one.
+/// Entries per block of [`powers`] (the length of its first chain of products).
 const POWERS_BLOCK: usize = 1 << 10;
 
 /// `(1, w, w², …, w^{len−1})` as `w^{k + B·c} = w^k·(w^B)^c`: two short chains of dependent
