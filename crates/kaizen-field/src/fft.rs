@@ -86,10 +86,7 @@ pub struct Radix2Domain<F> {
 impl<F: KaizenField> Radix2Domain<F> {
     /// The domain of size `2^log_size`, or an error if the field has no such subgroup.
     pub fn new(log_size: u32) -> Result<Self, FieldError> {
-        let omega = F::root_of_unity(log_size).ok_or(FieldError::NoRootOfUnity {
-            log_size,
-            two_adicity: F::TWO_ADICITY,
-        })?;
+        let omega = root_of_unity::<F>(log_size)?;
         let n = 1usize << log_size;
         let twiddles = powers(omega, (3 * n / 4).max(n / 2));
         Ok(Self { log_size, twiddles })
@@ -292,15 +289,14 @@ fn nonzero<F: KaizenField>(row: &[F]) -> bool {
     row.iter().any(|x| !x.is_zero())
 }
 
-/// `ω^i` in the subgroup of size `2^log_size` (indices taken modulo the size), without the
-/// domain's table: for a few points of a large domain (a verifier's queries).
-pub fn subgroup_element<F: KaizenField>(log_size: u32, i: usize) -> Result<F, FieldError> {
-    let omega = F::root_of_unity(log_size).ok_or(FieldError::NoRootOfUnity {
+/// The generator `ω` of the domain of size `2^log_size` ([`Radix2Domain`]'s points are its
+/// powers), without the domain's table — for a few points of a large domain (a verifier's
+/// queries) — or an error if the field has no such subgroup.
+pub fn root_of_unity<F: KaizenField>(log_size: u32) -> Result<F, FieldError> {
+    F::root_of_unity(log_size).ok_or(FieldError::NoRootOfUnity {
         log_size,
         two_adicity: F::TWO_ADICITY,
-    })?;
-    let i = i & ((1usize << log_size) - 1);
-    Ok(omega.pow([i as u64]))
+    })
 }
 
 /// Entries per block of [`powers`] (the length of its first chain of products).
@@ -363,7 +359,8 @@ mod tests {
                     let x = omega.pow([i as u64]);
                     assert_eq!(d.element(i), x);
                     assert_eq!(d.element(i + d.size()), x);
-                    assert_eq!(subgroup_element::<F>(log, i + d.size()), Ok(x));
+                    let w = root_of_unity::<F>(log).unwrap();
+                    assert_eq!(w.pow([(i + d.size()) as u64]), x);
                     let naive: F = coeffs.iter().rev().fold(F::ZERO, |acc, &c| acc * x + c);
                     assert_eq!(evals[i], naive, "2^{log}, rate 2^-{log_rate}, point {i}");
                 }
@@ -385,10 +382,10 @@ mod tests {
     #[test]
     fn too_large_subgroups_are_errors() {
         for log in [Fr::TWO_ADICITY + 1, 63, 64, u32::MAX] {
-            assert!(subgroup_element::<Fr>(log, 5).is_err());
+            assert!(root_of_unity::<Fr>(log).is_err());
             assert!(Radix2Domain::<Fr>::new(log).is_err());
         }
-        assert!(subgroup_element::<M61Ext2>(M61Ext2::TWO_ADICITY, 7).is_ok());
+        assert!(root_of_unity::<M61Ext2>(M61Ext2::TWO_ADICITY).is_ok());
     }
 
     /// The blocked powers equal one chain of products, at lengths around the block size.

@@ -106,7 +106,7 @@ use tracing::{debug_span, Span};
 
 use crate::{
     check_batch,
-    fft::{subgroup_element, Radix2Domain},
+    fft::{root_of_unity, Radix2Domain},
     merkle::{slot_len, ColumnTree, Digest, MultiPath},
     multipoint::{check_claim_sets, reduced_claim, BatchOpeningProof, MultiPointProof},
     MultilinearPcs, PcsError,
@@ -795,13 +795,13 @@ impl<F: KaizenField> Ligero<F> {
             return Err(PcsError::ProofShape("a row reduction's claims".into()));
         };
         let zeta = &row_claim.point;
-        let log_len = b as u32 + self.params.log_inv_rate;
+        let omega = root_of_unity::<F>(b as u32 + self.params.log_inv_rate)?;
         let weight = eq_eval(z_lo, zeta).unwrap_or(F::ZERO)
             + queries
                 .iter()
                 .zip(&coeffs)
-                .map(|(&j, &c)| Ok(c * powers_at(zeta, subgroup_element::<F>(log_len, j)?)))
-                .sum::<Result<F, PcsError>>()?;
+                .map(|(&j, &c)| c * powers_at(zeta, omega.pow([j as u64])))
+                .sum::<F>();
         if weight_claim.value != weight {
             return Err(PcsError::Consistency);
         }
