@@ -275,11 +275,16 @@ impl LigeroParams {
             .saturating_add(self.row_size(b, inner))
     }
 
+    /// log2 of the codeword length `2^b/ρ` for rows of `2^b` entries.
+    fn log_len(&self, b: usize) -> u32 {
+        b as u32 + self.log_inv_rate
+    }
+
     /// Estimated size in field elements of one tree's multi-path for `t` queries into codewords
     /// of `2^b/ρ` entries: about `t·(depth + 1 − log2 t)` digests (the queries share the nodes
     /// above `log2 t`), a digest counted as two elements.
     fn paths_size(&self, b: usize) -> usize {
-        let (t, depth) = (self.queries, b + self.log_inv_rate as usize);
+        let (t, depth) = (self.queries, self.log_len(b) as usize);
         2 * t * (depth + 1).saturating_sub(t.max(1).ilog2() as usize)
     }
 
@@ -412,9 +417,7 @@ impl<F: KaizenField> Ligero<F> {
     }
 
     fn domain(&self, log_cols: usize) -> Result<Radix2Domain<F>, PcsError> {
-        Ok(Radix2Domain::new(
-            log_cols as u32 + self.params.log_inv_rate,
-        )?)
+        Ok(Radix2Domain::new(self.params.log_len(log_cols))?)
     }
 
     /// Opens the committed polynomials at the column point `z_lo`, the `i`-th under the row
@@ -795,7 +798,7 @@ impl<F: KaizenField> Ligero<F> {
             return Err(PcsError::ProofShape("a row reduction's claims".into()));
         };
         let zeta = &row_claim.point;
-        let omega = root_of_unity::<F>(b as u32 + self.params.log_inv_rate)?;
+        let omega = root_of_unity::<F>(self.params.log_len(b))?;
         let weight = eq_eval(z_lo, zeta).unwrap_or(F::ZERO)
             + queries
                 .iter()
