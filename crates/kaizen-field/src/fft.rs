@@ -100,8 +100,13 @@ impl<F: KaizenField> Radix2Domain<F> {
     /// `ω^i`, the `i`-th point (indices taken modulo the size): where a codeword's entry `i`
     /// was evaluated.
     pub fn element(&self, i: usize) -> F {
+        self.point(i % self.size())
+    }
+
+    /// `ω^i` for `i` below the size.
+    #[inline(always)]
+    fn point(&self, i: usize) -> F {
         let n = self.size();
-        let i = i % n;
         match self.twiddles.get(i) {
             Some(&w) => w,
             None => self.twiddles.get(i - n / 2).map_or(F::ONE, |&w| -w),
@@ -109,9 +114,7 @@ impl<F: KaizenField> Radix2Domain<F> {
     }
 
     fn bit_reverse(&self, i: usize) -> usize {
-        i.reverse_bits()
-            .checked_shr(usize::BITS - self.log_size)
-            .unwrap_or(0)
+        bit_reverse(i, self.log_size)
     }
 
     /// Decimation-in-time butterflies on a bit-reversed array, from blocks of `2·half` upwards:
@@ -174,6 +177,36 @@ impl<F: KaizenField> Radix2Domain<F> {
             }
         }
         self.butterflies(a, 1);
+    }
+
+    /// [`Radix2Domain::fft`] of the vector of `self.size()` entries that is zero but for
+    /// `entries` (`(index, value)`; indices modulo the size, as `ω^n = 1`; repeated ones add).
+    ///
+    /// After `s` decimation-in-time stages on the bit-reversed input, its block `B` (of `2^s`
+    /// entries) holds the size-`2^s` FFT of the inputs `c + m·n/2^s` (`c` the `log n − s`-bit
+    /// reversal of `B`), so each entry adds `x·ω^{(n/2^s)·m·k}` to its block's `k`-th place; the
+    /// butterflies start from there. `s` balances those `|entries|·2^s` products against the
+    /// `n/2` of each stage skipped.
+    pub fn fft_sparse(&self, entries: &[(usize, F)]) -> Vec<F> {
+        let (n, log_n) = (self.size(), self.log_size as usize);
+        let mut a = vec![F::ZERO; n];
+        let cost = |s: usize| entries.len().saturating_mul(1 << s) + (log_n - s) * (n / 2);
+        let s = (0..=log_n).min_by_key(|&s| cost(s)).unwrap_or(0);
+        let (block, blocks) = (1usize << s, n >> s);
+        for &(j, x) in entries {
+            let (c, m) = (j % blocks, j / blocks % block);
+            let at = bit_reverse(c, (log_n - s) as u32) * block;
+            let (step, mut power) = (blocks * m, 0);
+            for y in &mut a[at..at + block] {
+                *y += x * self.point(power);
+                power += step;
+                if power >= n {
+                    power -= n;
+                }
+            }
+        }
+        self.butterflies(&mut a, block);
+        a
     }
 
     /// Reed–Solomon encoding: the message as coefficients of a polynomial of degree
@@ -284,6 +317,13 @@ impl<F: KaizenField> Radix2Domain<F> {
     }
 }
 
+/// The reversal of the low `bits` bits of `i`.
+fn bit_reverse(i: usize, bits: u32) -> usize {
+    i.reverse_bits()
+        .checked_shr(usize::BITS - bits)
+        .unwrap_or(0)
+}
+
 /// Whether a row has a non-zero entry (a zero row's codeword is zero: no FFT).
 fn nonzero<F: KaizenField>(row: &[F]) -> bool {
     row.iter().any(|x| !x.is_zero())
@@ -326,7 +366,7 @@ fn powers<F: KaizenField>(w: F, len: usize) -> Vec<F> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Fr, M61Ext2, One};
+    use crate::{AdditiveGroup, Fr, M61Ext2, One};
     use ark_std::UniformRand;
     use rand::SeedableRng;
     use rand_chacha::ChaCha20Rng;
@@ -376,6 +416,29 @@ mod tests {
     #[test]
     fn fft_bls() {
         fft_matches_naive::<Fr>();
+    }
+
+    /// The sparse FFT against the dense one: every domain size up to 2^10 and 2^15, from no
+    /// entry to a dense vector (every start stage), with repeated indices and indices past the
+    /// size (taken modulo it).
+    #[test]
+    fn sparse_fft_matches_dense() {
+        let mut rng = ChaCha20Rng::seed_from_u64(5);
+        for log in (0u32..=10).chain([15]) {
+            let d = Radix2Domain::<M61Ext2>::new(log).unwrap();
+            let n = d.size();
+            for z in [0, 1, 2, 3, 37, n / 2, 2 * n] {
+                let entries: Vec<(usize, M61Ext2)> = (0..z)
+                    .map(|k| ((k * 7919 + k * k * 31) % (3 * n), M61Ext2::rand(&mut rng)))
+                    .collect();
+                let mut dense = vec![M61Ext2::ZERO; n];
+                for &(j, x) in &entries {
+                    dense[j % n] += x;
+                }
+                d.fft(&mut dense);
+                assert_eq!(d.fft_sparse(&entries), dense, "2^{log}, {z} entries");
+            }
+        }
     }
 
     /// A subgroup larger than the field's 2-adicity allows is an error, not a panic.

@@ -538,20 +538,21 @@ impl<F: KaizenField> Ligero<F> {
     /// `(Σ_q c_q·ω^{j_q·k})_{k < 2^b}` for the queries `j_q` into codewords of `L = 2^b/ρ`
     /// entries: with `j = m + (L/2^b)·a`, the sum over the queries of each residue `m` is an FFT
     /// of size `2^b` (the queries' coefficients at `a`), times `ω^{m·k}` — `1/ρ` FFTs, in
-    /// parallel, instead of one of size `L`.
+    /// parallel, instead of one of size `L`; each of about `t·ρ` non-zero inputs, so sparse
+    /// ([`Radix2Domain::fft_sparse`]).
     fn query_weights(&self, b: usize, queries: &[usize], coeffs: &[F]) -> Result<Vec<F>, PcsError> {
         let (cols, stride) = (1usize << b, 1usize << self.params.log_inv_rate);
         let (small, large) = (Radix2Domain::<F>::new(b as u32)?, self.domain(b)?);
         let parts: Vec<Vec<F>> = (0..stride)
             .into_par_iter()
             .map(|m| {
-                let mut part = vec![F::ZERO; cols];
-                for (&j, &c) in queries.iter().zip(coeffs) {
-                    if j % stride == m {
-                        part[j / stride] += c;
-                    }
-                }
-                small.fft(&mut part);
+                let entries: Vec<(usize, F)> = queries
+                    .iter()
+                    .zip(coeffs)
+                    .filter(|(&j, _)| j % stride == m)
+                    .map(|(&j, &c)| (j / stride, c))
+                    .collect();
+                let mut part = small.fft_sparse(&entries);
                 if m > 0 {
                     part.iter_mut()
                         .enumerate()
