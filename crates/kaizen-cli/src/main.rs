@@ -1,10 +1,14 @@
 //! `kaizen`: train a model with a proof per SGD step, verify a run, inspect an artifact.
-use std::{io::IsTerminal, path::PathBuf, process::ExitCode};
+use std::{
+    io::IsTerminal,
+    path::{Path, PathBuf},
+    process::ExitCode,
+};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use kaizen::{
-    run::{self, DataSource, Event, PcsChoice, Start},
+    run::{self, DataCheck, DataSource, Event, PcsChoice, Start},
     Architecture, Error, Hyper, Loss,
 };
 use serde_json::json;
@@ -90,6 +94,14 @@ enum Command {
     Verify {
         /// Run directory or step file.
         path: PathBuf,
+        /// Weights (safetensors) that must be the committed model after the last verified step
+        /// [default for a run directory: its final.safetensors, if present].
+        #[arg(long, value_name = "FILE")]
+        weights: Option<PathBuf>,
+        /// Check that the data is the committed dataset: the run's own data source (as recorded
+        /// in run.kzn), or SOURCE (as `train --data` takes it).
+        #[arg(long, value_name = "SOURCE", num_args = 0..=1, default_missing_value = "")]
+        data: Option<String>,
     },
     /// Describe an artifact file.
     Inspect {
@@ -213,6 +225,60 @@ fn train(args: &TrainArgs, json: bool) -> Result<(), Error> {
     Ok(())
 }
 
+/// `verify`'s extra checks: `--weights FILE`, and `--data [SOURCE]` (an empty SOURCE: the run's
+/// own, read from its configuration).
+fn checks(weights: Option<PathBuf>, data: Option<&str>) -> Result<run::Checks, Error> {
+    let data = match data {
+        None => DataCheck::Skip,
+        Some("") => DataCheck::Recorded,
+        Some(s) => DataCheck::Source(DataSource::parse(s)?),
+    };
+    Ok(run::Checks { weights, data })
+}
+
+/// `kaizen verify`: prints the verdict; exit code 1 if anything was rejected or unreadable.
+fn verify(path: &Path, checks: run::Checks, json: bool) -> ExitCode {
+    let bar = bar(0, "verifying");
+    let verdict = run::verify(path, checks, &mut on_event(&bar, json));
+    bar.finish_and_clear();
+    match verdict {
+        Ok(v) => {
+            let weights = v.weights.as_ref().map(|p| p.display().to_string());
+            let data = v.data.as_ref().map(DataSource::describe);
+            if json {
+                println!(
+                    "{}",
+                    json!({"verified": true, "steps": v.steps, "weights": weights, "data": data,
+                           "seconds": v.secs})
+                );
+            } else {
+                let mut also = String::new();
+                if let Some(w) = weights {
+                    also += &format!("; {w} is the committed final model");
+                }
+                if let Some(d) = data {
+                    also += &format!("; {d} is the committed dataset");
+                }
+                println!(
+                    "OK: {} verified ({} step proofs{also}; {:.0} ms)",
+                    path.display(),
+                    v.steps,
+                    v.secs * 1e3
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            if json {
+                println!("{}", json!({"verified": false, "error": e.to_string()}));
+            } else {
+                println!("REJECTED: {}: {e}", path.display());
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
 fn main() -> ExitCode {
     // `RUST_LOG=kaizen_nn=debug,kaizen_pcs=debug,kaizen_gkr=debug` also times every phase of a
     // step proof (a line as each span closes).
@@ -226,37 +292,14 @@ fn main() -> ExitCode {
     let json = cli.json;
     let result = match cli.command {
         Command::Train(args) => train(&args, json),
-        Command::Verify { path } => {
-            let bar = bar(0, "verifying");
-            let verdict = run::verify(&path, &mut on_event(&bar, json));
-            bar.finish_and_clear();
-            match verdict {
-                Ok(v) => {
-                    if json {
-                        println!(
-                            "{}",
-                            json!({"verified": true, "steps": v.steps, "seconds": v.secs})
-                        );
-                    } else {
-                        println!(
-                            "OK: {} verified ({} step proofs, {:.0} ms)",
-                            path.display(),
-                            v.steps,
-                            v.secs * 1e3
-                        );
-                    }
-                    Ok(())
-                }
-                Err(e) => {
-                    if json {
-                        println!("{}", json!({"verified": false, "error": e.to_string()}));
-                    } else {
-                        println!("REJECTED: {}: {e}", path.display());
-                    }
-                    return ExitCode::FAILURE;
-                }
-            }
-        }
+        Command::Verify {
+            path,
+            weights,
+            data,
+        } => match checks(weights, data.as_deref()) {
+            Ok(checks) => return verify(&path, checks, json),
+            Err(e) => Err(e),
+        },
         Command::Inspect { file } => run::inspect(&file).map(|v| {
             if json {
                 println!("{v}");

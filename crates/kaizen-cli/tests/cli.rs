@@ -25,6 +25,10 @@ fn text(out: &Output) -> String {
 }
 
 fn train(dir: &Path, iterations: u32, seed: u32) -> Output {
+    train_on(dir, iterations, seed, "embedded")
+}
+
+fn train_on(dir: &Path, iterations: u32, seed: u32, data: &str) -> Output {
     kaizen(&[
         "train",
         "--model",
@@ -37,21 +41,40 @@ fn train(dir: &Path, iterations: u32, seed: u32) -> Output {
         &iterations.to_string(),
         "--seed",
         &seed.to_string(),
+        "--data",
+        data,
         "--out",
         dir.to_str().unwrap(),
     ])
 }
 
 fn verify(path: &Path) -> Output {
-    kaizen(&["verify", path.to_str().unwrap()])
+    verify_with(path, &[])
+}
+
+fn verify_with(path: &Path, options: &[&str]) -> Output {
+    let mut args = vec!["verify", path.to_str().unwrap()];
+    args.extend(options);
+    kaizen(&args)
 }
 
 /// Asserts `verify` fails with exit code 1 and a message containing `needle`.
 fn rejected(path: &Path, needle: &str) {
-    let out = verify(path);
+    rejected_with(path, &[], needle);
+}
+
+fn rejected_with(path: &Path, options: &[&str], needle: &str) {
+    let out = verify_with(path, options);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(text(&out).contains("REJECTED"), "{}", text(&out));
     assert!(text(&out).contains(needle), "{}", text(&out));
+}
+
+/// Asserts `verify` succeeds and says `needle`.
+fn verified_with(path: &Path, options: &[&str], needle: &str) {
+    let out = verify_with(path, options);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains(needle), "{needle}: {}", text(&out));
 }
 
 #[test]
@@ -119,6 +142,87 @@ fn train_verify_inspect_and_damage() {
     // A missing model commitment file.
     fs::remove_file(dir.join("model-0002.kzn")).unwrap();
     rejected(&dir, "model-0002.kzn");
+}
+
+/// The final weights and the training data are checked against the run's commitments: the
+/// run's own `final.safetensors` by default, other weights and the data on request; another
+/// model's weights, the weights of an earlier step and data with one changed pixel are rejected.
+#[test]
+fn weights_and_data_open_the_commitments() {
+    let tmp = tempfile::tempdir().unwrap();
+    // 64 images of 784 pixels with labels, as CSV.
+    let csv_text = |changed: Option<usize>| {
+        let mut text = String::from("label,pixels\n");
+        for i in 0..64usize {
+            text += &(i % 10).to_string();
+            for p in 0..784usize {
+                let v = (i * 31 + p * 7) % 256;
+                let v = if changed == Some(i * 784 + p) {
+                    (v + 1) % 256
+                } else {
+                    v
+                };
+                text += &format!(",{v}");
+            }
+            text += "\n";
+        }
+        text
+    };
+    let csv = tmp.path().join("data.csv");
+    fs::write(&csv, csv_text(None)).unwrap();
+    let source = format!("csv:{}", csv.display());
+    let dir = tmp.path().join("run");
+    let out = train_on(&dir, 2, 1, &source);
+    assert!(out.status.success(), "{}", text(&out));
+    let weights = dir.join("final.safetensors");
+    let w = weights.to_str().unwrap();
+    verified_with(&dir, &[], "final.safetensors is the committed final model");
+    verified_with(&dir, &["--data"], "is the committed dataset");
+    let copy = tmp.path().join("copy.csv");
+    fs::copy(&csv, &copy).unwrap();
+    let other_source = format!("csv:{}", copy.display());
+    verified_with(
+        &dir,
+        &["--data", &other_source],
+        "copy.csv is the committed dataset",
+    );
+    // One pixel of one image changed: the proofs still verify, the data check does not.
+    fs::write(&copy, csv_text(Some(40 * 784 + 300))).unwrap();
+    rejected_with(&dir, &["--data", &other_source], "dataset.kzn");
+    verified_with(&dir, &[], "2 step proofs");
+    // A step alone checks weights only when asked, against its own new model.
+    let step = dir.join("step-0001.kzn");
+    let out = verify(&step);
+    assert!(
+        out.status.success() && !text(&out).contains("final model"),
+        "{}",
+        text(&out)
+    );
+    verified_with(&step, &["--weights", w], "final model");
+    rejected_with(
+        &dir.join("step-0000.kzn"),
+        &["--weights", w],
+        "model-0001.kzn",
+    );
+    // Another run's weights, here and in place of the run's own; a file that is not weights.
+    let other = tmp.path().join("other");
+    assert!(train_on(&other, 2, 2, &source).status.success());
+    let foreign = other.join("final.safetensors");
+    rejected_with(
+        &dir,
+        &["--weights", foreign.to_str().unwrap()],
+        "not the model committed",
+    );
+    let good = fs::read(&weights).unwrap();
+    fs::copy(&foreign, &weights).unwrap();
+    rejected_with(&dir, &[], "final.safetensors: not the model committed in");
+    fs::write(&weights, &good[..good.len() / 2]).unwrap();
+    rejected_with(&dir, &[], "final.safetensors");
+    fs::write(&weights, &good).unwrap();
+    verified_with(&dir, &[], "final model");
+    let out = verify_with(&dir, &["--data", "parquet:x"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out).contains("unknown data source"), "{}", text(&out));
 }
 
 #[test]

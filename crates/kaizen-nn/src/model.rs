@@ -686,28 +686,39 @@ impl Model {
         Ok((new, w))
     }
 
-    /// The weights, dequantized to f32 and keyed like a PyTorch `state_dict` (`conv1.weight` as
-    /// `[O, C, K, K]`, `fc1.weight` as `[out, in]`, `….bias` as `[out]`), in safetensors format.
+    /// The weights, dequantized and keyed like a PyTorch `state_dict` (`conv1.weight` as
+    /// `[O, C, K, K]`, `fc1.weight` as `[out, in]`, `….bias` as `[out]`), in safetensors format:
+    /// f32, or f64 for a tensor with a value f32 does not hold exactly (`|w| ≥ 2^{24 − scale}`),
+    /// so that [`Model::load_safetensors`] gives back exactly this model.
     pub fn to_safetensors(&self, fixed: FixedPoint) -> Result<Vec<u8>, NnError> {
-        let tensors: Vec<(String, Vec<usize>, Vec<u8>)> = self
+        let tensors: Vec<(String, Vec<usize>, safetensors::Dtype, Vec<u8>)> = self
             .layers
             .iter()
             .filter_map(|l| l.params.as_ref().map(|p| (l, p)))
             .flat_map(|(layer, (wt, b))| {
                 [("weight", wt), ("bias", b)].map(|(kind, t)| {
-                    let bytes = t
-                        .data
-                        .iter()
-                        .flat_map(|&v| (fixed.dequantize(v.into()) as f32).to_le_bytes())
-                        .collect();
-                    (format!("{}.{kind}", layer.name), t.shape.clone(), bytes)
+                    let reals: Vec<f64> =
+                        t.data.iter().map(|&v| fixed.dequantize(v.into())).collect();
+                    let (dtype, bytes) = if reals.iter().all(|&x| f64::from(x as f32) == x) {
+                        let bytes = reals.iter().flat_map(|&x| (x as f32).to_le_bytes());
+                        (safetensors::Dtype::F32, bytes.collect())
+                    } else {
+                        let bytes = reals.iter().flat_map(|x| x.to_le_bytes());
+                        (safetensors::Dtype::F64, bytes.collect())
+                    };
+                    (
+                        format!("{}.{kind}", layer.name),
+                        t.shape.clone(),
+                        dtype,
+                        bytes,
+                    )
                 })
             })
             .collect();
         let views = tensors
             .iter()
-            .map(|(name, shape, bytes)| {
-                safetensors::tensor::TensorView::new(safetensors::Dtype::F32, shape.clone(), bytes)
+            .map(|(name, shape, dtype, bytes)| {
+                safetensors::tensor::TensorView::new(*dtype, shape.clone(), bytes)
                     .map(|v| (name.clone(), v))
                     .map_err(|e| NnError::Weights(e.to_string()))
             })
@@ -1201,6 +1212,23 @@ mod tests {
         let bytes = model.to_safetensors(fixed).unwrap();
         let blank = mlp(&[784, 16, 10], 10);
         assert_eq!(blank.load_safetensors(&bytes, fixed).unwrap(), model);
+        // A weight f32 cannot hold (2^30 + 1 at scale 16, about 16384) makes its tensor f64, and
+        // the model still comes back exactly.
+        let mut large = model.clone();
+        if let Some((wt, _)) = large.layers[0].params.as_mut() {
+            wt.data[3] = (1 << 30) + 1;
+        }
+        let bytes = large.to_safetensors(fixed).unwrap();
+        let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+        assert_eq!(
+            st.tensor("fc1.weight").unwrap().dtype(),
+            safetensors::Dtype::F64
+        );
+        assert_eq!(
+            st.tensor("fc1.bias").unwrap().dtype(),
+            safetensors::Dtype::F32
+        );
+        assert_eq!(blank.load_safetensors(&bytes, fixed).unwrap(), large);
         assert!(matches!(
             blank.load_safetensors(&bytes[..bytes.len() - 5], fixed),
             Err(NnError::Weights(_))

@@ -21,6 +21,10 @@
 //! verifier.verify(&steps[1])?;
 //! let c_w2 = verifier.verify_chain(&c_d, 64, &c_w0, &steps)?;
 //! assert_eq!(c_w2, steps[1].statement.new_weights);
+//! // Whoever holds the trained weights can check that they are the committed ones.
+//! if let Some(model) = prover.model() {
+//!     assert!(verifier.commits_model(&c_w2, model, prover.hyper())?);
+//! }
 //! # Ok(())
 //! # }
 //! ```

@@ -162,6 +162,33 @@ impl<F: KaizenField, S: MultilinearPcs<F>> Verifier<F, S> {
         )?)
     }
 
+    /// Whether `commitment` is the commitment to `model` under `hyper` — the model a run ends
+    /// with, say. Commitments are deterministic (not hiding, until DESIGN §7's zero knowledge),
+    /// so the verifier commits to `model` itself and compares; the PCS's binding makes a match
+    /// mean this model and no other.
+    pub fn commits_model(
+        &self,
+        commitment: &S::Commitment,
+        model: &Model,
+        hyper: &Hyper,
+    ) -> Result<bool, Error> {
+        Ok(commit_model(&self.pcs, model, hyper)?.commitment() == *commitment)
+    }
+
+    /// Whether `commitment` is the commitment to `data` for a run of `architecture` under
+    /// `hyper` (the dataset `C_D` a run trains on), by committing to it as
+    /// [`Verifier::commits_model`] does.
+    pub fn commits_dataset(
+        &self,
+        commitment: &S::Commitment,
+        data: &Dataset,
+        architecture: &Architecture,
+        hyper: &Hyper,
+    ) -> Result<bool, Error> {
+        let plan = plan_of(architecture, hyper)?;
+        Ok(commit_dataset(&self.pcs, data, &plan)?.commitment() == *commitment)
+    }
+
     /// Verifies steps `0..t` from `C_W_0 = initial` on `C_D = dataset` of `dataset_len` samples;
     /// returns `C_W_t`.
     pub fn verify_chain(
@@ -226,6 +253,21 @@ mod tests {
         assert!(v
             .verify_chain(&c_d, 32, &steps[0].statement.new_weights, &steps)
             .is_err());
+        // The commitments open to the prover's dataset and final model, and to nothing else.
+        let (data, hyper) = (p.dataset().unwrap(), p.hyper());
+        let arch = Architecture::Mlp(vec![784, 8, 10]);
+        let last = &steps[1].statement.new_weights;
+        assert!(v.commits_model(last, p.model().unwrap(), hyper).unwrap());
+        assert!(!v.commits_model(&c_w0, p.model().unwrap(), hyper).unwrap());
+        let mut nudged = p.model().unwrap().clone();
+        if let Some((w, _)) = nudged.layers[0].params.as_mut() {
+            w.data[0] += 1;
+        }
+        assert!(!v.commits_model(last, &nudged, hyper).unwrap());
+        assert!(v.commits_dataset(&c_d, data, &arch, hyper).unwrap());
+        assert!(!v.commits_dataset(last, data, &arch, hyper).unwrap());
+        let other = Dataset::embedded().unwrap().split_at(64).0.split_at(32).1;
+        assert!(!v.commits_dataset(&c_d, &other, &arch, hyper).unwrap());
         // Resuming from the model after step 1 proves the same step 1.
         let mut q = prover(Architecture::Mlp(vec![784, 8, 10])).unwrap();
         q.commit_dataset(p.dataset().unwrap().clone()).unwrap();

@@ -6,12 +6,13 @@
 //! | `dataset.kzn` | `C_D` and `N` |
 //! | `model-NNNN.kzn` | `C_W_NNNN` (the model before step `NNNN`) |
 //! | `step-NNNN.kzn` | the statement and proof of step `NNNN` |
-//! | `final.safetensors` | the trained weights (f32, keyed like a PyTorch `state_dict`) |
+//! | `final.safetensors` | the trained weights (f32, or f64 where f32 would round; keyed like a PyTorch `state_dict`) |
 //! | `report.json` | times, sizes, peak memory, accuracy, the float-vs-fixed-point gap |
 //!
 //! All `.kzn` files use the [`crate::artifact`] format and are written atomically; a run can be
 //! resumed after its last complete step (a step counts once both `step-i` and `model-(i+1)` are
-//! readable).
+//! readable). [`verify`] checks the step proofs and their links, that `final.safetensors` is the
+//! last model commitment's model, and on request ([`Checks`]) other weights and the data.
 use std::{
     fs,
     path::{Path, PathBuf},
@@ -590,11 +591,39 @@ pub fn configure(
     })
 }
 
+/// What [`verify`] checks besides the step proofs and their links.
+#[derive(Clone, Debug, Default)]
+pub struct Checks {
+    /// Weights (safetensors, as `final.safetensors`) that must be the model committed after the
+    /// last verified step. Verifying a whole run directory checks its own `final.safetensors`
+    /// when there is one and no other file is named here.
+    pub weights: Option<PathBuf>,
+    /// The data that must be the committed dataset.
+    pub data: DataCheck,
+}
+
+/// Which data [`verify`] checks against the dataset commitment: loaded as the run loaded its own
+/// (the same number of samples, fitted to the architecture) and committed to.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum DataCheck {
+    /// No data is checked.
+    #[default]
+    Skip,
+    /// The run's own data source, as `run.kzn` records it.
+    Recorded,
+    /// Another source (a copy of the data elsewhere, or in another format).
+    Source(DataSource),
+}
+
 /// What [`verify`] checked.
 #[derive(Clone, Debug)]
 pub struct Verdict {
     /// Steps verified.
     pub steps: u64,
+    /// The weights file found to be the committed model after the last step, if one was checked.
+    pub weights: Option<PathBuf>,
+    /// The data source found to be the committed dataset, if it was checked.
+    pub data: Option<DataSource>,
     /// Seconds spent.
     pub secs: f64,
 }
@@ -603,6 +632,7 @@ struct Verify<'a> {
     dir: &'a Path,
     only: Option<u64>,
     config: RunConfig,
+    checks: Checks,
     progress: &'a mut dyn FnMut(Event),
 }
 
@@ -620,6 +650,7 @@ impl Body for Verify<'_> {
             dir,
             only,
             config,
+            checks,
             progress,
         } = self;
         let (c_d, n): (S::Commitment, u64) =
@@ -678,16 +709,71 @@ impl Body for Verify<'_> {
                 of: total,
             });
         }
+        let last = indices[indices.len() - 1] + 1;
+        let weights = checks.weights.or_else(|| {
+            let own = dir.join("final.safetensors");
+            (only.is_none() && own.exists()).then_some(own)
+        });
+        if let Some(path) = &weights {
+            let bytes = fs::read(path).map_err(|source| Error::Io {
+                path: path.clone(),
+                source,
+            })?;
+            let fixed = config.hyper.fixed;
+            let model = config
+                .architecture
+                .build(fixed.scale(), config.seed)?
+                .load_safetensors(&bytes, fixed)
+                .map_err(|e| Error::Artifact {
+                    path: path.clone(),
+                    reason: e.to_string(),
+                })?;
+            if !verifier.commits_model(&current, &model, &config.hyper)? {
+                return Err(Error::Artifact {
+                    path: path.clone(),
+                    reason: format!(
+                        "not the model committed in {} (the weights after step {})",
+                        artifact_path(dir, "model", Some(last)).display(),
+                        last - 1
+                    ),
+                });
+            }
+        }
+        let source = match checks.data {
+            DataCheck::Skip => None,
+            DataCheck::Recorded => Some(config.data.clone()),
+            DataCheck::Source(source) => Some(source),
+        };
+        if let Some(source) = &source {
+            let data = source.load_for(&config.architecture, Some(config.samples))?;
+            if !verifier.commits_dataset(&c_d, &data, &config.architecture, &config.hyper)? {
+                return Err(Error::Artifact {
+                    path: artifact_path(dir, "dataset", None),
+                    reason: format!(
+                        "not the commitment to {} ({} samples)",
+                        source.describe(),
+                        config.samples
+                    ),
+                });
+            }
+        }
         Ok(Verdict {
             steps: total,
+            weights,
+            data: source,
             secs: start.elapsed().as_secs_f64(),
         })
     }
 }
 
 /// Verifies a run directory (every step, linked from `model-0000.kzn`), or one `step-NNNN.kzn`
-/// file (against the run files beside it).
-pub fn verify(path: &Path, progress: &mut dyn FnMut(Event)) -> Result<Verdict, Error> {
+/// file (against the run files beside it), and what `checks` asks for: that weights and data
+/// are the committed ones.
+pub fn verify(
+    path: &Path,
+    checks: Checks,
+    progress: &mut dyn FnMut(Event),
+) -> Result<Verdict, Error> {
     let (dir, only) = if path.is_dir() {
         (path.to_path_buf(), None)
     } else {
@@ -710,6 +796,7 @@ pub fn verify(path: &Path, progress: &mut dyn FnMut(Event)) -> Result<Verdict, E
         dir: &dir,
         only,
         config,
+        checks,
         progress,
     };
     with_pcs(pcs, vars, body)
