@@ -14,7 +14,7 @@ use std::{
     path::{Path, PathBuf},
 };
 
-use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
+use ark_serialize::{CanonicalDeserialize, CanonicalSerialize, SerializationError};
 use kaizen_field::serialize::{from_bytes, to_bytes};
 
 use crate::Error;
@@ -196,7 +196,18 @@ impl Artifact {
                 format!("made with backend {}, expected {backend}", self.backend),
             ));
         }
-        from_bytes(&self.payload).map_err(|e| bad(path, format!("malformed {}: {e}", kind.name())))
+        from_bytes(&self.payload).map_err(|e| {
+            let why = match e {
+                // A payload in memory fails to read only where it ends.
+                SerializationError::IoError(_) => "the payload ends early".into(),
+                SerializationError::InvalidData => {
+                    "invalid data (a value out of range, an impossible length or trailing bytes)"
+                        .into()
+                }
+                other => other.to_string(),
+            };
+            bad(path, format!("malformed {}: {why}", kind.name()))
+        })
     }
 }
 
@@ -246,5 +257,16 @@ mod tests {
         kind[10] = 9;
         assert!(reason(&kind).contains("kind 9"));
         assert!(!dir.path().join(".x.kzn.tmp").exists());
+        // Payloads that do not deserialize: cut short, with bytes left over.
+        let parsed = |payload: &[u8]| {
+            let a = decode(&path, &encode(Kind::Model, 1, payload)).unwrap();
+            match a.parse::<(u64, u64)>(&path, Kind::Model, 1) {
+                Err(Error::Artifact { reason, .. }) => reason,
+                other => panic!("{other:?}"),
+            }
+        };
+        let payload = to_bytes(&(3u64, 77u64));
+        assert!(parsed(&payload[..11]).contains("ends early"));
+        assert!(parsed(&[payload.as_slice(), &[0]].concat()).contains("trailing bytes"));
     }
 }
