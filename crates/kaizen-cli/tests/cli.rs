@@ -142,6 +142,24 @@ fn train_verify_inspect_and_damage() {
     // A missing model commitment file.
     fs::remove_file(dir.join("model-0002.kzn")).unwrap();
     rejected(&dir, "model-0002.kzn");
+    // A configuration (valid checksum) asking for keys of another size than the run's.
+    let run = dir.join("run.kzn");
+    let a = artifact::decode(&run, &fs::read(&run).unwrap()).unwrap();
+    let mut config: serde_json::Value = serde_json::from_slice(&a.payload).unwrap();
+    config["pcs_vars"] = serde_json::json!(40);
+    let forged = artifact::encode(a.kind, a.backend, config.to_string().as_bytes());
+    fs::write(&run, forged).unwrap();
+    rejected(&dir, "40 variables");
+    fs::write(&run, artifact::encode(a.kind, a.backend, &a.payload)).unwrap();
+    assert!(verify(&dir.join("step-0000.kzn")).status.success());
+    // A dataset commitment file announcing another number of samples.
+    let data = dir.join("dataset.kzn");
+    let d = artifact::decode(&data, &fs::read(&data).unwrap()).unwrap();
+    let mut payload = d.payload.clone();
+    let len = payload.len();
+    payload[len - 8..].copy_from_slice(&128u64.to_le_bytes());
+    fs::write(&data, artifact::encode(d.kind, d.backend, &payload)).unwrap();
+    rejected(&dir, "128 samples; run.kzn has 64");
 }
 
 /// The final weights and the training data are checked against the run's commitments: the

@@ -25,6 +25,7 @@ use kaizen_nn::{
     arch::Architecture,
     data::{Dataset, Split},
     model::{exp_table, Hyper, Loss},
+    prove::max_commitment_vars,
     reference::float_gap,
 };
 use kaizen_pcs::{
@@ -334,6 +335,18 @@ fn read_config(dir: &Path) -> Result<RunConfig, Error> {
     let config = RunConfig::from_json(&v).map_err(bad)?;
     if config.pcs.id() != a.backend {
         return Err(bad("backend byte does not match the configured PCS".into()));
+    }
+    // The PCS is set up for the size the configuration implies, never for a size read from the
+    // file: a forged `pcs_vars` would make the verifier build keys of any size.
+    let vars = max_commitment_vars(
+        &plan_of(&config.architecture, &config.hyper)?,
+        config.samples,
+    )?;
+    if config.pcs_vars != vars {
+        return Err(bad(format!(
+            "sets the commitment scheme up for {} variables; this run needs {vars}",
+            config.pcs_vars
+        )));
     }
     Ok(config)
 }
@@ -653,8 +666,14 @@ impl Body for Verify<'_> {
             checks,
             progress,
         } = self;
-        let (c_d, n): (S::Commitment, u64) =
-            artifact::read_as(&artifact_path(dir, "dataset", None), Kind::Dataset, id)?;
+        let dataset_path = artifact_path(dir, "dataset", None);
+        let (c_d, n): (S::Commitment, u64) = artifact::read_as(&dataset_path, Kind::Dataset, id)?;
+        if n != config.samples as u64 {
+            return Err(Error::Artifact {
+                path: dataset_path,
+                reason: format!("{n} samples; run.kzn has {}", config.samples),
+            });
+        }
         let shape = plan_of(&config.architecture, &config.hyper)?.model;
         let verifier = Verifier::new(pcs);
         let indices: Vec<u64> = match only {
@@ -748,7 +767,7 @@ impl Body for Verify<'_> {
             let data = source.load_for(&config.architecture, Some(config.samples))?;
             if !verifier.commits_dataset(&c_d, &data, &config.architecture, &config.hyper)? {
                 return Err(Error::Artifact {
-                    path: artifact_path(dir, "dataset", None),
+                    path: dataset_path,
                     reason: format!(
                         "not the commitment to {} ({} samples)",
                         source.describe(),
