@@ -15,7 +15,7 @@
 //!   authors' table starts at 2048), paper-vgg 128 (128 → 2048 → 4096 → 128 → 16).
 use crate::{
     data::Dataset,
-    model::{LayerKind, Model},
+    model::{tensor_len, LayerKind, Model},
     NnError,
 };
 
@@ -225,7 +225,15 @@ impl Architecture {
     /// if the sizes cannot match.
     pub fn fit(&self, data: &Dataset) -> Result<Dataset, NnError> {
         let input = self.input();
-        let features: usize = input.iter().product();
+        let features = tensor_len(&input).ok_or_else(|| {
+            NnError::Config(format!("{self}'s input {input:?}: more than 2^32 entries"))
+        })?;
+        if tensor_len(&[data.len(), features]).is_none() {
+            return Err(NnError::Config(format!(
+                "{} samples of {features} values for {self}: more than 2^32 entries",
+                data.len()
+            )));
+        }
         match input[..] {
             _ if data.pixels() == features => Ok(data.clone()),
             [1, h, w] if h == w && data.rows <= h && data.cols <= w => data.pad_to(h),
@@ -307,6 +315,34 @@ impl std::str::FromStr for Architecture {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Models and inputs past 2^32 entries are configuration errors, found before anything of
+    /// that size is allocated (the widths and sides as an untrusted file could give them).
+    #[test]
+    fn oversized_models_are_errors_not_aborts() {
+        let data = Dataset::embedded().unwrap().split_at(16).0;
+        // (architecture, whether its input is the oversized part)
+        for (s, input) in [
+            ("mlp:784-100000000000-10", false),
+            ("mlp:784-18446744073709551615-10", false),
+            ("mlp:4294967297-10", true),
+            ("mlp:18446744073709551615-10", true),
+            ("lenet5:100000", true),
+            ("paper-vgg:100000000", true),
+        ] {
+            let arch: Architecture = s.parse().unwrap();
+            let err = arch.build(16, 1).unwrap_err().to_string();
+            assert!(err.contains("2^32"), "{s}: {err}");
+            if input {
+                let err = arch.fit(&data).unwrap_err().to_string();
+                assert!(err.contains("2^32"), "{s}: {err}");
+            }
+        }
+        // Within bounds per sample, too large as a dataset.
+        let arch: Architecture = "paper-vgg:1000000".parse().unwrap();
+        let err = arch.fit(&data).unwrap_err().to_string();
+        assert!(err.contains("16 samples"), "{err}");
+    }
 
     #[test]
     fn architectures_build_with_the_documented_sizes() {

@@ -41,6 +41,18 @@ use crate::{
 /// Fractional bits of the exp table's input (resolution 1/256).
 pub const EXP_FRAC_BITS: u32 = 8;
 
+/// The most entries one tensor of a model may have — a layer's weights, one sample's input or
+/// activations — and its parameters in all: 2^32. A larger model is a configuration error, found
+/// before anything is allocated (a model read from an untrusted file must not abort the process).
+pub const MAX_TENSOR: usize = 1 << 32;
+
+/// `Π dims`, if it is at most [`MAX_TENSOR`].
+pub fn tensor_len(dims: &[usize]) -> Option<usize> {
+    dims.iter()
+        .try_fold(1usize, |n, &d| n.checked_mul(d))
+        .filter(|&n| n <= MAX_TENSOR)
+}
+
 /// The loss whose gradient starts the backward pass.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Loss {
@@ -335,8 +347,17 @@ impl Model {
         }
         let mut rng = ChaCha20Rng::seed_from_u64(seed);
         let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+        let too_large = |what: String| {
+            NnError::Config(format!(
+                "{what}: more than 2^32 entries (the most a model may have)"
+            ))
+        };
+        if tensor_len(input).is_none() {
+            return Err(too_large(format!("the input {input:?}")));
+        }
         let mut shape = input.to_vec();
         let mut layers = Vec::with_capacity(kinds.len());
+        let mut total = 0usize;
         for &kind in kinds {
             let prefix = match kind {
                 LayerKind::Dense { .. } => "fc",
@@ -364,6 +385,14 @@ impl Model {
                 )),
                 _ => None,
             };
+            if let Some((wshape, outs, _)) = &dims {
+                total = tensor_len(wshape)
+                    .and_then(|n| total.checked_add(n)?.checked_add(*outs))
+                    .filter(|&n| n <= MAX_TENSOR)
+                    .ok_or_else(|| {
+                        too_large(format!("{name}.weight {wshape:?} or the parameters"))
+                    })?;
+            }
             let params = dims
                 .map(|(wshape, outs, fan_in)| {
                     let bound = 1.0 / (fan_in as f64).sqrt();
@@ -379,6 +408,9 @@ impl Model {
                 .transpose()?;
             let layer = Layer { name, kind, params };
             shape = output_shape(&layer, &shape)?;
+            if tensor_len(&shape).is_none() {
+                return Err(too_large(format!("{}'s output {shape:?}", layer.name)));
+            }
             layers.push(layer);
         }
         if shape.len() != 1 {
