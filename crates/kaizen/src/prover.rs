@@ -126,15 +126,15 @@ pub(crate) fn plan_of(architecture: &Architecture, hyper: &Hyper) -> Result<Plan
     Ok(Plan::new(&shape, hyper)?)
 }
 
-/// The most variables a commitment of a run of `architecture` under `hyper` on `data` has: what
-/// the PCS must be set up for.
+/// The most variables a commitment of a run of `architecture` under `hyper` on a dataset of
+/// `samples` samples has: what the PCS must be set up for.
 pub fn commitment_vars(
     architecture: &Architecture,
     hyper: &Hyper,
-    data: &Dataset,
+    samples: usize,
 ) -> Result<usize, Error> {
     let plan = plan_of(architecture, hyper)?;
-    Ok(max_commitment_vars(&plan, data.len())?)
+    Ok(max_commitment_vars(&plan, samples)?)
 }
 
 /// Checks step proofs.

@@ -25,7 +25,6 @@ use kaizen_nn::{
     arch::Architecture,
     data::{Dataset, Split},
     model::{exp_table, Hyper, Loss},
-    prove::max_commitment_vars,
     reference::float_gap,
 };
 use kaizen_pcs::{
@@ -338,10 +337,7 @@ fn read_config(dir: &Path) -> Result<RunConfig, Error> {
     }
     // The PCS is set up for the size the configuration implies, never for a size read from the
     // file: a forged `pcs_vars` would make the verifier build keys of any size.
-    let vars = max_commitment_vars(
-        &plan_of(&config.architecture, &config.hyper)?,
-        config.samples,
-    )?;
+    let vars = commitment_vars(&config.architecture, &config.hyper, config.samples)?;
     if config.pcs_vars != vars {
         return Err(bad(format!(
             "sets the commitment scheme up for {} variables; this run needs {vars}",
@@ -594,7 +590,7 @@ pub fn configure(
     pcs: PcsChoice,
 ) -> Result<RunConfig, Error> {
     Ok(RunConfig {
-        pcs_vars: commitment_vars(&architecture, &hyper, data)?,
+        pcs_vars: commitment_vars(&architecture, &hyper, data.len())?,
         architecture,
         hyper,
         samples: data.len(),
