@@ -331,10 +331,75 @@ pub(crate) fn layer_output(
     })
 }
 
+/// A layer's parameter shapes: the weight's (`[out, in]` dense, `[O, C, K, K]` conv) and the
+/// bias length; `None` for a layer without parameters.
+fn param_dims(kind: LayerKind) -> Option<(Vec<usize>, usize)> {
+    match kind {
+        LayerKind::Dense { inputs, outputs } => Some((vec![outputs, inputs], outputs)),
+        LayerKind::Conv {
+            in_ch,
+            out_ch,
+            kernel,
+            ..
+        } => Some((vec![out_ch, in_ch, kernel, kernel], out_ch)),
+        _ => None,
+    }
+}
+
+/// The layers of a model over `input`: named like PyTorch modules, counting each kind (`conv1`,
+/// `relu1`, `pool1`, `fc1`, …), every layer's output shape checked, every tensor within
+/// [`MAX_TENSOR`], class scores at the end — all of [`Model::new`] but the weights (what a
+/// proof's public shape needs).
+pub fn layout(input: &[usize], kinds: &[LayerKind]) -> Result<Vec<(String, LayerKind)>, NnError> {
+    if kinds.is_empty() {
+        return Err(NnError::Config("a model needs at least one layer".into()));
+    }
+    let too_large = |what: String| {
+        NnError::Config(format!(
+            "{what}: more than 2^32 entries (the most a model may have)"
+        ))
+    };
+    if tensor_len(input).is_none() {
+        return Err(too_large(format!("the input {input:?}")));
+    }
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut shape = input.to_vec();
+    let mut total = 0usize;
+    let mut named = Vec::with_capacity(kinds.len());
+    for &kind in kinds {
+        let prefix = match kind {
+            LayerKind::Dense { .. } => "fc",
+            LayerKind::Conv { .. } => "conv",
+            LayerKind::Relu => "relu",
+            LayerKind::MaxPool(_) | LayerKind::AvgPool(_) => "pool",
+            LayerKind::Flatten => "flatten",
+        };
+        let n = counts.entry(prefix).or_default();
+        *n += 1;
+        let name = format!("{prefix}{n}");
+        if let Some((wshape, outs)) = param_dims(kind) {
+            total = tensor_len(&wshape)
+                .and_then(|n| total.checked_add(n)?.checked_add(outs))
+                .filter(|&n| n <= MAX_TENSOR)
+                .ok_or_else(|| too_large(format!("{name}.weight {wshape:?} or the parameters")))?;
+        }
+        shape = layer_output(&name, kind, &shape)?;
+        if tensor_len(&shape).is_none() {
+            return Err(too_large(format!("{name}'s output {shape:?}")));
+        }
+        named.push((name, kind));
+    }
+    if shape.len() != 1 {
+        return Err(NnError::Shape(format!(
+            "the last layer must output class scores, not {shape:?}"
+        )));
+    }
+    Ok(named)
+}
+
 impl Model {
-    /// A model with the given layers, parameters drawn uniformly in `±1/√fan_in` from ChaCha20
-    /// seeded with `seed` (biases zero), quantized at `scale`. Layers are named like PyTorch
-    /// modules, counting each kind: `conv1`, `relu1`, `pool1`, `fc1`, …
+    /// A model with the given layers ([`layout`]), parameters drawn uniformly in `±1/√fan_in`
+    /// from ChaCha20 seeded with `seed` (biases zero), quantized at `scale`.
     pub fn new(
         input: &[usize],
         kinds: &[LayerKind],
@@ -342,82 +407,45 @@ impl Model {
         seed: u64,
     ) -> Result<Self, NnError> {
         let fixed = FixedPoint::new(scale)?;
-        if kinds.is_empty() {
-            return Err(NnError::Config("a model needs at least one layer".into()));
-        }
+        let named = layout(input, kinds)?;
         let mut rng = ChaCha20Rng::seed_from_u64(seed);
-        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
-        let too_large = |what: String| {
-            NnError::Config(format!(
-                "{what}: more than 2^32 entries (the most a model may have)"
-            ))
-        };
-        if tensor_len(input).is_none() {
-            return Err(too_large(format!("the input {input:?}")));
-        }
-        let mut shape = input.to_vec();
-        let mut layers = Vec::with_capacity(kinds.len());
-        let mut total = 0usize;
-        for &kind in kinds {
-            let prefix = match kind {
-                LayerKind::Dense { .. } => "fc",
-                LayerKind::Conv { .. } => "conv",
-                LayerKind::Relu => "relu",
-                LayerKind::MaxPool(_) | LayerKind::AvgPool(_) => "pool",
-                LayerKind::Flatten => "flatten",
-            };
-            let n = counts.entry(prefix).or_default();
-            *n += 1;
-            let name = format!("{prefix}{n}");
-            let dims = match kind {
-                LayerKind::Dense { inputs, outputs } => {
-                    Some((vec![outputs, inputs], outputs, inputs))
-                }
-                LayerKind::Conv {
-                    in_ch,
-                    out_ch,
-                    kernel,
-                    ..
-                } => Some((
-                    vec![out_ch, in_ch, kernel, kernel],
-                    out_ch,
-                    in_ch * kernel * kernel,
-                )),
-                _ => None,
-            };
-            if let Some((wshape, outs, _)) = &dims {
-                total = tensor_len(wshape)
-                    .and_then(|n| total.checked_add(n)?.checked_add(*outs))
-                    .filter(|&n| n <= MAX_TENSOR)
-                    .ok_or_else(|| {
-                        too_large(format!("{name}.weight {wshape:?} or the parameters"))
-                    })?;
-            }
-            let params = dims
-                .map(|(wshape, outs, fan_in)| {
-                    let bound = 1.0 / (fan_in as f64).sqrt();
-                    let count: usize = wshape.iter().product();
-                    let values = (0..count)
-                        .map(|_| fixed.quantize(rng.gen_range(-bound..bound)).map(i128::from))
-                        .collect::<Result<Vec<_>, _>>()?;
-                    Ok::<_, NnError>((
-                        Tensor::new(&format!("{name}.weight"), &wshape, values)?,
-                        Tensor::zeros(&[outs]),
-                    ))
-                })
-                .transpose()?;
-            let layer = Layer { name, kind, params };
-            shape = output_shape(&layer, &shape)?;
-            if tensor_len(&shape).is_none() {
-                return Err(too_large(format!("{}'s output {shape:?}", layer.name)));
-            }
-            layers.push(layer);
-        }
-        if shape.len() != 1 {
-            return Err(NnError::Shape(format!(
-                "the last layer must output class scores, not {shape:?}"
-            )));
-        }
+        let layers = named
+            .into_iter()
+            .map(|(name, kind)| {
+                let params = param_dims(kind)
+                    .map(|(wshape, outs)| {
+                        let fan_in: usize = wshape[1..].iter().product();
+                        let bound = 1.0 / (fan_in as f64).sqrt();
+                        let count: usize = wshape.iter().product();
+                        let values = (0..count)
+                            .map(|_| fixed.quantize(rng.gen_range(-bound..bound)).map(i128::from))
+                            .collect::<Result<Vec<_>, _>>()?;
+                        Ok::<_, NnError>((
+                            Tensor::new(&format!("{name}.weight"), &wshape, values)?,
+                            Tensor::zeros(&[outs]),
+                        ))
+                    })
+                    .transpose()?;
+                Ok(Layer { name, kind, params })
+            })
+            .collect::<Result<Vec<_>, NnError>>()?;
+        Ok(Self {
+            input: input.to_vec(),
+            layers,
+        })
+    }
+
+    /// The model of [`layout`] with every parameter zero: a template to load weights into
+    /// ([`Model::load_safetensors`]) without drawing random ones.
+    pub fn zeros(input: &[usize], kinds: &[LayerKind]) -> Result<Self, NnError> {
+        let layers = layout(input, kinds)?
+            .into_iter()
+            .map(|(name, kind)| Layer {
+                params: param_dims(kind).map(|(w, b)| (Tensor::zeros(&w), Tensor::zeros(&[b]))),
+                name,
+                kind,
+            })
+            .collect();
         Ok(Self {
             input: input.to_vec(),
             layers,
@@ -1244,6 +1272,10 @@ mod tests {
         let bytes = model.to_safetensors(fixed).unwrap();
         let blank = mlp(&[784, 16, 10], 10);
         assert_eq!(blank.load_safetensors(&bytes, fixed).unwrap(), model);
+        let arch = Architecture::Mlp(vec![784, 16, 10]);
+        let zeros = Model::zeros(&arch.input(), &arch.layers()).unwrap();
+        assert_eq!(zeros.parameters(), model.parameters());
+        assert_eq!(zeros.load_safetensors(&bytes, fixed).unwrap(), model);
         // A weight f32 cannot hold (2^30 + 1 at scale 16, about 16384) makes its tensor f64, and
         // the model still comes back exactly.
         let mut large = model.clone();

@@ -122,7 +122,7 @@ impl<F: KaizenField, S: MultilinearPcs<F>> Prover<F, S> {
 /// The public plan of a step of `architecture` under `hyper` (an error if the step proof does
 /// not support it).
 pub(crate) fn plan_of(architecture: &Architecture, hyper: &Hyper) -> Result<Plan, Error> {
-    let shape = ModelShape::of(&architecture.build(hyper.fixed.scale(), 0)?);
+    let shape = ModelShape::new(&architecture.input(), &architecture.layers())?;
     Ok(Plan::new(&shape, hyper)?)
 }
 

@@ -24,7 +24,7 @@ use kaizen_field::{serialize::to_bytes, Fr, KaizenField, M61Ext2};
 use kaizen_nn::{
     arch::Architecture,
     data::{Dataset, Split},
-    model::{exp_table, Hyper, Loss},
+    model::{exp_table, Hyper, Loss, Model},
     reference::float_gap,
 };
 use kaizen_pcs::{
@@ -735,9 +735,8 @@ impl Body for Verify<'_> {
                 source,
             })?;
             let fixed = config.hyper.fixed;
-            let model = config
-                .architecture
-                .build(fixed.scale(), config.seed)?
+            let arch = &config.architecture;
+            let model = Model::zeros(&arch.input(), &arch.layers())?
                 .load_safetensors(&bytes, fixed)
                 .map_err(|e| Error::Artifact {
                     path: path.clone(),

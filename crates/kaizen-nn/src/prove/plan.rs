@@ -9,8 +9,9 @@ use kaizen_gkr::range::{self, RangeShape};
 
 use super::packing::packed_dims;
 use crate::{
-    model::{exp_table_len, layer_output, Hyper, LayerKind, Loss, Model, EXP_FRAC_BITS},
+    model::{exp_table_len, layer_output, layout, Hyper, LayerKind, Loss, Model, EXP_FRAC_BITS},
     prove::ProveError,
+    NnError,
 };
 
 /// The public architecture of a model: per-sample input shape and named layers.
@@ -23,6 +24,15 @@ pub struct ModelShape {
 }
 
 impl ModelShape {
+    /// The shape of a model over `input` with layers `kinds` ([`layout`]: names
+    /// and checks, no weights drawn).
+    pub fn new(input: &[usize], kinds: &[LayerKind]) -> Result<Self, NnError> {
+        Ok(Self {
+            input: input.to_vec(),
+            layers: layout(input, kinds)?,
+        })
+    }
+
     /// The architecture of `model`.
     pub fn of(model: &Model) -> Self {
         Self {
