@@ -29,7 +29,13 @@ fn train(dir: &Path, iterations: u32, seed: u32) -> Output {
 }
 
 fn train_on(dir: &Path, iterations: u32, seed: u32, data: &str) -> Output {
-    kaizen(&[
+    train_with(dir, iterations, seed, &["--data", data])
+}
+
+fn train_with(dir: &Path, iterations: u32, seed: u32, options: &[&str]) -> Output {
+    let iterations = iterations.to_string();
+    let seed = seed.to_string();
+    let mut args = vec![
         "train",
         "--model",
         "mlp:784-16-10",
@@ -38,14 +44,14 @@ fn train_on(dir: &Path, iterations: u32, seed: u32, data: &str) -> Output {
         "--samples",
         "64",
         "--iterations",
-        &iterations.to_string(),
+        &iterations,
         "--seed",
-        &seed.to_string(),
-        "--data",
-        data,
+        &seed,
         "--out",
         dir.to_str().unwrap(),
-    ])
+    ];
+    args.extend(options);
+    kaizen(&args)
 }
 
 fn verify(path: &Path) -> Output {
@@ -160,6 +166,32 @@ fn train_verify_inspect_and_damage() {
     payload[len - 8..].copy_from_slice(&128u64.to_le_bytes());
     fs::write(&data, artifact::encode(d.kind, d.backend, &payload)).unwrap();
     rejected(&dir, "128 samples; run.kzn has 64");
+}
+
+/// The same run over the multilinear KZG backend (BLS12-381 scalar field): it verifies with its
+/// weights and data; a changed proof byte (checksum recomputed) and a Ligero run's step in its
+/// place are rejected.
+#[test]
+fn kzg_runs_verify_and_reject_tampering() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("kzg");
+    let out = train_with(&dir, 2, 1, &["--pcs", "kzg"]);
+    assert!(out.status.success(), "{}", text(&out));
+    verified_with(&dir, &["--data"], "embedded is the committed dataset");
+    let step = dir.join("step-0001.kzn");
+    let good = fs::read(&step).unwrap();
+    let a = artifact::decode(&step, &good).unwrap();
+    let mut payload = a.payload.clone();
+    let mid = payload.len() / 2;
+    payload[mid] ^= 1;
+    fs::write(&step, artifact::encode(a.kind, a.backend, &payload)).unwrap();
+    rejected(&dir, "step-0001");
+    let ligero = tmp.path().join("ligero");
+    assert!(train(&ligero, 2, 1).status.success());
+    fs::copy(ligero.join("step-0001.kzn"), &step).unwrap();
+    rejected(&dir, "expected 2");
+    fs::write(&step, &good).unwrap();
+    assert!(verify(&dir).status.success());
 }
 
 /// The final weights and the training data are checked against the run's commitments: the

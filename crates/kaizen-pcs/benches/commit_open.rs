@@ -59,6 +59,7 @@ fn ligero(c: &mut Criterion) {
 fn kzg(c: &mut Criterion) {
     let n = 12;
     let pcs = Bls12Kzg::insecure_setup(n, 1);
+    pcs.prepare(n).unwrap();
     backend::<Fr, _>(c, "kzg bls12-381", &pcs, n);
 }
 
