@@ -83,6 +83,16 @@ fn verified_with(path: &Path, options: &[&str], needle: &str) {
     assert!(text(&out).contains(needle), "{needle}: {}", text(&out));
 }
 
+/// Writes the artifact `good` to `path` with the middle byte of its payload flipped and the
+/// checksum recomputed (so only the verifier can catch it).
+fn write_flipped_payload(path: &Path, good: &[u8]) {
+    let a = artifact::decode(path, good).unwrap();
+    let mut payload = a.payload.clone();
+    let mid = payload.len() / 2;
+    payload[mid] ^= 1;
+    fs::write(path, artifact::encode(a.kind, a.backend, &payload)).unwrap();
+}
+
 #[test]
 fn train_verify_inspect_and_damage() {
     let tmp = tempfile::tempdir().unwrap();
@@ -124,11 +134,7 @@ fn train_verify_inspect_and_damage() {
     fs::write(&step, &bad).unwrap();
     rejected(&dir, "checksum");
     // The same byte flipped with a recomputed checksum: caught by the verifier.
-    let a = artifact::decode(&step, &good).unwrap();
-    let mut payload = a.payload.clone();
-    let mid = payload.len() / 2;
-    payload[mid] ^= 1;
-    fs::write(&step, artifact::encode(a.kind, a.backend, &payload)).unwrap();
+    write_flipped_payload(&step, &good);
     rejected(&dir, "step-0001");
     // Truncated, and a future format version.
     fs::write(&step, &good[..good.len() - 10]).unwrap();
@@ -180,11 +186,7 @@ fn kzg_runs_verify_and_reject_tampering() {
     verified_with(&dir, &["--data"], "embedded is the committed dataset");
     let step = dir.join("step-0001.kzn");
     let good = fs::read(&step).unwrap();
-    let a = artifact::decode(&step, &good).unwrap();
-    let mut payload = a.payload.clone();
-    let mid = payload.len() / 2;
-    payload[mid] ^= 1;
-    fs::write(&step, artifact::encode(a.kind, a.backend, &payload)).unwrap();
+    write_flipped_payload(&step, &good);
     rejected(&dir, "step-0001");
     let ligero = tmp.path().join("ligero");
     assert!(train(&ligero, 2, 1).status.success());
