@@ -200,13 +200,14 @@ where
             .iter()
             .enumerate()
             .map(|(j, &z)| {
-                let q: Vec<E::ScalarField> =
-                    folded.par_chunks(2).map(|pair| pair[1] - pair[0]).collect();
-                folded = folded
+                let (q, next): (Vec<E::ScalarField>, Vec<E::ScalarField>) = folded
                     .par_chunks(2)
-                    .zip(&q)
-                    .map(|(pair, &d)| pair[0] + z * d)
-                    .collect();
+                    .map(|pair| {
+                        let d = pair[1] - pair[0];
+                        (d, pair[0] + z * d)
+                    })
+                    .unzip();
+                folded = next;
                 E::G2::msm_unchecked(self.h_level(offset + j), &q)
             })
             .collect();
