@@ -10,6 +10,8 @@
 //!   ([`fft`], from kaizen-field; rate 1/4 by default), columns hashed into a blake3 Merkle tree, openings checked at
 //!   transcript-chosen columns (proximity test + consistency), ≥ 100-bit security in the
 //!   unique-decoding regime.
+//! * [`kzg`] — multilinear KZG over a pairing (BLS12-381: [`Bls12Kzg`]), its parameter tables
+//!   computed on first use with [`fixed_base`]'s batched fixed-base multiplication.
 //! * [`multipoint`] — one polynomial at several points, through kaizen-sumcheck's multi-point
 //!   reduction, for any backend; several committed polynomials with one batched proof (their
 //!   reductions in one sumcheck, [`MultilinearPcs::open_points_batch`]).
@@ -22,6 +24,7 @@
 
 mod error;
 pub use kaizen_field::fft;
+pub mod fixed_base;
 pub mod kzg;
 pub mod ligero;
 pub mod merkle;
