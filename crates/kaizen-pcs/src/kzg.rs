@@ -31,7 +31,7 @@
 use std::borrow::Cow;
 use std::sync::OnceLock;
 
-use ark_ec::{pairing::Pairing, AffineRepr, CurveGroup, VariableBaseMSM};
+use ark_ec::{pairing::Pairing, AffineRepr, CurveGroup};
 use ark_poly_commit::multilinear_pc::{
     data_structures::{Commitment, Proof, VerifierKey},
     MultilinearPC,
@@ -44,7 +44,7 @@ use rand_chacha::ChaCha20Rng;
 use rayon::prelude::*;
 use tracing::debug_span;
 
-use crate::{check_batch, fixed_base::FixedBaseMul, MultilinearPcs, PcsError};
+use crate::{check_batch, fixed_base::FixedBaseMul, msm::msm, MultilinearPcs, PcsError};
 
 /// Multilinear KZG over the pairing `E`.
 pub struct MultilinearKzg<E: Pairing> {
@@ -208,7 +208,7 @@ where
                     })
                     .unzip();
                 folded = next;
-                E::G2::msm_unchecked(self.h_level(offset + j), &q)
+                msm::<E::G2>(self.h_level(offset + j), &q)
             })
             .collect();
         E::G2::normalize_batch(&proofs)
@@ -274,8 +274,7 @@ where
         }
         let num_vars = evals.len().trailing_zeros() as usize;
         let offset = self.offset(num_vars)?;
-        let point =
-            E::G1::msm_unchecked(self.g_level(offset), &Self::padded_evals(&evals)).into_affine();
+        let point = msm::<E::G1>(self.g_level(offset), &Self::padded_evals(&evals)).into_affine();
         let commitment = KzgCommitment {
             num_vars: num_vars as u32,
             point,

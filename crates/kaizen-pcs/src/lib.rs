@@ -28,6 +28,7 @@ pub mod fixed_base;
 pub mod kzg;
 pub mod ligero;
 pub mod merkle;
+pub mod msm;
 pub mod multipoint;
 pub mod segmented;
 
