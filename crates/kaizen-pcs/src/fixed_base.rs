@@ -85,7 +85,7 @@ impl<P: SWCurveConfig> Table<P> {
 }
 
 /// Bits `start..start + w` of a little-endian limb array (`w ≤ 32`).
-fn bits_at(limbs: &[u64], start: usize, w: usize) -> i64 {
+pub(crate) fn bits_at(limbs: &[u64], start: usize, w: usize) -> i64 {
     let (i, s) = (start / 64, start % 64);
     let lo = limbs.get(i).map_or(0, |l| l >> s);
     let hi = match limbs.get(i + 1) {
@@ -171,19 +171,27 @@ fn accumulate<P: SWCurveConfig>(
         }
         invert_all(&mut dens, &mut prefix);
         for ((&lane, p), inv) in lanes.iter().zip(&addends).zip(&dens) {
-            let a = &mut acc[lane];
-            let lambda = (p.y - a.y) * inv;
-            let x = lambda.square() - a.x - p.x;
-            let y = lambda * (a.x - x) - a.y;
-            *a = Affine::new_unchecked(x, y);
+            acc[lane] = add_with_inverse(&acc[lane], p, inv);
         }
     }
     (0..acc.len()).filter(|&lane| on_own[lane]).collect()
 }
 
+/// `a + p` for affine points with `x_a ≠ x_p`, given `inv = 1 / (x_p − x_a)`.
+pub(crate) fn add_with_inverse<P: SWCurveConfig>(
+    a: &Affine<P>,
+    p: &Affine<P>,
+    inv: &P::BaseField,
+) -> Affine<P> {
+    let lambda = (p.y - a.y) * inv;
+    let x = lambda.square() - a.x - p.x;
+    let y = lambda * (a.x - x) - a.y;
+    Affine::new_unchecked(x, y)
+}
+
 /// Replaces every entry of `values` (all non-zero) by its inverse with one field inversion;
 /// `prefix` is scratch space.
-fn invert_all<F: Field>(values: &mut [F], prefix: &mut Vec<F>) {
+pub(crate) fn invert_all<F: Field>(values: &mut [F], prefix: &mut Vec<F>) {
     prefix.clear();
     let mut running = F::ONE;
     for v in values.iter() {

@@ -16,6 +16,9 @@
 //!   are the level below). ark's `setup` computed every level of both groups at once and `trim`
 //!   copied them for every size: for 21 variables 268 s and 3.8 GB before anything was
 //!   committed, also for a verifier, which needs none of it.
+//! * **Commitments and quotients** are MSMs over those levels ([`crate::msm`]: a step's integer
+//!   tables and each opening's first quotient as signed integers, the later quotients with
+//!   affine buckets).
 //! * **Setup.** [`MultilinearKzg::insecure_setup`] samples the trapdoor from a seed and keeps it:
 //!   anyone who knows the seed can forge openings. It exists for tests and benchmarks; a
 //!   deployment loads parameters from a ceremony.
@@ -44,7 +47,7 @@ use rand_chacha::ChaCha20Rng;
 use rayon::prelude::*;
 use tracing::debug_span;
 
-use crate::{check_batch, fixed_base::FixedBaseMul, msm::msm, MultilinearPcs, PcsError};
+use crate::{check_batch, fixed_base::FixedBaseMul, msm::Msm, MultilinearPcs, PcsError};
 
 /// Multilinear KZG over the pairing `E`.
 pub struct MultilinearKzg<E: Pairing> {
@@ -123,8 +126,8 @@ where
 impl<E: Pairing> MultilinearKzg<E>
 where
     E::ScalarField: KaizenField,
-    E::G1: FixedBaseMul,
-    E::G2: FixedBaseMul,
+    E::G1: FixedBaseMul + Msm,
+    E::G2: FixedBaseMul + Msm,
 {
     /// Parameters for up to `max_num_vars` variables from a seeded trapdoor (**tests and benchmarks
     /// only**: the seed reveals the trapdoor). The same random draws as ark-poly-commit's `setup`,
@@ -208,7 +211,7 @@ where
                     })
                     .unzip();
                 folded = next;
-                msm::<E::G2>(self.h_level(offset + j), &q)
+                E::G2::multi_scalar_mul(self.h_level(offset + j), &q)
             })
             .collect();
         E::G2::normalize_batch(&proofs)
@@ -250,8 +253,8 @@ where
 impl<E: Pairing> MultilinearPcs<E::ScalarField> for MultilinearKzg<E>
 where
     E::ScalarField: KaizenField,
-    E::G1: FixedBaseMul,
-    E::G2: FixedBaseMul,
+    E::G1: FixedBaseMul + Msm,
+    E::G2: FixedBaseMul + Msm,
 {
     type Commitment = KzgCommitment<E>;
     type ProverData = KzgData<E>;
@@ -274,7 +277,8 @@ where
         }
         let num_vars = evals.len().trailing_zeros() as usize;
         let offset = self.offset(num_vars)?;
-        let point = msm::<E::G1>(self.g_level(offset), &Self::padded_evals(&evals)).into_affine();
+        let point = E::G1::multi_scalar_mul(self.g_level(offset), &Self::padded_evals(&evals))
+            .into_affine();
         let commitment = KzgCommitment {
             num_vars: num_vars as u32,
             point,
