@@ -1,13 +1,20 @@
 //! Criterion groups for commit / open / verify of each backend: Ligero (balanced and square
-//! shapes) at 2^16 and 2^20 over M61², multilinear KZG over BLS12-381 at 2^12; and the
+//! shapes) at 2^16 and 2^20 over M61², multilinear KZG over BLS12-381 at 2^12; the
 //! Reed–Solomon encoder alone (one row of 2^13 at rate 1/4, and two base-field rows through one
-//! FFT). (`benches/pcs.rs` prints the full table with proof sizes, up to 2^24.)
+//! FFT); and the KZG prover's curve arithmetic in G1 against ark-ec's (fixed-base multiplication
+//! of 2^12 scalars, MSMs of 2^14 terms with 24-bit signed and with random scalars).
+//! (`benches/pcs.rs` prints the full table with proof sizes, up to 2^24.)
 #![allow(missing_docs, clippy::unwrap_used)]
+use ark_bls12_381::G1Projective;
+use ark_ec::{scalar_mul::BatchMulPreprocessing, VariableBaseMSM};
 use ark_std::UniformRand;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use kaizen_field::{Blake3Transcript, Fr, KaizenField, M61Ext2, M61};
-use kaizen_pcs::{fft::Radix2Domain, Bls12Kzg, Ligero, LigeroParams, MatrixShape, MultilinearPcs};
-use rand::SeedableRng;
+use kaizen_pcs::{
+    fft::Radix2Domain, fixed_base::FixedBaseMul, msm::Msm, Bls12Kzg, Ligero, LigeroParams,
+    MatrixShape, MultilinearPcs,
+};
+use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 
 fn tr() -> Blake3Transcript {
@@ -63,6 +70,34 @@ fn kzg(c: &mut Criterion) {
     backend::<Fr, _>(c, "kzg bls12-381", &pcs, n);
 }
 
+fn curve(c: &mut Criterion) {
+    let mut rng = ChaCha20Rng::seed_from_u64(3);
+    let g = G1Projective::rand(&mut rng);
+    let random: Vec<Fr> = (0..1 << 14).map(|_| Fr::rand(&mut rng)).collect();
+    let small: Vec<Fr> = (0..1 << 14)
+        .map(|_| Fr::from(rng.gen_range(0..1u64 << 24)) - Fr::from(1u64 << 23))
+        .collect();
+    let bases = G1Projective::fixed_base_mul(g, &random);
+    let mut group = c.benchmark_group("ec/bls12-381 G1");
+    group.sample_size(10);
+    let scalars = &random[..1 << 12];
+    group.bench_function("fixed-base 2^12/ours", |b| {
+        b.iter(|| G1Projective::fixed_base_mul(g, scalars))
+    });
+    group.bench_function("fixed-base 2^12/ark-ec", |b| {
+        b.iter(|| BatchMulPreprocessing::new(g, scalars.len()).batch_mul(scalars))
+    });
+    for (name, s) in [("small", &small), ("random", &random)] {
+        group.bench_function(format!("msm 2^14 {name}/ours"), |b| {
+            b.iter(|| G1Projective::multi_scalar_mul(&bases, s))
+        });
+        group.bench_function(format!("msm 2^14 {name}/ark-ec"), |b| {
+            b.iter(|| G1Projective::msm_unchecked(&bases, s))
+        });
+    }
+    group.finish();
+}
+
 fn encode(c: &mut Criterion) {
     let (log_msg, log_rate) = (13u32, 2u32);
     let mut rng = ChaCha20Rng::seed_from_u64(7);
@@ -96,5 +131,5 @@ fn encode(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, encode, ligero, kzg);
+criterion_group!(benches, encode, ligero, kzg, curve);
 criterion_main!(benches);
