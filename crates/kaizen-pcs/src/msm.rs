@@ -14,9 +14,8 @@
 //!   eleven for a projective–affine one). A term whose bucket already has an addition queued, or
 //!   has the term's `x` (a doubling or a sum at infinity), goes to the bucket's projective side
 //!   sum instead (a few percent of random terms; all but one per batch when many scalars are
-//!   equal, so repeated values cost no more than projective buckets). A window of fewer than 10 bits
-//!   (the top one) keeps projective buckets. Fewer than 2^14 terms go to
-//!   ark-ec's MSM.
+//!   equal, so repeated values cost no more than projective buckets). A window of fewer than
+//!   10 bits (the top one) keeps projective buckets. Fewer than 2^14 terms go to ark-ec's MSM.
 use ark_ec::short_weierstrass::{Affine, Projective, SWCurveConfig};
 use ark_ec::{CurveGroup, VariableBaseMSM};
 use kaizen_field::ark_ff::{AdditiveGroup, PrimeField};
@@ -28,7 +27,8 @@ use crate::fixed_base::{add_with_inverse, bits_at, invert_all};
 const AFFINE_MIN_TERMS: usize = 1 << 14;
 
 /// Narrowest window with affine buckets: a narrower one (the top window, with the scalars' last
-/// few bits) has so few buckets that most terms would wait for a queued one.
+/// few bits) has so few buckets that a batch would be a handful of additions per inversion and
+/// most terms would find their bucket busy.
 const AFFINE_MIN_WIDTH: usize = 10;
 
 /// Bucket additions per shared inversion.
@@ -49,6 +49,9 @@ impl<P: SWCurveConfig> Msm for Projective<P> {
             let ints: Vec<i64> = small.into_iter().flatten().collect();
             return msm_small::<Self>(bases, &ints);
         }
+        if small.iter().all(Option::is_none) {
+            return msm_large(bases, scalars);
+        }
         let (mut small_bases, mut ints) = (Vec::new(), Vec::new());
         let (mut large_bases, mut large_scalars) = (Vec::new(), Vec::new());
         for ((b, s), v) in bases.iter().zip(scalars).zip(&small) {
@@ -63,12 +66,17 @@ impl<P: SWCurveConfig> Msm for Projective<P> {
                 }
             }
         }
-        let large = if large_scalars.len() < AFFINE_MIN_TERMS {
-            Self::msm_unchecked(&large_bases, &large_scalars)
-        } else {
-            msm_affine(&large_bases, &large_scalars)
-        };
-        msm_small::<Self>(&small_bases, &ints) + large
+        msm_small::<Self>(&small_bases, &ints) + msm_large(&large_bases, &large_scalars)
+    }
+}
+
+/// `Σ s_i·B_i` for full-width scalars: ark-ec's MSM below [`AFFINE_MIN_TERMS`] terms, else
+/// affine buckets.
+fn msm_large<P: SWCurveConfig>(bases: &[Affine<P>], scalars: &[P::ScalarField]) -> Projective<P> {
+    if scalars.len() < AFFINE_MIN_TERMS {
+        Projective::msm_unchecked(bases, scalars)
+    } else {
+        msm_affine(bases, scalars)
     }
 }
 
@@ -235,13 +243,10 @@ impl<P: SWCurveConfig> Buckets<P> {
     /// `Σ_k (k + 1)·bucket_k`, after the queued additions.
     fn weighted_sum(mut self) -> Projective<P> {
         self.flush();
-        let (mut running, mut total) = (Projective::ZERO, Projective::ZERO);
-        for (p, side) in self.points.iter().zip(&self.side).rev() {
-            running += p;
-            running += side;
-            total += running;
+        for (side, p) in self.side.iter_mut().zip(&self.points) {
+            *side += p;
         }
-        total
+        bucket_sum(&self.side)
     }
 }
 
@@ -314,7 +319,7 @@ mod tests {
 
     /// The affine buckets against ark-ec's MSM: random bases; one base repeated and negated (every
     /// bucket meets its own `x`: doublings and sums at infinity in the side sums); and through
-    /// [`Msm::multi_scalar_mul`] above its threshold, mixed with small scalars.
+    /// [`Msm::multi_scalar_mul`] above its threshold, alone and mixed with small scalars.
     #[test]
     fn affine_buckets_agree_with_ark_msm() {
         let mut rng = ChaCha20Rng::seed_from_u64(10);
@@ -342,6 +347,7 @@ mod tests {
             .map(|(i, &s)| if i % 50 == 0 { Fr::from(i as u64) } else { s })
             .collect();
         check::<G1Projective>(&bases, &mixed);
+        check::<G1Projective>(&bases, &scalars);
     }
 
     #[test]
