@@ -47,7 +47,7 @@ impl<P: SWCurveConfig> Msm for Projective<P> {
         let small: Vec<Option<i64>> = scalars.par_iter().map(signed_small).collect();
         if small.iter().all(Option::is_some) {
             let ints: Vec<i64> = small.into_iter().flatten().collect();
-            return msm_small::<Self>(bases, &ints);
+            return msm_small(bases, &ints);
         }
         if small.iter().all(Option::is_none) {
             return msm_large(bases, scalars);
@@ -66,7 +66,7 @@ impl<P: SWCurveConfig> Msm for Projective<P> {
                 }
             }
         }
-        msm_small::<Self>(&small_bases, &ints) + msm_large(&large_bases, &large_scalars)
+        msm_small(&small_bases, &ints) + msm_large(&large_bases, &large_scalars)
     }
 }
 
@@ -94,49 +94,62 @@ fn signed_small<F: PrimeField>(s: &F) -> Option<i64> {
 
 /// `Σ s_i·B_i` for signed integer scalars: one Pippenger sum per core over its share of the
 /// terms.
-fn msm_small<G: CurveGroup>(bases: &[G::Affine], ints: &[i64]) -> G {
+fn msm_small<P: SWCurveConfig>(bases: &[Affine<P>], ints: &[i64]) -> Projective<P> {
     let bits = 64
         - ints
             .iter()
             .fold(0, |a, s| a | s.unsigned_abs())
             .leading_zeros() as usize;
     if bits == 0 {
-        return G::zero();
+        return Projective::ZERO;
     }
     let chunk = ints.len().div_ceil(rayon::current_num_threads()).max(1);
     bases
         .par_chunks(chunk)
         .zip(ints.par_chunks(chunk))
-        .map(|(b, s)| pippenger::<G>(b, s, bits))
+        .map(|(b, s)| pippenger(b, s, bits))
         .sum()
 }
 
 /// Pippenger's bucket method over `⌈bits / c⌉` windows of `c` bits of `|s_i|`, the window width
 /// minimizing the additions (one per term and window, two per bucket and window).
-fn pippenger<G: CurveGroup>(bases: &[G::Affine], ints: &[i64], bits: usize) -> G {
+fn pippenger<P: SWCurveConfig>(bases: &[Affine<P>], ints: &[i64], bits: usize) -> Projective<P> {
     let c = (1..=bits.min(20))
         .min_by_key(|&c| bits.div_ceil(c) * (ints.len() + (2 << c)))
         .unwrap_or(1);
-    let mut buckets = vec![G::zero(); (1 << c) - 1];
-    let mut total = G::zero();
-    for j in (0..bits.div_ceil(c)).rev() {
+    let sums: Vec<Projective<P>> = (0..bits.div_ceil(c))
+        .map(|j| {
+            let terms = bases.iter().zip(ints).map(|(&b, &s)| {
+                let d = ((s.unsigned_abs() >> (j * c)) & ((1 << c) - 1)) as usize;
+                (if s < 0 { -b } else { b }, d)
+            });
+            projective_window(terms, c)
+        })
+        .collect();
+    combine_windows(&sums, c)
+}
+
+/// One window of Pippenger's method with projective buckets: `Σ_k k·(Σ of the bases whose digit
+/// is k)`.
+fn projective_window<G: CurveGroup>(
+    terms: impl Iterator<Item = (G::Affine, usize)>,
+    width: usize,
+) -> G {
+    let mut buckets = vec![G::zero(); (1 << width) - 1];
+    for (b, d) in terms.filter(|(_, d)| *d != 0) {
+        buckets[d - 1] += b;
+    }
+    bucket_sum(&buckets)
+}
+
+/// `Σ_j 2^{cj}·sums[j]`, from the top window down.
+fn combine_windows<G: CurveGroup>(sums: &[G], c: usize) -> G {
+    sums.iter().rev().fold(G::zero(), |mut total, s| {
         for _ in 0..c {
             total.double_in_place();
         }
-        buckets.iter_mut().for_each(|b| *b = G::zero());
-        for (b, &s) in bases.iter().zip(ints) {
-            let d = ((s.unsigned_abs() >> (j * c)) & ((1 << c) - 1)) as usize;
-            if d != 0 {
-                if s < 0 {
-                    buckets[d - 1] -= b;
-                } else {
-                    buckets[d - 1] += b;
-                }
-            }
-        }
-        total += bucket_sum(&buckets);
-    }
-    total
+        total + s
+    })
 }
 
 /// `Σ_k (k + 1)·buckets[k]` by running sums (two additions per bucket).
@@ -165,11 +178,7 @@ fn msm_affine<P: SWCurveConfig>(bases: &[Affine<P>], scalars: &[P::ScalarField])
                 .map(|s| bits_at(s.as_ref(), j * c, c) as usize);
             let width = c.min(bits - j * c);
             if width < AFFINE_MIN_WIDTH {
-                let mut buckets = vec![Projective::ZERO; (1 << width) - 1];
-                for (b, d) in bases.iter().zip(digits).filter(|(_, d)| *d != 0) {
-                    buckets[d - 1] += b;
-                }
-                return bucket_sum(&buckets);
+                return projective_window(bases.iter().copied().zip(digits), width);
             }
             let mut buckets = Buckets::new((1 << width) - 1);
             for (b, d) in bases.iter().zip(digits).filter(|(_, d)| *d != 0) {
@@ -178,12 +187,7 @@ fn msm_affine<P: SWCurveConfig>(bases: &[Affine<P>], scalars: &[P::ScalarField])
             buckets.weighted_sum()
         })
         .collect();
-    sums.iter().rev().fold(Projective::ZERO, |mut total, s| {
-        for _ in 0..c {
-            total.double_in_place();
-        }
-        total + s
-    })
+    combine_windows(&sums, c)
 }
 
 /// One window's buckets in affine form, with the queued additions and the projective side sums
