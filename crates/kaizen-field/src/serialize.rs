@@ -129,6 +129,24 @@ pub fn from_bytes<T: CanonicalDeserialize>(mut bytes: &[u8]) -> Result<T, Serial
     Ok(value)
 }
 
+/// Copies of `bytes`, one per little-endian `u64` in them that could be a vector's length (in
+/// `1..2^20`), with that word replaced by `len`, and the word's offset: for tests that a decoder
+/// trusts no length it reads (a trusted length of `2^40` pre-allocates and aborts the process).
+pub fn with_lengths_replaced(
+    bytes: &[u8],
+    len: u64,
+) -> impl Iterator<Item = (usize, Vec<u8>)> + '_ {
+    bytes.windows(8).enumerate().filter_map(move |(i, word)| {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(word);
+        (1..1 << 20).contains(&u64::from_le_bytes(w)).then(|| {
+            let mut b = bytes.to_vec();
+            b[i..i + 8].copy_from_slice(&len.to_le_bytes());
+            (i, b)
+        })
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -143,6 +161,19 @@ mod tests {
         let mut bytes = Vec::new();
         (1u64 << 30).serialize_compressed(&mut bytes).unwrap();
         assert!(read_vec::<M61Ext2, _>(&bytes[..], Compress::Yes, Validate::Yes).is_err());
+    }
+
+    #[test]
+    fn replaced_lengths_are_errors() {
+        let v: Vec<Vec<M61Ext2>> = vec![vec![M61Ext2::from(3u64)], vec![]];
+        let bytes = to_bytes(&v);
+        let copies: Vec<_> = with_lengths_replaced(&bytes, 1 << 40).collect();
+        // The outer length, the first inner one, the element's low limb, and words across them.
+        let at: Vec<usize> = copies.iter().map(|(i, _)| *i).collect();
+        assert_eq!(at, [0, 6, 7, 8, 14, 15, 16]);
+        for (_, b) in copies.iter().filter(|(i, _)| [0, 8].contains(i)) {
+            assert!(read_vec_vec::<M61Ext2, _>(&b[..], Compress::Yes, Validate::Yes).is_err());
+        }
     }
 
     #[test]

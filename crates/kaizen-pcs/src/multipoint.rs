@@ -59,13 +59,20 @@ pub fn verify_reduced<F: KaizenField, S: MultilinearPcs<F>, T: Transcript<F>>(
 /// Claims on several committed polynomials proven together: one batched sumcheck for all their
 /// multi-point reductions, then the openings (one per polynomial by default; a scheme may open
 /// several with one proof).
-#[derive(Clone, Debug, PartialEq, CanonicalSerialize, CanonicalDeserialize)]
+#[derive(Clone, Debug, PartialEq, CanonicalSerialize)]
 pub struct BatchOpeningProof<F: KaizenField, P: CanonicalSerialize + CanonicalDeserialize> {
     /// The batched sumcheck of every polynomial's reduction.
     pub reduction: SumcheckProof<F>,
     /// The openings at the reductions' points.
     pub openings: Vec<P>,
 }
+
+kaizen_field::impl_bounded_deserialize!(
+    impl[F: KaizenField, P: CanonicalSerialize + CanonicalDeserialize] BatchOpeningProof<F, P> {
+        reduction: one,
+        openings: vec,
+    }
+);
 
 /// Checks that there is one set of claims per commitment.
 pub(crate) fn check_claim_sets<C>(commitments: usize, claims: &[&[C]]) -> Result<(), PcsError> {

@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::panic)]
 use ark_std::UniformRand;
 use kaizen_field::{
-    serialize::{from_bytes, to_bytes},
+    serialize::{from_bytes, to_bytes, with_lengths_replaced},
     Blake3Transcript, Field, Fr, KaizenField, M61Ext2, MultilinearPoly, Transcript,
 };
 use kaizen_pcs::{
@@ -266,8 +266,18 @@ fn batch_of_commitments<F: KaizenField + UniformRand, S: MultilinearPcs<F>>(pcs:
         .unwrap();
     pcs.verify_points_batch(&comms, &refs(&sets), &proof, &mut tr())
         .unwrap();
-    let back: BatchOpeningProof<F, S::Proof> = from_bytes(&to_bytes(&proof)).unwrap();
+    let bytes = to_bytes(&proof);
+    let back: BatchOpeningProof<F, S::Proof> = from_bytes(&bytes).unwrap();
     assert_eq!(back, proof);
+    // No length is trusted before its data is read (a trusted 2^40 would abort the process).
+    for len in [1 << 40, u64::MAX / 3] {
+        for (i, b) in with_lengths_replaced(&bytes, len) {
+            if let Ok(p) = from_bytes::<BatchOpeningProof<F, S::Proof>>(&b) {
+                let verdict = pcs.verify_points_batch(&comms, &refs(&sets), &p, &mut tr());
+                assert!(verdict.is_err(), "{len} at byte {i}");
+            }
+        }
+    }
     for i in 0..sets.len() {
         for j in 0..sets[i].len() {
             let mut bad = sets.clone();

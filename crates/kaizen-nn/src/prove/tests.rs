@@ -1,5 +1,5 @@
 use kaizen_field::{
-    serialize::{from_bytes, to_bytes},
+    serialize::{from_bytes, to_bytes, with_lengths_replaced},
     Blake3Transcript, M61Ext2,
 };
 use kaizen_pcs::{Ligero, LigeroParams, MatrixShape};
@@ -387,6 +387,27 @@ fn tampered_proofs_are_rejected() {
     }
     assert_eq!(rejected, positions.len(), "a flipped byte was accepted");
     assert!(from_bytes::<StepProof<F, Pcs>>(&bytes[..bytes.len() / 2]).is_err());
+}
+
+/// No length in a step proof is trusted before its data is read: every word of the proof that
+/// could be a vector's length, replaced by lengths no proof has, gives a decoding error or a
+/// proof the verifier rejects — never an allocation of that length (which aborts the process).
+#[test]
+fn corrupted_lengths_are_errors() {
+    let pcs = pcs();
+    let h = honest(&pcs, Loss::SoftmaxCrossEntropy, &[784, 20, 10], 0);
+    let proof = h.prove(&pcs, &h.witness, Checks::Strict).unwrap();
+    let bytes = to_bytes(&proof);
+    for len in [1 << 40, u64::MAX / 3] {
+        let mut words = 0;
+        for (i, b) in with_lengths_replaced(&bytes, len) {
+            words += 1;
+            if let Ok(p) = from_bytes::<StepProof<F, Pcs>>(&b) {
+                assert!(verify(&pcs, &h.statement, &p).is_err(), "{len} at byte {i}");
+            }
+        }
+        assert!(words >= 100, "{words} words replaced");
+    }
 }
 
 /// The prover states the tight weight-step bound where the steps fit it; a proof whose stated
