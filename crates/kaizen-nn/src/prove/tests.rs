@@ -410,6 +410,55 @@ fn corrupted_lengths_are_errors() {
     }
 }
 
+/// Every byte of a step proof is checked: one bit flipped in any byte (in every
+/// `KAIZEN_BYTE_STRIDE`-th byte; 1, every byte, by default) gives a decoding error or a proof
+/// the verifier rejects. MLP and LeNet-5 (conv, max-pool) proofs; the verifications run on all
+/// cores. `KAIZEN_BYTE_STRIDE=7 cargo test --release -p kaizen-nn every_byte -- --ignored`
+#[test]
+#[ignore = "one verification per byte: about two hours on 2 cores at stride 1"]
+fn every_byte_is_checked() {
+    use rayon::prelude::*;
+    let stride: usize = std::env::var("KAIZEN_BYTE_STRIDE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1);
+    let pcs = pcs();
+    for arch in [
+        Architecture::Mlp(vec![784, 20, 10]),
+        Architecture::LeNet5 { size: 28 },
+    ] {
+        let h = honest_with(
+            &pcs,
+            Loss::SoftmaxCrossEntropy,
+            &arch,
+            &data_for(&arch),
+            4,
+            1,
+        );
+        let proof = h.prove(&pcs, &h.witness, Checks::Strict).unwrap();
+        let bytes = to_bytes(&proof);
+        let accepted: Vec<usize> = (0..bytes.len())
+            .into_par_iter()
+            .step_by(stride)
+            .filter(|&i| {
+                let mut b = bytes.clone();
+                b[i] ^= 1 << (i % 8);
+                from_bytes::<StepProof<F, Pcs>>(&b)
+                    .is_ok_and(|p| verify(&pcs, &h.statement, &p).is_ok())
+            })
+            .collect();
+        println!(
+            "{arch}: {} of {} bytes flipped, accepted at {accepted:?}",
+            bytes.len().div_ceil(stride),
+            bytes.len()
+        );
+        assert!(
+            accepted.is_empty(),
+            "{arch}: flips accepted at {accepted:?}"
+        );
+    }
+}
+
 /// The prover states the tight weight-step bound where the steps fit it; a proof whose stated
 /// bounds are changed (looser, tighter, out of range, one missing) is rejected, and a witness
 /// whose steps exceed the tight bound is proven under the default one.
