@@ -36,6 +36,15 @@ fn canonical(y: u64) -> u64 {
     (y + ((y + 1) >> 61)) & P
 }
 
+/// `x·2^k` for `k < 61`: a rotation of the canonical 61-bit value (never all ones, so the result
+/// is canonical too).
+#[inline(always)]
+pub(crate) fn mul_pow2(x: M61, k: u32) -> M61 {
+    debug_assert!(k < 61);
+    let v = x.0 .0[0];
+    m61(((v << k) | (v >> (61 - k))) & P)
+}
+
 /// `x mod p` for `x < 2^64`, canonical.
 #[inline(always)]
 fn reduce64(x: u64) -> u64 {

@@ -16,12 +16,13 @@
 //! * round constants: blake3 in XOF mode on `"kaizen-rs/poseidon2/m61/x17/w{t}"`, 16 bytes per
 //!   constant read little-endian and reduced mod `p` (bias below 2^-66).
 //!
-//! Width 16 serves the Fiat–Shamir sponge and leaf hashing; width 8 compresses two 4-element digests.
+//! Width 16 serves the Fiat–Shamir sponge and [`hash`] (Merkle leaves); width 8 [`compress`]es two
+//! 4-element digests (Merkle nodes).
 use std::sync::OnceLock;
 
 use ark_ff::{AdditiveGroup, Field};
 
-use crate::{KaizenField, M61};
+use crate::{m61::mul_pow2, KaizenField, M61};
 
 /// Number of full (external) rounds, split evenly before and after the partial rounds.
 pub const FULL_ROUNDS: usize = 8;
@@ -33,10 +34,9 @@ pub const PARTIAL_ROUNDS: usize = 12;
 pub struct Poseidon2<const W: usize> {
     external_constants: Vec<[M61; W]>,
     internal_constants: Vec<M61>,
-    internal_diag: [M61; W],
+    /// `d_0` of the internal layer's `diag(d)`; the others are `d_i = 2^(i−1)`.
+    internal_diag0: M61,
 }
-
-const M4: [[u64; 4]; 4] = [[5, 7, 1, 3], [4, 6, 1, 1], [1, 3, 5, 7], [1, 1, 4, 6]];
 
 impl<const W: usize> Poseidon2<W> {
     /// Builds the instance of width `W` (8 or 16) from its documented derivation.
@@ -55,17 +55,10 @@ impl<const W: usize> Poseidon2<W> {
             .map(|_| std::array::from_fn(|_| next()))
             .collect();
         let internal_constants = (0..PARTIAL_ROUNDS).map(|_| next()).collect();
-        let internal_diag = std::array::from_fn(|i| {
-            if i == 0 {
-                M61::from(if W == 8 { 5i64 } else { -18i64 })
-            } else {
-                M61::from(1u64 << (i - 1))
-            }
-        });
         Self {
             external_constants,
             internal_constants,
-            internal_diag,
+            internal_diag0: M61::from(if W == 8 { 5i64 } else { -18i64 }),
         }
     }
 
@@ -77,14 +70,25 @@ impl<const W: usize> Poseidon2<W> {
         x8.square() * x
     }
 
+    /// The paper's `M4 = [[5, 7, 1, 3], [4, 6, 1, 1], [1, 3, 5, 7], [1, 1, 4, 6]]` on four
+    /// entries, with its chain of eight additions and four doublings.
+    #[inline(always)]
+    fn m4(x: &mut [M61]) {
+        let t0 = x[0] + x[1];
+        let t1 = x[2] + x[3];
+        let t2 = x[1].double() + t1;
+        let t3 = x[3].double() + t0;
+        let t4 = t1.double().double() + t3;
+        let t5 = t0.double().double() + t2;
+        x[0] = t3 + t5;
+        x[1] = t5;
+        x[2] = t2 + t4;
+        x[3] = t4;
+    }
+
     /// `circ(2·M4, M4, …, M4)`: `M4` on each 4-chunk, then each entry plus the sum of its column.
     fn external_layer(state: &mut [M61; W]) {
-        for chunk in state.chunks_exact_mut(4) {
-            let x = [chunk[0], chunk[1], chunk[2], chunk[3]];
-            for (row, out) in M4.iter().zip(chunk.iter_mut()) {
-                *out = row.iter().zip(&x).map(|(&m, &v)| M61::from(m) * v).sum();
-            }
-        }
+        state.chunks_exact_mut(4).for_each(Self::m4);
         let mut sums = [M61::ZERO; 4];
         for chunk in state.chunks_exact(4) {
             for (s, v) in sums.iter_mut().zip(chunk) {
@@ -96,11 +100,13 @@ impl<const W: usize> Poseidon2<W> {
         }
     }
 
-    /// `M_I = J + diag(d)`: each entry becomes `Σ state + d_i·state_i`.
+    /// `M_I = J + diag(d)`: each entry becomes `Σ state + d_i·state_i` (`d_i = 2^(i−1)` a
+    /// rotation for `i ≥ 1`).
     fn internal_layer(&self, state: &mut [M61; W]) {
         let sum: M61 = state.iter().sum();
-        for (v, d) in state.iter_mut().zip(&self.internal_diag) {
-            *v = sum + *d * *v;
+        state[0] = sum + self.internal_diag0 * state[0];
+        for (k, v) in (0..).zip(&mut state[1..]) {
+            *v = sum + mul_pow2(*v, k);
         }
     }
 
@@ -145,6 +151,27 @@ pub fn compress(left: &[M61; 4], right: &[M61; 4]) -> [M61; 4] {
     std::array::from_fn(|i| state[i] + input[i])
 }
 
+/// Rate of [`hash`]'s sponge (width 16, capacity 4).
+pub const HASH_RATE: usize = 12;
+
+/// Poseidon2 sponge hash of `input` to a 4-element digest (Merkle leaves): width 16, rate 12,
+/// capacity 4, whose last entry starts as `input.len()` (so zero-padding the last block is
+/// unambiguous); each block of 12 is added to the rate part and the state permuted (at least
+/// once); the digest is the first four entries.
+pub fn hash(input: &[M61]) -> [M61; 4] {
+    let perm = poseidon2_16();
+    let mut state = [M61::ZERO; 16];
+    state[15] = M61::from(input.len() as u64);
+    if input.is_empty() {
+        perm.permute(&mut state);
+    }
+    for block in input.chunks(HASH_RATE) {
+        state.iter_mut().zip(block).for_each(|(s, x)| *s += x);
+        perm.permute(&mut state);
+    }
+    std::array::from_fn(|i| state[i])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -163,6 +190,40 @@ mod tests {
         assert_eq!(a, again);
     }
 
+    /// The layers are the documented matrices: `circ(2·M4, M4, …)` and `J + diag(d_0, 1, 2, 4, …)`.
+    fn layers_are_their_matrices<const W: usize>(perm: &Poseidon2<W>, d0: i64) {
+        const M4: [[u64; 4]; 4] = [[5, 7, 1, 3], [4, 6, 1, 1], [1, 3, 5, 7], [1, 1, 4, 6]];
+        let x: [M61; W] = std::array::from_fn(|i| M61::from(u64::MAX - 977 * i as u64));
+        let external = |i: usize, j: usize| {
+            let m = M61::from(M4[i % 4][j % 4]);
+            if i / 4 == j / 4 {
+                m.double()
+            } else {
+                m
+            }
+        };
+        let diag = |i: usize| match i {
+            0 => M61::from(d0),
+            _ => M61::from(1u64 << (i - 1)),
+        };
+        let internal = |i: usize, j: usize| M61::ONE + if i == j { diag(i) } else { M61::ZERO };
+        let apply = |m: &dyn Fn(usize, usize) -> M61| -> [M61; W] {
+            std::array::from_fn(|i| (0..W).map(|j| m(i, j) * x[j]).sum())
+        };
+        let mut e = x;
+        Poseidon2::<W>::external_layer(&mut e);
+        assert_eq!(e, apply(&external));
+        let mut m = x;
+        perm.internal_layer(&mut m);
+        assert_eq!(m, apply(&internal));
+    }
+
+    #[test]
+    fn layers_match_their_matrices() {
+        layers_are_their_matrices(poseidon2_8(), 5);
+        layers_are_their_matrices(poseidon2_16(), -18);
+    }
+
     #[test]
     fn sbox_is_a_permutation_exponent() {
         // gcd(17, p − 1) = 1, while 3..=13 (odd) all divide p − 1.
@@ -171,6 +232,25 @@ mod tests {
             assert_eq!(p_minus_1 % d, 0);
         }
         assert_ne!(p_minus_1 % 17, 0);
+    }
+
+    /// The hash binds every element, the order and the length (zero padding included).
+    #[test]
+    fn hash_binds_elements_order_and_length() {
+        let x: Vec<M61> = (1..=30u64).map(M61::from).collect();
+        let h = hash(&x);
+        assert_eq!(h, hash(&x));
+        let mut y = x.clone();
+        y[29] += M61::from(1u64);
+        assert_ne!(h, hash(&y));
+        y = x.clone();
+        y.swap(0, 1);
+        assert_ne!(h, hash(&y));
+        let zeros = [M61::ZERO; 13];
+        let digests: Vec<[M61; 4]> = (0..=13).map(|n| hash(&zeros[..n])).collect();
+        for (i, a) in digests.iter().enumerate() {
+            assert!(digests[i + 1..].iter().all(|b| a != b), "length {i}");
+        }
     }
 
     #[test]
