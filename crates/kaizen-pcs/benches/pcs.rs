@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 
 use ark_std::UniformRand;
 use kaizen_field::{serialize::to_bytes, Blake3Transcript, Fr, KaizenField, M61Ext2};
-use kaizen_pcs::{Bls12Kzg, Ligero, LigeroParams, MatrixShape, MultilinearPcs};
+use kaizen_pcs::{
+    merkle::Poseidon2Columns, Bls12Kzg, Ligero, LigeroParams, MatrixShape, MultilinearPcs,
+};
 use kaizen_sumcheck::Claim;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
@@ -162,6 +164,15 @@ fn main() {
         bench("ligero 256 rows", &rows, n, false);
         let rows = Ligero::<M61Ext2>::new(LigeroParams::new(n, MatrixShape::Rows(4)));
         bench("ligero 16 rows", &rows, n, false);
+        // Poseidon2 column trees (for openings a circuit checks), up to 2^20.
+        if n <= 20 {
+            let params = LigeroParams::new(n, MatrixShape::Balanced);
+            let poseidon2 = Ligero::<M61Ext2, Poseidon2Columns>::new(params);
+            bench("balanced, poseidon2", &poseidon2, n, false);
+            let params = LigeroParams::new(n, MatrixShape::Rows(4));
+            let poseidon2 = Ligero::<M61Ext2, Poseidon2Columns>::new(params);
+            bench("16 rows, poseidon2", &poseidon2, n, false);
+        }
     }
     if only.is_some() {
         return;

@@ -7,7 +7,8 @@
 //!   proofs serialize with ark-serialize (bounded reads). Open and verify absorb the commitments,
 //!   the point and the claimed values into the caller's transcript before drawing any challenge.
 //! * [`ligero`] — the default backend: Ligero-style, rows Reed–Solomon-encoded by FFT over M61²
-//!   ([`fft`], from kaizen-field; rate 1/4 by default), columns hashed into a blake3 Merkle tree, openings checked at
+//!   ([`fft`], from kaizen-field; rate 1/4 by default), columns hashed into a Merkle tree
+//!   ([`merkle`]: blake3 by default, Poseidon2 over M61 as a parameter), openings checked at
 //!   transcript-chosen columns (proximity test + consistency), ≥ 100-bit security in the
 //!   unique-decoding regime.
 //! * [`kzg`] — multilinear KZG over a pairing (BLS12-381: [`Bls12Kzg`]), its parameter tables

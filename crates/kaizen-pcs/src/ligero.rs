@@ -4,8 +4,9 @@
 //! **Commit.** The `2^n` evaluations form a `2^a × 2^b` matrix `M` (row-major: the low `b` variables
 //! index columns, the high `a` variables rows). Each row is Reed–Solomon-encoded — read as the
 //! coefficients of a polynomial of degree `< 2^b` and evaluated on a subgroup of size
-//! `L = 2^b/ρ` — and each column of the encoded matrix `E` is a leaf of a blake3 Merkle tree
-//! ([`crate::merkle`]: BLAKE3's own tree over the zero-padded columns end to end). The
+//! `L = 2^b/ρ` — and each column of the encoded matrix `E` is a leaf of a Merkle tree whose hash
+//! is the scheme's parameter `H` ([`crate::merkle`]: BLAKE3's own tree over the zero-padded
+//! columns end to end by default, or Poseidon2 over `F_p` for trees a circuit checks). The
 //! commitment is the root, `n`, and the number `R ≤ 2^a` of rows stored: the rows after the last
 //! non-zero one (a zero-padded tail, as a segmented layout leaves) are zero by definition, so they
 //! are neither encoded, stored nor hashed, and no opened column carries them.
@@ -58,7 +59,7 @@
 //! `t/|F|`) and reduced by a sumcheck (`2b/|F|`) to one evaluation, opened by the next level with
 //! the same guarantee. The field-size terms total about `(Σ_i R_i + L + t + 2b)/|F|` per level,
 //! below `2^-90` for every size we commit to over M61² (`|F| ≈ 2^122`); blake3 gives 128-bit
-//! collision resistance. Choose larger `λ` with [`LigeroParams::with_security`].
+//! collision resistance, Poseidon2's 4-element digests 122-bit. Choose larger `λ` with [`LigeroParams::with_security`].
 //!
 //! **Shape.** [`MatrixShape::Square`] (`a = ⌊n/2⌋`), [`MatrixShape::Balanced`] (the `a` minimising
 //! the estimated opening, `(t + 1)·2^a` elements of columns and row values, `t` paths and the
@@ -94,8 +95,7 @@ use std::marker::PhantomData;
 
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 use kaizen_field::{
-    eq_eval, eq_table, inner_product, mle::weighted_sum_into, serialize::write_elements,
-    KaizenField, Transcript, PAR_MIN_LEN,
+    eq_eval, eq_table, inner_product, mle::weighted_sum_into, KaizenField, Transcript, PAR_MIN_LEN,
 };
 use kaizen_sumcheck::{
     multipoint::MultipointStatement, protocol::RoundProver, Claim, ProductSum, SumcheckProof,
@@ -107,7 +107,7 @@ use tracing::{debug_span, Span};
 use crate::{
     check_batch,
     fft::{root_of_unity, Radix2Domain},
-    merkle::{slot_len, ColumnTree, Digest, MultiPath},
+    merkle::{Blake3Columns, ColumnHash, ColumnTree, Digest, MultiPath, NodeDigest},
     multipoint::{check_claim_sets, reduced_claim, BatchOpeningProof, MultiPointProof},
     MultilinearPcs, PcsError,
 };
@@ -330,19 +330,20 @@ pub fn queries_for(lambda: u32, log_inv_rate: u32) -> usize {
     (f64::from(lambda) / -((1.0 + rho) / 2.0).log2()).ceil() as usize
 }
 
-/// The Ligero scheme over `F`.
+/// The Ligero scheme over `F`, its column trees hashed with `H` ([`Blake3Columns`] by default,
+/// [`crate::merkle::Poseidon2Columns`] for openings a circuit over M61 checks).
 #[derive(Clone, Debug)]
-pub struct Ligero<F> {
+pub struct Ligero<F, H = Blake3Columns> {
     params: LigeroParams,
-    _field: PhantomData<F>,
+    _field: PhantomData<(F, H)>,
 }
 
 /// A Ligero commitment: the Merkle root of the encoded columns, the number of variables and the
 /// number of stored rows.
 #[derive(Clone, Debug, PartialEq, Eq, CanonicalSerialize, CanonicalDeserialize)]
-pub struct LigeroCommitment {
+pub struct LigeroCommitment<D: NodeDigest = Digest> {
     /// Merkle root over the encoded matrix's columns.
-    pub root: Digest,
+    pub root: D,
     /// Number of variables of the committed polynomial.
     pub num_vars: u32,
     /// Rows stored and hashed (at least one); the rows after them are zero.
@@ -352,15 +353,15 @@ pub struct LigeroCommitment {
 /// What the prover keeps: the evaluations, the encoded stored rows (unless they are recomputed
 /// at opening, [`LigeroParams::keep_encoding_max_vars`]) and the tree.
 #[derive(Clone, Debug)]
-pub struct LigeroData<F> {
+pub struct LigeroData<F: KaizenField, H: ColumnHash<F> = Blake3Columns> {
     evals: Vec<F>,
     encoded: Option<Vec<F>>,
-    tree: ColumnTree,
+    tree: ColumnTree<F, H>,
     num_vars: usize,
     rows: usize,
 }
 
-impl<F> LigeroData<F> {
+impl<F: KaizenField, H: ColumnHash<F>> LigeroData<F, H> {
     /// The stored rows of the evaluation matrix (rows of `cols` entries).
     fn stored(&self, cols: usize) -> &[F] {
         &self.evals[..self.rows * cols]
@@ -370,22 +371,22 @@ impl<F> LigeroData<F> {
 /// One level of an opening: the opened matrices' row values at the level's column point, and
 /// their columns at the level's queries with one multi-path per matrix.
 #[derive(Clone, Debug, PartialEq, Eq, CanonicalSerialize)]
-pub struct LevelOpening<F: KaizenField> {
+pub struct LevelOpening<F: KaizenField, D: NodeDigest = Digest> {
     /// `⟨M_i[r], eq(z_lo)⟩` for each matrix `i`, then each stored row `r`.
     pub row_values: Vec<F>,
     /// The queried columns, each position once in increasing order: `E_i[r][j]` for each matrix
     /// `i`, then each stored row `r`.
     pub columns: Vec<Vec<F>>,
     /// One multi-path per matrix, for those positions.
-    pub paths: Vec<MultiPath>,
+    pub paths: Vec<MultiPath<D>>,
 }
 
 /// A level's proximity row, committed: its commitment (balanced shape) and the sumcheck that
 /// reduces the level's checks on the row to its value at one point.
 #[derive(Clone, Debug, PartialEq, Eq, CanonicalSerialize)]
-pub struct CommittedRow<F: KaizenField> {
+pub struct CommittedRow<F: KaizenField, D: NodeDigest = Digest> {
     /// The row's commitment.
-    pub commitment: LigeroCommitment,
+    pub commitment: LigeroCommitment<D>,
     /// `Σ_x ũ(x)·W̃(x)` over the row's variables (module docs).
     pub reduction: SumcheckProof<F>,
 }
@@ -393,16 +394,25 @@ pub struct CommittedRow<F: KaizenField> {
 /// A Ligero opening proof: level 0 opens the committed polynomials, level `k + 1` the proximity
 /// row committed at level `k`; the last level's proximity row is sent.
 #[derive(Clone, Debug, PartialEq, Eq, CanonicalSerialize)]
-pub struct LigeroProof<F: KaizenField> {
+pub struct LigeroProof<F: KaizenField, D: NodeDigest = Digest> {
     /// The levels, in order.
-    pub levels: Vec<LevelOpening<F>>,
+    pub levels: Vec<LevelOpening<F, D>>,
     /// The proximity row of every level but the last, committed.
-    pub committed_rows: Vec<CommittedRow<F>>,
+    pub committed_rows: Vec<CommittedRow<F, D>>,
     /// The last level's proximity row `u`.
     pub proximity: Vec<F>,
 }
 
-impl<F: KaizenField> Ligero<F> {
+/// The commitment, multi-path and proof of `Ligero<F, H>`.
+type CommitmentOf<F, H> = LigeroCommitment<<H as ColumnHash<F>>::Digest>;
+type PathOf<F, H> = MultiPath<<H as ColumnHash<F>>::Digest>;
+type ProofOf<F, H> = LigeroProof<F, <H as ColumnHash<F>>::Digest>;
+/// Opened columns and one multi-path per tree.
+type OpenedWithPaths<F, H> = (Vec<Vec<F>>, Vec<PathOf<F, H>>);
+/// A batch's reduction sumcheck and its openings.
+type ReducedOpenings<F, H> = (SumcheckProof<F>, Vec<ProofOf<F, H>>);
+
+impl<F: KaizenField, H: ColumnHash<F>> Ligero<F, H> {
     /// The scheme with these parameters.
     pub fn new(params: LigeroParams) -> Self {
         Self {
@@ -426,12 +436,12 @@ impl<F: KaizenField> Ligero<F> {
     /// transcript (the point, or what determines the weights).
     fn open_rows<T: Transcript<F>>(
         &self,
-        data: &[&LigeroData<F>],
+        data: &[&LigeroData<F, H>],
         z_lo: &[F],
         row_weights: &[&[F]],
         absorbed: &[F],
         transcript: &mut T,
-    ) -> Result<(Vec<F>, LigeroProof<F>), PcsError> {
+    ) -> Result<(Vec<F>, ProofOf<F, H>), PcsError> {
         for d in data {
             Self::absorb_commitment(&Self::commitment(d), transcript);
         }
@@ -451,10 +461,10 @@ impl<F: KaizenField> Ligero<F> {
     /// matrices' values under `row_weights`.
     fn open_level<T: Transcript<F>>(
         &self,
-        data: &[&LigeroData<F>],
+        data: &[&LigeroData<F, H>],
         z_lo: &[F],
         row_weights: &[&[F]],
-        proof: &mut LigeroProof<F>,
+        proof: &mut ProofOf<F, H>,
         transcript: &mut T,
     ) -> Result<Vec<F>, PcsError> {
         let (b, cols) = (z_lo.len(), 1usize << z_lo.len());
@@ -487,7 +497,7 @@ impl<F: KaizenField> Ligero<F> {
             }
             u
         });
-        let inner = Ligero::new(self.params.inner());
+        let inner = Ligero::<F, H>::new(self.params.inner());
         let committed = match commits_row {
             true => {
                 let (commitment, data) = debug_span!("commit_row").in_scope(|| inner.commit(&u))?;
@@ -575,10 +585,10 @@ impl<F: KaizenField> Ligero<F> {
     /// rebuilt from).
     fn open_columns(
         &self,
-        data: &[&LigeroData<F>],
+        data: &[&LigeroData<F, H>],
         positions: &[usize],
         len: usize,
-    ) -> Result<(Vec<Vec<F>>, Vec<MultiPath>), PcsError> {
+    ) -> Result<OpenedWithPaths<F, H>, PcsError> {
         let opened = data
             .iter()
             .map(|d| {
@@ -606,13 +616,7 @@ impl<F: KaizenField> Ligero<F> {
         let paths = data
             .par_iter()
             .zip(&opened)
-            .map(|(d, c)| {
-                d.tree.open_many(positions, |k| {
-                    let mut bytes = Vec::new();
-                    write_elements(&c.column(k), &mut bytes);
-                    bytes
-                })
-            })
+            .map(|(d, c)| d.tree.open_many(positions, |k| c.column(k)))
             .collect();
         Ok((columns, paths))
     }
@@ -622,12 +626,12 @@ impl<F: KaizenField> Ligero<F> {
     #[allow(clippy::too_many_arguments)]
     fn verify_rows<T: Transcript<F>>(
         &self,
-        commitments: &[&LigeroCommitment],
+        commitments: &[&CommitmentOf<F, H>],
         z_lo: &[F],
         row_weights: &[&[F]],
         absorbed: &[F],
         values: &[F],
-        proof: &LigeroProof<F>,
+        proof: &ProofOf<F, H>,
         transcript: &mut T,
     ) -> Result<(), PcsError> {
         for c in commitments {
@@ -642,11 +646,11 @@ impl<F: KaizenField> Ligero<F> {
     fn verify_level<T: Transcript<F>>(
         &self,
         level: usize,
-        commitments: &[&LigeroCommitment],
+        commitments: &[&CommitmentOf<F, H>],
         z_lo: &[F],
         row_weights: &[&[F]],
         values: &[F],
-        proof: &LigeroProof<F>,
+        proof: &ProofOf<F, H>,
         transcript: &mut T,
     ) -> Result<(), PcsError> {
         let (b, cols) = (z_lo.len(), 1usize << z_lo.len());
@@ -748,18 +752,14 @@ impl<F: KaizenField> Ligero<F> {
         let domain = committed.is_none().then(|| self.domain(b)).transpose()?;
         // Each matrix's multi-path (in parallel; the first failure in matrix order is reported),
         // then every query's combination `Σ γ_{i,r}·E_i[r][j]`.
-        let check = |(i, (c, path)): (usize, (&&LigeroCommitment, &MultiPath))| {
+        let check = |i: usize, c: &CommitmentOf<F, H>, path: &PathOf<F, H>| {
             let offset: usize = stored[..i].iter().sum();
-            let bytes: Vec<Vec<u8>> = opened
+            let columns: Vec<&[F]> = opened
                 .columns
                 .iter()
-                .map(|column| {
-                    let mut bytes = Vec::new();
-                    write_elements(&column[offset..offset + stored[i]], &mut bytes);
-                    bytes
-                })
+                .map(|column| &column[offset..offset + stored[i]])
                 .collect();
-            match path.verify(&c.root, &positions, &bytes, depth) {
+            match path.verify::<F, H>(&c.root, &positions, &columns, depth) {
                 true => Ok(()),
                 false => Err(PcsError::MerklePath { poly: i }),
             }
@@ -770,7 +770,7 @@ impl<F: KaizenField> Ligero<F> {
                     .par_iter()
                     .zip(&opened.paths)
                     .enumerate()
-                    .map(check)
+                    .map(|(i, (c, path))| check(i, c, path))
                     .collect::<Vec<Result<(), PcsError>>>()
                     .into_iter()
                     .collect::<Result<(), PcsError>>()
@@ -809,7 +809,7 @@ impl<F: KaizenField> Ligero<F> {
         if weight_claim.value != weight {
             return Err(PcsError::Consistency);
         }
-        let inner = Ligero::new(self.params.inner());
+        let inner = Ligero::<F, H>::new(self.params.inner());
         let (lo, hi) = zeta.split_at(inner.params.split(b).1);
         if lo.len() >= b {
             return Err(PcsError::CommitmentShape(
@@ -847,7 +847,7 @@ impl<F: KaizenField> Ligero<F> {
     /// `E[r][j]` for every stored row `r` and each queried column `j` (row-major, `rows × |js|`),
     /// re-encoding a task's rows at a time ([`rows_per_task`]): the encoded matrix is never held
     /// whole.
-    fn encoded_columns(&self, data: &LigeroData<F>, js: &[usize]) -> Result<Vec<F>, PcsError> {
+    fn encoded_columns(&self, data: &LigeroData<F, H>, js: &[usize]) -> Result<Vec<F>, PcsError> {
         let log_cols = self.params.split(data.num_vars).1;
         let domain = self.domain(log_cols)?;
         let (len, cols) = (domain.size(), 1 << log_cols);
@@ -870,19 +870,8 @@ impl<F: KaizenField> Ligero<F> {
     }
 
     /// The column tree of a `rows × len` encoded matrix.
-    fn tree(encoded: &[F], rows: usize, len: usize) -> ColumnTree {
-        let elem = F::ZERO.compressed_size();
-        let slot = slot_len(rows * elem);
-        ColumnTree::new(len, rows * elem, |first, slots| {
-            let count = slots.len() / slot;
-            for r in 0..rows {
-                let segment = &encoded[r * len + first..r * len + first + count];
-                for (c, x) in segment.iter().enumerate() {
-                    let at = c * slot + r * elem;
-                    x.write_compressed(&mut slots[at..at + elem]);
-                }
-            }
-        })
+    fn tree(encoded: &[F], rows: usize, len: usize) -> ColumnTree<F, H> {
+        ColumnTree::new(encoded, rows, len)
     }
 }
 
@@ -1107,20 +1096,23 @@ fn split_by<'a, F>(mut xs: &'a [F], lens: &'a [usize]) -> impl Iterator<Item = &
     })
 }
 
-impl<F: KaizenField> MultilinearPcs<F> for Ligero<F> {
-    type Commitment = LigeroCommitment;
-    type ProverData = LigeroData<F>;
-    type Proof = LigeroProof<F>;
+impl<F: KaizenField, H: ColumnHash<F>> MultilinearPcs<F> for Ligero<F, H> {
+    type Commitment = CommitmentOf<F, H>;
+    type ProverData = LigeroData<F, H>;
+    type Proof = ProofOf<F, H>;
 
     fn max_num_vars(&self) -> usize {
         self.params.max_num_vars
     }
 
-    fn commit(&self, evals: &[F]) -> Result<(LigeroCommitment, LigeroData<F>), PcsError> {
+    fn commit(&self, evals: &[F]) -> Result<(CommitmentOf<F, H>, LigeroData<F, H>), PcsError> {
         self.commit_owned(evals.to_vec())
     }
 
-    fn commit_owned(&self, evals: Vec<F>) -> Result<(LigeroCommitment, LigeroData<F>), PcsError> {
+    fn commit_owned(
+        &self,
+        evals: Vec<F>,
+    ) -> Result<(CommitmentOf<F, H>, LigeroData<F, H>), PcsError> {
         if !evals.len().is_power_of_two() {
             return Err(PcsError::NotPowerOfTwo(evals.len()));
         }
@@ -1148,7 +1140,7 @@ impl<F: KaizenField> MultilinearPcs<F> for Ligero<F> {
         Ok((Self::commitment(&data), data))
     }
 
-    fn commitment(data: &LigeroData<F>) -> LigeroCommitment {
+    fn commitment(data: &LigeroData<F, H>) -> CommitmentOf<F, H> {
         LigeroCommitment {
             root: data.tree.root(),
             num_vars: data.num_vars as u32,
@@ -1156,20 +1148,20 @@ impl<F: KaizenField> MultilinearPcs<F> for Ligero<F> {
         }
     }
 
-    fn evals(data: &LigeroData<F>) -> &[F] {
+    fn evals(data: &LigeroData<F, H>) -> &[F] {
         &data.evals
     }
 
-    fn num_vars(commitment: &LigeroCommitment) -> usize {
+    fn num_vars(commitment: &CommitmentOf<F, H>) -> usize {
         commitment.num_vars as usize
     }
 
     fn open<T: Transcript<F>>(
         &self,
-        data: &[&LigeroData<F>],
+        data: &[&LigeroData<F, H>],
         point: &[F],
         transcript: &mut T,
-    ) -> Result<(Vec<F>, LigeroProof<F>), PcsError> {
+    ) -> Result<(Vec<F>, ProofOf<F, H>), PcsError> {
         let sizes: Vec<usize> = data.iter().map(|d| d.num_vars).collect();
         let n = check_batch(&sizes, self.params.max_num_vars, point.len(), None)?;
         let (z_lo, z_hi) = point.split_at(self.params.split(n).1);
@@ -1185,10 +1177,10 @@ impl<F: KaizenField> MultilinearPcs<F> for Ligero<F> {
 
     fn verify<T: Transcript<F>>(
         &self,
-        commitments: &[&LigeroCommitment],
+        commitments: &[&CommitmentOf<F, H>],
         point: &[F],
         values: &[F],
-        proof: &LigeroProof<F>,
+        proof: &ProofOf<F, H>,
         transcript: &mut T,
     ) -> Result<(), PcsError> {
         let sizes: Vec<usize> = commitments.iter().map(|c| c.num_vars as usize).collect();
@@ -1213,10 +1205,10 @@ impl<F: KaizenField> MultilinearPcs<F> for Ligero<F> {
 
     fn open_points<T: Transcript<F>>(
         &self,
-        data: &LigeroData<F>,
+        data: &LigeroData<F, H>,
         claims: &[Claim<F>],
         transcript: &mut T,
-    ) -> Result<MultiPointProof<F, LigeroProof<F>>, PcsError> {
+    ) -> Result<MultiPointProof<F, ProofOf<F, H>>, PcsError> {
         let (reduction, mut openings) = self.open_batch(&[data], &[claims], transcript)?;
         let opening = openings.pop().ok_or(PcsError::EmptyBatch)?;
         Ok(MultiPointProof { reduction, opening })
@@ -1224,9 +1216,9 @@ impl<F: KaizenField> MultilinearPcs<F> for Ligero<F> {
 
     fn verify_points<T: Transcript<F>>(
         &self,
-        commitment: &LigeroCommitment,
+        commitment: &CommitmentOf<F, H>,
         claims: &[Claim<F>],
-        proof: &MultiPointProof<F, LigeroProof<F>>,
+        proof: &MultiPointProof<F, ProofOf<F, H>>,
         transcript: &mut T,
     ) -> Result<(), PcsError> {
         self.verify_batch(
@@ -1240,10 +1232,10 @@ impl<F: KaizenField> MultilinearPcs<F> for Ligero<F> {
 
     fn open_points_batch<T: Transcript<F>>(
         &self,
-        data: &[&LigeroData<F>],
+        data: &[&LigeroData<F, H>],
         claims: &[&[Claim<F>]],
         transcript: &mut T,
-    ) -> Result<BatchOpeningProof<F, LigeroProof<F>>, PcsError> {
+    ) -> Result<BatchOpeningProof<F, ProofOf<F, H>>, PcsError> {
         let (reduction, openings) = self.open_batch(data, claims, transcript)?;
         Ok(BatchOpeningProof {
             reduction,
@@ -1253,9 +1245,9 @@ impl<F: KaizenField> MultilinearPcs<F> for Ligero<F> {
 
     fn verify_points_batch<T: Transcript<F>>(
         &self,
-        commitments: &[&LigeroCommitment],
+        commitments: &[&CommitmentOf<F, H>],
         claims: &[&[Claim<F>]],
-        proof: &BatchOpeningProof<F, LigeroProof<F>>,
+        proof: &BatchOpeningProof<F, ProofOf<F, H>>,
         transcript: &mut T,
     ) -> Result<(), PcsError> {
         self.verify_batch(
@@ -1300,14 +1292,14 @@ struct RowClaim<F> {
     value: F,
 }
 
-impl<F: KaizenField> Ligero<F> {
+impl<F: KaizenField, H: ColumnHash<F>> Ligero<F, H> {
     /// Absorbs each commitment and states its reduction, in order: over a few claimed rows when
     /// the claims lie on at most a quarter of them, else the multi-point reduction over at least
     /// the column variables (so the batch leaves every polynomial with rows of `2^b` entries at
     /// one column point).
     fn reductions<T: Transcript<F>>(
         &self,
-        commitments: &[LigeroCommitment],
+        commitments: &[CommitmentOf<F, H>],
         claims: &[&[Claim<F>]],
         transcript: &mut T,
     ) -> Result<Vec<Reduction<F>>, PcsError> {
@@ -1347,7 +1339,7 @@ impl<F: KaizenField> Ligero<F> {
     /// a row reduction draws its rows' weights `β^g`.
     fn row_claims<T: Transcript<F>>(
         &self,
-        commitments: &[LigeroCommitment],
+        commitments: &[CommitmentOf<F, H>],
         reductions: &[Reduction<F>],
         batch: &[Vec<Claim<F>>],
         transcript: &mut T,
@@ -1430,10 +1422,10 @@ impl<F: KaizenField> Ligero<F> {
     /// sumcheck, then one [`Ligero::open_rows`] per row length.
     fn open_batch<T: Transcript<F>>(
         &self,
-        data: &[&LigeroData<F>],
+        data: &[&LigeroData<F, H>],
         claims: &[&[Claim<F>]],
         transcript: &mut T,
-    ) -> Result<(SumcheckProof<F>, Vec<LigeroProof<F>>), PcsError> {
+    ) -> Result<ReducedOpenings<F, H>, PcsError> {
         let commitments: Vec<_> = data.iter().map(|d| Self::commitment(d)).collect();
         let reductions = self.reductions(&commitments, claims, transcript)?;
         let provers_span = debug_span!("reduction_provers").entered();
@@ -1468,7 +1460,7 @@ impl<F: KaizenField> Ligero<F> {
         let groups = Self::groups(&row_claims)?;
         let openings = side_by_side(&groups, transcript, |group, t| {
             let (absorbed, _) = Self::group_input(&row_claims, group);
-            let members: Vec<&LigeroData<F>> = group.iter().map(|&i| data[i]).collect();
+            let members: Vec<&LigeroData<F, H>> = group.iter().map(|&i| data[i]).collect();
             let weights: Vec<&[F]> = group.iter().map(|&i| &row_claims[i].weights[..]).collect();
             let z_lo = &row_claims[group[0]].z_lo;
             Ok(self.open_rows(&members, z_lo, &weights, &absorbed, t)?.1)
@@ -1479,13 +1471,13 @@ impl<F: KaizenField> Ligero<F> {
     /// [`MultilinearPcs::verify_points_batch`].
     fn verify_batch<T: Transcript<F>>(
         &self,
-        commitments: &[&LigeroCommitment],
+        commitments: &[&CommitmentOf<F, H>],
         claims: &[&[Claim<F>]],
         reduction: &SumcheckProof<F>,
-        openings: &[LigeroProof<F>],
+        openings: &[ProofOf<F, H>],
         transcript: &mut T,
     ) -> Result<(), PcsError> {
-        let owned: Vec<LigeroCommitment> = commitments.iter().map(|&c| c.clone()).collect();
+        let owned: Vec<CommitmentOf<F, H>> = commitments.iter().map(|&c| c.clone()).collect();
         let reductions = self.reductions(&owned, claims, transcript)?;
         let (shapes, sums): (Vec<_>, Vec<_>) = reductions.iter().map(Reduction::instances).unzip();
         let (shapes, sums): (Vec<_>, Vec<_>) = (shapes.concat(), sums.concat());
@@ -1502,7 +1494,7 @@ impl<F: KaizenField> Ligero<F> {
         let checked = groups.iter().zip(openings).collect::<Vec<_>>();
         side_by_side(&checked, transcript, |&(group, opening), t| {
             let (absorbed, values) = Self::group_input(&row_claims, group);
-            let members: Vec<&LigeroCommitment> = group.iter().map(|&i| commitments[i]).collect();
+            let members: Vec<&CommitmentOf<F, H>> = group.iter().map(|&i| commitments[i]).collect();
             let weights: Vec<&[F]> = group.iter().map(|&i| &row_claims[i].weights[..]).collect();
             self.verify_rows(
                 &members,
@@ -1559,16 +1551,16 @@ where
         .collect())
 }
 
-kaizen_field::impl_bounded_deserialize!(impl[F: KaizenField] LevelOpening<F> {
+kaizen_field::impl_bounded_deserialize!(impl[F: KaizenField, D: NodeDigest] LevelOpening<F, D> {
     row_values: vec,
     columns: vec2,
     paths: vec,
 });
-kaizen_field::impl_bounded_deserialize!(impl[F: KaizenField] CommittedRow<F> {
+kaizen_field::impl_bounded_deserialize!(impl[F: KaizenField, D: NodeDigest] CommittedRow<F, D> {
     commitment: one,
     reduction: one,
 });
-kaizen_field::impl_bounded_deserialize!(impl[F: KaizenField] LigeroProof<F> {
+kaizen_field::impl_bounded_deserialize!(impl[F: KaizenField, D: NodeDigest] LigeroProof<F, D> {
     levels: vec,
     committed_rows: vec,
     proximity: vec,

@@ -4,10 +4,12 @@
 use ark_std::UniformRand;
 use kaizen_field::{
     serialize::{from_bytes, to_bytes, with_lengths_replaced},
-    Blake3Transcript, Field, Fr, KaizenField, M61Ext2, MultilinearPoly, Transcript,
+    Blake3Transcript, Field, Fr, KaizenField, M61Ext2, MultilinearPoly, Poseidon2Transcript,
+    Transcript,
 };
 use kaizen_pcs::{
     ligero::{Ligero, LigeroParams, MatrixShape},
+    merkle::Poseidon2Columns,
     multipoint::{BatchOpeningProof, MultiPointProof},
     Bls12Kzg, MultilinearPcs, PcsError,
 };
@@ -365,6 +367,12 @@ pcs_suite!(
     Ligero::<M61Ext2>::new(LigeroParams::new(16, MatrixShape::Balanced)),
     [0, 3, 16]
 );
+pcs_suite!(
+    ligero_poseidon2,
+    M61Ext2,
+    Ligero::<M61Ext2, Poseidon2Columns>::new(LigeroParams::new(12, MatrixShape::Rows(3))),
+    [0, 2, 9]
+);
 pcs_suite!(kzg_bls12_381, Fr, Bls12Kzg::insecure_setup(8, 7), [0, 1, 5]);
 
 /// Ligero-specific tampering: every part of an opening matters.
@@ -467,6 +475,47 @@ mod ligero_tampering {
         let mut bad = proof.clone();
         bad.levels[0].columns[0].pop();
         assert!(matches!(check(&bad), Err(PcsError::ProofShape(_))));
+    }
+
+    /// Poseidon2 column trees under the Poseidon2 transcript, so that every hash the verifier
+    /// computes is over `F_p` (as the recursion will check it, DESIGN §5–§6): a round trip with a
+    /// committed proximity row (four rows of 2^14); a tampered digest, column, root or value is
+    /// rejected, and so is the proof under another transcript.
+    #[test]
+    fn poseidon2_trees_under_the_poseidon2_transcript() {
+        let pcs = Ligero::<F, Poseidon2Columns>::new(LigeroParams::new(16, MatrixShape::Rows(2)));
+        let pt = || Poseidon2Transcript::new(b"pcs-suite");
+        let mut rng = ChaCha20Rng::seed_from_u64(6);
+        let (c, d) = pcs.commit(&rand_vec::<F>(&mut rng, 1 << 16)).unwrap();
+        let point: Vec<F> = rand_vec(&mut rng, 16);
+        let (values, proof) = pcs.open(&[&d], &point, &mut pt()).unwrap();
+        assert!(!proof.committed_rows.is_empty());
+        let check = |c: &_, values: &[F], p: &LigeroProof<F, _>| {
+            pcs.verify(&[c], &point, values, p, &mut pt())
+        };
+        check(&c, &values, &proof).unwrap();
+        assert!(pcs
+            .verify(&[&c], &point, &values, &proof, &mut tr())
+            .is_err());
+
+        let mut bad = proof.clone();
+        bad.levels[0].paths[0].siblings[2][1] += <F as Field>::BasePrimeField::ONE;
+        assert!(matches!(
+            check(&c, &values, &bad),
+            Err(PcsError::MerklePath { poly: 0 })
+        ));
+        let mut bad = proof.clone();
+        bad.levels[1].columns[5][0] += F::ONE;
+        assert!(matches!(
+            check(&c, &values, &bad),
+            Err(PcsError::MerklePath { poly: 0 })
+        ));
+        let mut other = c.clone();
+        other.root[3] += <F as Field>::BasePrimeField::ONE;
+        assert!(check(&other, &values, &proof).is_err());
+        let mut wrong = values.clone();
+        wrong[0] += F::ONE;
+        assert!(check(&c, &wrong, &proof).is_err());
     }
 
     /// Claims on two rows of the matrix are proven over the rows alone (a sumcheck over the
