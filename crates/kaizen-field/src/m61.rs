@@ -45,6 +45,13 @@ pub(crate) fn mul_pow2(x: M61, k: u32) -> M61 {
     m61(((v << k) | (v >> (61 - k))) & P)
 }
 
+/// `Σ xs`, adding canonical values eight at a time without reduction (eight stay below 2^64).
+#[inline(always)]
+pub(crate) fn sum_lazy(xs: &[M61]) -> M61 {
+    let partial = |c: &[M61]| reduce64(c.iter().map(|x| x.0 .0[0]).sum());
+    m61(reduce64(xs.chunks(8).map(partial).sum()))
+}
+
 /// `x mod p` for `x < 2^64`, canonical.
 #[inline(always)]
 fn reduce64(x: u64) -> u64 {

@@ -22,7 +22,10 @@ use std::sync::OnceLock;
 
 use ark_ff::{AdditiveGroup, Field};
 
-use crate::{m61::mul_pow2, KaizenField, M61};
+use crate::{
+    m61::{mul_pow2, sum_lazy},
+    KaizenField, M61,
+};
 
 /// Number of full (external) rounds, split evenly before and after the partial rounds.
 pub const FULL_ROUNDS: usize = 8;
@@ -87,6 +90,7 @@ impl<const W: usize> Poseidon2<W> {
     }
 
     /// `circ(2·M4, M4, …, M4)`: `M4` on each 4-chunk, then each entry plus the sum of its column.
+    #[inline(always)]
     fn external_layer(state: &mut [M61; W]) {
         state.chunks_exact_mut(4).for_each(Self::m4);
         let mut sums = [M61::ZERO; 4];
@@ -103,7 +107,7 @@ impl<const W: usize> Poseidon2<W> {
     /// `M_I = J + diag(d)`: each entry becomes `Σ state + d_i·state_i` (`d_i = 2^(i−1)` a
     /// rotation for `i ≥ 1`).
     fn internal_layer(&self, state: &mut [M61; W]) {
-        let sum: M61 = state.iter().sum();
+        let sum = sum_lazy(state);
         state[0] = sum + self.internal_diag0 * state[0];
         for (k, v) in (0..).zip(&mut state[1..]) {
             *v = sum + mul_pow2(*v, k);
