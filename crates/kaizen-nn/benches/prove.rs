@@ -10,12 +10,14 @@
 //! VGG-11 B = 16 row does, with `K = 22`, as the `kaizen` CLI), `-- --sent-rows` sends every
 //! Ligero proximity row instead of committing the long ones, `-- --phases` prints each proof's
 //! and verification's phases (the `tracing` spans of kaizen-nn, kaizen-pcs and kaizen-gkr) with
-//! their wall times to stderr.
+//! their wall times to stderr, `-- --poseidon2` hashes the column trees and the transcript with
+//! Poseidon2 over `F_p` (the step proof as the recursion will check it).
 #![allow(missing_docs, clippy::unwrap_used)]
 use std::time::{Duration, Instant};
 
-use kaizen_field::serialize::to_bytes;
+use kaizen_field::{serialize::to_bytes, M61Ext2, Poseidon2Transcript, Transcript};
 use kaizen_nn::arch::Architecture;
+use kaizen_pcs::merkle::{ColumnHash, Poseidon2Columns};
 
 mod common;
 use common::{peak_rss_mib, StepCase};
@@ -70,15 +72,41 @@ fn default_keep_encoding(arch: &Architecture, batch: usize) -> usize {
     }
 }
 
-/// Runs one case in this process and prints its table row.
+/// Runs one case in this process and prints its table row; with `poseidon2`, Poseidon2 trees and
+/// transcript.
 fn run_case(
     arch: &Architecture,
     batch: usize,
-    (warmup, runs): (usize, usize),
+    counts: (usize, usize),
     keep_encoding: usize,
     ligero: (bool, bool),
+    poseidon2: bool,
 ) {
-    let case = StepCase::new(arch, batch, keep_encoding, ligero);
+    if poseidon2 {
+        let transcript = Poseidon2Transcript::new(b"kaizen-nn/bench");
+        let case = StepCase::<Poseidon2Columns, _>::with_hash(
+            arch,
+            batch,
+            keep_encoding,
+            ligero,
+            transcript,
+        );
+        run(arch, &case, counts);
+    } else {
+        run(
+            arch,
+            &StepCase::new(arch, batch, keep_encoding, ligero),
+            counts,
+        );
+    }
+}
+
+fn run<H: ColumnHash<M61Ext2>, T: Transcript<M61Ext2> + Clone>(
+    arch: &Architecture,
+    case: &StepCase<H, T>,
+    (warmup, runs): (usize, usize),
+) {
+    let batch = case.hyper.batch;
     for _ in 0..warmup {
         let (_, _, statement, proof) = case.prove();
         case.verify(&statement, &proof);
@@ -138,6 +166,7 @@ fn main() {
     let batched_shape = args.iter().any(|a| a == "--batched-shape");
     // `--sent-rows`: every Ligero proximity row sent, none committed (larger proofs).
     let sent_rows = args.iter().any(|a| a == "--sent-rows");
+    let poseidon2 = args.iter().any(|a| a == "--poseidon2");
     let phases = args.iter().any(|a| a == "--phases");
     if phases {
         common::phases::print_phases();
@@ -159,13 +188,15 @@ fn main() {
             (warmup, runs),
             keep,
             (batched_shape, sent_rows),
+            poseidon2,
         );
     }
     println!(
-        "step proof, softmax CE, scale 2^16, Ligero/M61² ({} shape) sized per model, N = 1024 embedded \
-         Fashion-MNIST images, {} threads, one process per row (peak RSS is the row's own), medians \
-         of {runs} runs after {warmup} untimed",
+        "step proof, softmax CE, scale 2^16, Ligero/M61² ({} shape, {}) sized per model, N = 1024 \
+         embedded Fashion-MNIST images, {} threads, one process per row (peak RSS is the row's own), \
+         medians of {runs} runs after {warmup} untimed",
         if batched_shape { "batched" } else { "balanced" },
+        if poseidon2 { "Poseidon2 trees and transcript" } else { "blake3" },
         rayon::current_num_threads()
     );
     println!(
@@ -195,6 +226,9 @@ fn main() {
         }
         if sent_rows {
             cmd.arg("--sent-rows");
+        }
+        if poseidon2 {
+            cmd.arg("--poseidon2");
         }
         if phases {
             cmd.arg("--phases");

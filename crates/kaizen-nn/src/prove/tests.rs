@@ -1,8 +1,8 @@
 use kaizen_field::{
     serialize::{from_bytes, to_bytes, with_lengths_replaced},
-    Blake3Transcript, M61Ext2,
+    Blake3Transcript, M61Ext2, Poseidon2Transcript,
 };
-use kaizen_pcs::{Ligero, LigeroParams, MatrixShape};
+use kaizen_pcs::{merkle::Poseidon2Columns, Ligero, LigeroParams, MatrixShape};
 
 use super::{chain::*, *};
 use crate::{
@@ -23,11 +23,11 @@ fn pcs() -> Pcs {
 }
 
 /// A committed setting: dataset, model, one honest step's statement, witness and prover data.
-struct Honest {
-    dataset: CommittedDataset<F, Pcs>,
-    weights: CommittedModel<F, Pcs>,
-    new_weights: CommittedModel<F, Pcs>,
-    statement: StepStatement<<Pcs as MultilinearPcs<F>>::Commitment>,
+struct Honest<S: MultilinearPcs<F> = Pcs> {
+    dataset: CommittedDataset<F, S>,
+    weights: CommittedModel<F, S>,
+    new_weights: CommittedModel<F, S>,
+    statement: StepStatement<S::Commitment>,
     witness: StepWitness,
 }
 
@@ -55,14 +55,14 @@ fn data_for(arch: &Architecture) -> Dataset {
     }
 }
 
-fn honest_with(
-    pcs: &Pcs,
+fn honest_with<S: MultilinearPcs<F>>(
+    pcs: &S,
     loss: Loss,
     arch: &Architecture,
     data: &Dataset,
     batch: usize,
     step: u64,
-) -> Honest {
+) -> Honest<S> {
     let hyper = Hyper::new(16, 0.1, batch, loss).unwrap();
     let model = arch.build(16, 7).unwrap();
     let data = data.clone();
@@ -75,11 +75,11 @@ fn honest_with(
     Honest::new(pcs, dataset, (&model, &new_model), hyper, witness, step)
 }
 
-impl Honest {
+impl<S: MultilinearPcs<F>> Honest<S> {
     /// Commits both models and states step `step` of `model → new_model` on `dataset`.
     fn new(
-        pcs: &Pcs,
-        dataset: CommittedDataset<F, Pcs>,
+        pcs: &S,
+        dataset: CommittedDataset<F, S>,
         (model, new_model): (&Model, &Model),
         hyper: Hyper,
         witness: StepWitness,
@@ -105,17 +105,21 @@ impl Honest {
         }
     }
 
-    fn prove(
-        &self,
-        pcs: &Pcs,
-        witness: &StepWitness,
-        checks: Checks,
-    ) -> Result<StepProof<F, Pcs>, ProveError> {
-        let inputs = StepInputs {
+    fn inputs(&self) -> StepInputs<'_, F, S> {
+        StepInputs {
             dataset: &self.dataset,
             weights: &self.weights,
             new_weights: &self.new_weights,
-        };
+        }
+    }
+
+    fn prove(
+        &self,
+        pcs: &S,
+        witness: &StepWitness,
+        checks: Checks,
+    ) -> Result<StepProof<F, S>, ProveError> {
+        let inputs = self.inputs();
         prove_with(
             pcs,
             &self.statement,
@@ -142,6 +146,48 @@ fn accepts_bytes(
     bytes: &[u8],
 ) -> bool {
     from_bytes::<StepProof<F, Pcs>>(bytes).is_ok_and(|p| verify(pcs, statement, &p).is_ok())
+}
+
+/// The step proof as the recursion will check it, every hash over `F_p`: Poseidon2 column trees
+/// and the Poseidon2 transcript. An honest MLP step verifies; under the blake3 transcript, as
+/// another step, with a flipped byte or with a wrong witness entry it is rejected.
+#[test]
+fn poseidon2_trees_and_transcript() {
+    let pcs = Ligero::<F, Poseidon2Columns>::new(LigeroParams::new(24, MatrixShape::Balanced));
+    let arch = Architecture::Mlp(vec![784, 20, 10]);
+    let h = honest_with(&pcs, Loss::SoftmaxCrossEntropy, &arch, &data(), 16, 2);
+    let pt = || Poseidon2Transcript::new(b"kaizen-nn/step-test");
+    let prove = |witness: &StepWitness| {
+        prove_with(
+            &pcs,
+            &h.statement,
+            &h.inputs(),
+            witness,
+            &mut pt(),
+            Checks::Lenient,
+        )
+    };
+    let proof = prove(&h.witness).unwrap();
+    verify_step(&pcs, &h.statement, &proof, &mut pt()).unwrap();
+    let bytes = to_bytes(&proof);
+    println!("Poseidon2 step proof: {} KiB", bytes.len() / 1024);
+    assert!(verify_step(&pcs, &h.statement, &proof, &mut transcript()).is_err());
+    let mut other = h.statement.clone();
+    other.step = 3;
+    assert!(verify_step(&pcs, &other, &proof, &mut pt()).is_err());
+    for at in [bytes.len() / 7, bytes.len() / 2, bytes.len() - 40] {
+        let mut bad = bytes.clone();
+        bad[at] ^= 1;
+        let accepted = from_bytes::<StepProof<F, Ligero<F, Poseidon2Columns>>>(&bad)
+            .is_ok_and(|p| verify_step(&pcs, &h.statement, &p, &mut pt()).is_ok());
+        assert!(!accepted, "byte {at} flipped");
+    }
+    let mut witness = h.witness.clone();
+    if let Some(w) = witness.tensors.get_mut("fc2.weight_new") {
+        w.data[5] += 1;
+    }
+    let proof = prove(&witness).unwrap();
+    assert!(verify_step(&pcs, &h.statement, &proof, &mut pt()).is_err());
 }
 
 #[test]
