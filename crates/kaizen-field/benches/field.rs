@@ -1,11 +1,11 @@
-//! Field arithmetic, MLE kernels and transcript throughput.
+//! Field arithmetic, MLE kernels, transcript throughput and the Poseidon2 permutations.
 #![allow(missing_docs, clippy::unwrap_used)]
 use std::hint::black_box;
 
 use ark_std::UniformRand;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use kaizen_field::{
-    eq_table, inner_product, Accumulator, Blake3Transcript, Fr, KaizenField, M61Ext2,
+    eq_table, inner_product, poseidon2, Accumulator, Blake3Transcript, Fr, KaizenField, M61Ext2,
     MultilinearPoly, Poseidon2Transcript, Transcript, M61,
 };
 use rand::SeedableRng;
@@ -129,6 +129,25 @@ fn transcripts(c: &mut Criterion) {
     g.finish();
 }
 
+/// The Poseidon2 permutations and the leaf hash of a 128-coordinate column (64 M61² entries).
+fn poseidon2(c: &mut Criterion) {
+    let mut g = c.benchmark_group("poseidon2");
+    let mut s16: [M61; 16] = std::array::from_fn(|i| M61::from(i as u64));
+    g.bench_function("permute width 16", |b| {
+        b.iter(|| poseidon2::poseidon2_16().permute(black_box(&mut s16)))
+    });
+    let mut s8: [M61; 8] = std::array::from_fn(|i| M61::from(i as u64));
+    g.bench_function("permute width 8", |b| {
+        b.iter(|| poseidon2::poseidon2_8().permute(black_box(&mut s8)))
+    });
+    let column: Vec<M61> = (0..128u64).map(M61::from).collect();
+    g.throughput(Throughput::Elements(128));
+    g.bench_function("hash 128 elements", |b| {
+        b.iter(|| poseidon2::hash(black_box(&column)))
+    });
+    g.finish();
+}
+
 fn all(c: &mut Criterion) {
     arith::<M61>(c);
     arith::<M61Ext2>(c);
@@ -136,6 +155,7 @@ fn all(c: &mut Criterion) {
     mle::<M61Ext2>(c);
     mle::<Fr>(c);
     transcripts(c);
+    poseidon2(c);
 }
 
 criterion_group!(benches, all);

@@ -1,5 +1,6 @@
 //! Criterion groups for commit / open / verify of each backend: Ligero (balanced and square
-//! shapes) at 2^16 and 2^20 over M61², multilinear KZG over BLS12-381 at 2^12; the
+//! shapes) at 2^16 and 2^20 over M61², with Poseidon2 column trees at 2^16, multilinear KZG over
+//! BLS12-381 at 2^12; the
 //! Reed–Solomon encoder alone (one row of 2^13 at rate 1/4, and two base-field rows through one
 //! FFT); and the KZG prover's curve arithmetic in G1 against ark-ec's (fixed-base multiplication
 //! of 2^12 scalars, MSMs of 2^14 terms with 24-bit signed and with random scalars).
@@ -11,8 +12,8 @@ use ark_std::UniformRand;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use kaizen_field::{Blake3Transcript, Fr, KaizenField, M61Ext2, M61};
 use kaizen_pcs::{
-    fft::Radix2Domain, fixed_base::FixedBaseMul, msm::Msm, Bls12Kzg, Ligero, LigeroParams,
-    MatrixShape, MultilinearPcs,
+    fft::Radix2Domain, fixed_base::FixedBaseMul, merkle::Poseidon2Columns, msm::Msm, Bls12Kzg,
+    Ligero, LigeroParams, MatrixShape, MultilinearPcs,
 };
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
@@ -61,6 +62,9 @@ fn ligero(c: &mut Criterion) {
             backend(c, name, &pcs, n);
         }
     }
+    let params = LigeroParams::new(16, MatrixShape::Balanced);
+    let pcs = Ligero::<M61Ext2, Poseidon2Columns>::new(params);
+    backend(c, "ligero balanced poseidon2", &pcs, 16);
 }
 
 fn kzg(c: &mut Criterion) {
