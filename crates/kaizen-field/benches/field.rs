@@ -129,7 +129,8 @@ fn transcripts(c: &mut Criterion) {
     g.finish();
 }
 
-/// The Poseidon2 permutations and the leaf hash of a 128-coordinate column (64 M61² entries).
+/// The Poseidon2 permutations and the leaf hash of a 128-coordinate column (64 M61² entries),
+/// one at a time and eight in vector lanes.
 fn poseidon2(c: &mut Criterion) {
     let mut g = c.benchmark_group("poseidon2");
     let mut s16: [M61; 16] = std::array::from_fn(|i| M61::from(i as u64));
@@ -144,6 +145,11 @@ fn poseidon2(c: &mut Criterion) {
     g.throughput(Throughput::Elements(128));
     g.bench_function("hash 128 elements", |b| {
         b.iter(|| poseidon2::hash(black_box(&column)))
+    });
+    let columns = [&column[..]; poseidon2::LANES];
+    g.throughput(Throughput::Elements(128 * poseidon2::LANES as u64));
+    g.bench_function("hash_lanes 8 x 128 elements", |b| {
+        b.iter(|| poseidon2::hash_lanes(black_box(&columns)))
     });
     g.finish();
 }

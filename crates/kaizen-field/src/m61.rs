@@ -18,13 +18,13 @@ use ark_ff::{
 
 use crate::{Accumulator, KaizenField};
 
-mod lanes;
+pub(crate) mod lanes;
 
 /// `p = 2^61 − 1`.
-const P: u64 = (1 << 61) - 1;
+pub(crate) const P: u64 = (1 << 61) - 1;
 
 /// The element with canonical value `v < p`.
-const fn m61(v: u64) -> M61 {
+pub(crate) const fn m61(v: u64) -> M61 {
     Fp(BigInt([v]), PhantomData)
 }
 
@@ -32,7 +32,7 @@ const fn m61(v: u64) -> M61 {
 /// `y + 1 ≥ 2^61`, and then `(y + 1) mod 2^61 = y − p`. (Shifts, adds and masks only, so the
 /// compiler's vectorised forms stay cheap on baseline x86-64, which has no unsigned 64-bit compare.)
 #[inline(always)]
-fn canonical(y: u64) -> u64 {
+pub(crate) fn canonical(y: u64) -> u64 {
     (y + ((y + 1) >> 61)) & P
 }
 
@@ -208,7 +208,7 @@ pub(crate) fn prime_to_signed<P: PrimeField>(x: &P, bits: u32) -> Option<i128> {
 
 /// The canonical value of an element.
 #[inline(always)]
-fn value(x: M61) -> u64 {
+pub(crate) fn value(x: M61) -> u64 {
     x.0 .0[0]
 }
 

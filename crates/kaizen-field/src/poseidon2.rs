@@ -23,9 +23,19 @@ use std::sync::OnceLock;
 use ark_ff::{AdditiveGroup, Field};
 
 use crate::{
-    m61::{mul_pow2, sum_lazy},
+    m61::{
+        canonical,
+        lanes::{add, mul, split},
+        m61, mul_pow2, sum_lazy, value, P,
+    },
     KaizenField, M61,
 };
+
+/// States [`hash_lanes`] and [`compress_lanes`] run at once, one per vector lane.
+pub const LANES: usize = 8;
+
+/// Entry `i` of [`LANES`] states: state `k`'s in lane `k` (canonical values).
+type Lanes = [u64; LANES];
 
 /// Number of full (external) rounds, split evenly before and after the partial rounds.
 pub const FULL_ROUNDS: usize = 8;
@@ -133,6 +143,136 @@ impl<const W: usize> Poseidon2<W> {
     }
 }
 
+/// `x^17` on a canonical value, from products of 32-bit halves (`m61::lanes`).
+#[inline(always)]
+fn sbox_lane(x: u64) -> u64 {
+    let x2 = mul(x, split(x));
+    let x4 = mul(x2, split(x2));
+    let x8 = mul(x4, split(x4));
+    let x16 = mul(x8, split(x8));
+    mul(x16, split(x))
+}
+
+/// The lane-wise sum of `vs` (canonical values), added eight vectors at a time unreduced (as
+/// [`sum_lazy`]).
+#[inline(always)]
+fn sum_lanes<'a>(vs: impl Iterator<Item = &'a Lanes>) -> Lanes {
+    let mut out = [0u64; LANES];
+    let mut acc = [0u64; LANES];
+    for (n, v) in vs.enumerate() {
+        if n > 0 && n % 8 == 0 {
+            fold_into(&mut out, &mut acc);
+        }
+        acc.iter_mut().zip(v).for_each(|(a, &x)| *a += x);
+    }
+    fold_into(&mut out, &mut acc);
+    out
+}
+
+/// `out += acc mod p` lane by lane (`acc` below `2^64`), and `acc` cleared.
+#[inline(always)]
+fn fold_into(out: &mut Lanes, acc: &mut Lanes) {
+    for (o, a) in out.iter_mut().zip(acc.iter_mut()) {
+        *o = add(*o, canonical((*a & P) + (*a >> 61)));
+        *a = 0;
+    }
+}
+
+impl<const W: usize> Poseidon2<W> {
+    /// The permutation on [`LANES`] states at once, the same steps as [`Poseidon2::permute`] as
+    /// plain loops over the lanes with 64-bit operations (products of 32-bit halves, folds by
+    /// shifts and masks), which LLVM turns into vector instructions (AVX-512: one per operation
+    /// for all eight lanes; the workspace builds for the building CPU).
+    fn permute_lanes(&self, s: &mut [Lanes; W]) {
+        Self::external_lanes(s);
+        let (first, last) = self.external_constants.split_at(FULL_ROUNDS / 2);
+        let full_round = |s: &mut [Lanes; W], rc: &[M61; W]| {
+            for (v, &c) in s.iter_mut().zip(rc) {
+                let c = value(c);
+                v.iter_mut().for_each(|x| *x = sbox_lane(add(*x, c)));
+            }
+            Self::external_lanes(s);
+        };
+        first.iter().for_each(|rc| full_round(s, rc));
+        let d0 = split(value(self.internal_diag0));
+        for &rc in &self.internal_constants {
+            let c = value(rc);
+            s[0].iter_mut().for_each(|x| *x = sbox_lane(add(*x, c)));
+            let sum = sum_lanes(s.iter());
+            for (x, &t) in s[0].iter_mut().zip(&sum) {
+                *x = add(t, mul(*x, d0));
+            }
+            for (k, v) in (0..).zip(&mut s[1..]) {
+                for (x, &t) in v.iter_mut().zip(&sum) {
+                    *x = add(t, ((*x << k) | (*x >> (61 - k))) & P);
+                }
+            }
+        }
+        last.iter().for_each(|rc| full_round(s, rc));
+    }
+
+    /// [`Poseidon2::external_layer`] on lanes.
+    #[inline(always)]
+    fn external_lanes(s: &mut [Lanes; W]) {
+        for chunk in s.chunks_exact_mut(4) {
+            let [a, b, c, d] = chunk else { continue };
+            let lanes = a
+                .iter_mut()
+                .zip(b.iter_mut())
+                .zip(c.iter_mut().zip(d.iter_mut()));
+            for ((x0, x1), (x2, x3)) in lanes {
+                let t0 = add(*x0, *x1);
+                let t1 = add(*x2, *x3);
+                let t2 = add(add(*x1, *x1), t1);
+                let t3 = add(add(*x3, *x3), t0);
+                let t1_4 = add(t1, t1);
+                let t4 = add(add(t1_4, t1_4), t3);
+                let t0_4 = add(t0, t0);
+                let t5 = add(add(t0_4, t0_4), t2);
+                (*x0, *x1, *x2, *x3) = (add(t3, t5), t5, add(t2, t4), t4);
+            }
+        }
+        let sums: [Lanes; 4] = std::array::from_fn(|j| sum_lanes(s.iter().skip(j).step_by(4)));
+        for (i, v) in s.iter_mut().enumerate() {
+            for (x, &t) in v.iter_mut().zip(&sums[i % 4]) {
+                *x = add(*x, t);
+            }
+        }
+    }
+}
+
+/// [`hash`] of [`LANES`] inputs, their permutations side by side in vector lanes when the inputs
+/// have one length (one at a time otherwise).
+pub fn hash_lanes(inputs: &[&[M61]; LANES]) -> [[M61; 4]; LANES] {
+    let len = inputs[0].len();
+    if inputs.iter().any(|x| x.len() != len) {
+        return std::array::from_fn(|k| hash(inputs[k]));
+    }
+    let perm = poseidon2_16();
+    let mut s = [[0u64; LANES]; 16];
+    s[15] = [len as u64 % P; LANES];
+    for start in (0..len.max(1)).step_by(HASH_RATE) {
+        let end = len.min(start + HASH_RATE);
+        for (k, input) in inputs.iter().enumerate() {
+            for (v, &x) in s.iter_mut().zip(&input[start..end]) {
+                v[k] = add(v[k], value(x));
+            }
+        }
+        perm.permute_lanes(&mut s);
+    }
+    std::array::from_fn(|k| std::array::from_fn(|i| m61(s[i][k])))
+}
+
+/// [`compress`] of [`LANES`] pairs side by side in vector lanes.
+pub fn compress_lanes(left: &[[M61; 4]; LANES], right: &[[M61; 4]; LANES]) -> [[M61; 4]; LANES] {
+    let input: [Lanes; 8] = std::array::from_fn(|i| {
+        std::array::from_fn(|k| value(if i < 4 { left[k][i] } else { right[k][i - 4] }))
+    });
+    let mut s = input;
+    poseidon2_8().permute_lanes(&mut s);
+    std::array::from_fn(|k| std::array::from_fn(|i| m61(add(s[i][k], input[i][k]))))
+}
+
 /// The width-16 instance (sponge and leaf hashing).
 pub fn poseidon2_16() -> &'static Poseidon2<16> {
     static P: OnceLock<Poseidon2<16>> = OnceLock::new();
@@ -226,6 +366,42 @@ mod tests {
     fn layers_match_their_matrices() {
         layers_are_their_matrices(poseidon2_8(), 5);
         layers_are_their_matrices(poseidon2_16(), -18);
+    }
+
+    /// The lanes compute the permutation, the hash and the compression: eight states of near-`p`
+    /// and small entries, inputs of lengths 0, 1, 12, 13 and 130, and inputs of different lengths.
+    #[test]
+    fn lanes_match_one_at_a_time() {
+        let states: [[M61; 16]; LANES] = std::array::from_fn(|k| {
+            std::array::from_fn(|i| M61::from(u64::MAX - (977 * i * k) as u64 - k as u64))
+        });
+        let mut lanes: [Lanes; 16] =
+            std::array::from_fn(|i| std::array::from_fn(|k| value(states[k][i])));
+        poseidon2_16().permute_lanes(&mut lanes);
+        for (k, state) in states.iter().enumerate() {
+            let mut one = *state;
+            poseidon2_16().permute(&mut one);
+            assert!((0..16).all(|i| m61(lanes[i][k]) == one[i]), "state {k}");
+        }
+        for len in [0usize, 1, 12, 13, 130] {
+            let inputs: Vec<Vec<M61>> = (0..LANES)
+                .map(|k| {
+                    (0..len)
+                        .map(|i| M61::from((i * 31 + k) as u64) - M61::from(k as u64 * 7))
+                        .collect()
+                })
+                .collect();
+            let refs: [&[M61]; LANES] = std::array::from_fn(|k| &inputs[k][..]);
+            let expected: [[M61; 4]; LANES] = std::array::from_fn(|k| hash(&inputs[k]));
+            assert_eq!(hash_lanes(&refs), expected, "length {len}");
+        }
+        let left: [[M61; 4]; LANES] = std::array::from_fn(|k| states[k][..4].try_into().unwrap());
+        let right: [[M61; 4]; LANES] = std::array::from_fn(|k| states[k][4..8].try_into().unwrap());
+        let expected: [[M61; 4]; LANES] = std::array::from_fn(|k| compress(&left[k], &right[k]));
+        assert_eq!(compress_lanes(&left, &right), expected);
+        let ragged: Vec<Vec<M61>> = (0..LANES).map(|k| vec![M61::from(3u64); k]).collect();
+        let refs: [&[M61]; LANES] = std::array::from_fn(|k| &ragged[k][..]);
+        assert_eq!(hash_lanes(&refs), std::array::from_fn(|k| hash(&ragged[k])));
     }
 
     #[test]

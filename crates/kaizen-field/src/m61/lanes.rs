@@ -39,8 +39,9 @@ struct Ext2Lanes {
     im: Lanes,
 }
 
+/// `a + b` for canonical values.
 #[inline(always)]
-fn add(a: u64, b: u64) -> u64 {
+pub(crate) fn add(a: u64, b: u64) -> u64 {
     canonical(a + b)
 }
 
@@ -51,7 +52,7 @@ fn sub(a: u64, b: u64) -> u64 {
 
 /// The halves `(b mod 2^32, ⌊b / 2^32⌋)` of a canonical `b` (the high one below `2^29`).
 #[inline(always)]
-fn split(b: u64) -> (u64, u64) {
+pub(crate) fn split(b: u64) -> (u64, u64) {
     (b & 0xffff_ffff, b >> 32)
 }
 
@@ -60,7 +61,7 @@ fn split(b: u64) -> (u64, u64) {
 /// `ll ≡ (ll mod 2^61) + ⌊ll / 2^61⌋`; the five terms sum below `2^63`, and one more fold leaves
 /// less than `2p`.
 #[inline(always)]
-fn mul(a: u64, (b0, b1): (u64, u64)) -> u64 {
+pub(crate) fn mul(a: u64, (b0, b1): (u64, u64)) -> u64 {
     let (a0, a1) = split(a);
     let (ll, hh) = (a0 * b0, a1 * b1);
     let mid = a0 * b1 + a1 * b0;
