@@ -33,7 +33,7 @@ use blake3::{
     Hasher, CHUNK_LEN,
 };
 use kaizen_field::{
-    poseidon2::{compress, hash},
+    poseidon2::{compress, compress_lanes, hash, hash_lanes, LANES},
     transcript::M61Coords,
     KaizenField, M61, PAR_MIN_LEN,
 };
@@ -80,6 +80,25 @@ pub trait ColumnHash<F: KaizenField>:
     /// The parent of two nodes; with `root`, the tree's root.
     fn merge(left: &Self::Digest, right: &Self::Digest, root: bool) -> Self::Digest;
 
+    /// The parents of the pairs of `nodes` (an even number of them, below the root), in
+    /// parallel.
+    fn merge_layer(nodes: &[Self::Digest]) -> Vec<Self::Digest> {
+        nodes
+            .par_chunks_exact(2)
+            .with_min_len(PAR_MIN_LEN)
+            .map(|p| Self::merge(&p[0], &p[1], false))
+            .collect()
+    }
+
+    /// The leaves of `columns[k]` at `indices[k]` (below the root), in parallel.
+    fn leaves(indices: &[usize], columns: &[&[F]]) -> Vec<Self::Digest> {
+        indices
+            .par_iter()
+            .zip(columns)
+            .map(|(&i, c)| Self::leaf(i, c, false))
+            .collect()
+    }
+
     /// The node over the columns `first..first + columns.len()` (a power of two of them, `first`
     /// a multiple of their number), below the root.
     fn subtree(first: usize, columns: &[Vec<F>]) -> Self::Digest {
@@ -100,19 +119,30 @@ pub trait ColumnHash<F: KaizenField>:
     /// The nodes over the groups of `2^group_log` columns of the row-major `rows × len` matrix
     /// `encoded` (`len` a power of two, at least two groups), in order.
     fn groups(encoded: &[F], rows: usize, len: usize, group_log: usize) -> Vec<Self::Digest> {
-        let group = 1 << group_log;
-        let block = group.max(GATHER_COLUMNS).min(len);
-        let mut out = vec![Self::Digest::default(); len / group];
-        out.par_chunks_mut(block / group)
-            .enumerate()
-            .for_each(|(b, out)| {
-                let columns = gather(encoded, rows, len, b * block..(b + 1) * block);
-                for (g, (node, cols)) in out.iter_mut().zip(columns.chunks(group)).enumerate() {
-                    *node = Self::subtree(b * block + g * group, cols);
-                }
-            });
-        out
+        subtree_groups::<F, Self>(encoded, rows, len, group_log)
     }
+}
+
+/// [`ColumnHash::groups`] by [`ColumnHash::subtree`] on the columns of each group, gathered in
+/// blocks of at least [`GATHER_COLUMNS`].
+fn subtree_groups<F: KaizenField, H: ColumnHash<F>>(
+    encoded: &[F],
+    rows: usize,
+    len: usize,
+    group_log: usize,
+) -> Vec<H::Digest> {
+    let group = 1 << group_log;
+    let block = group.max(GATHER_COLUMNS).min(len);
+    let mut out = vec![H::Digest::default(); len / group];
+    out.par_chunks_mut(block / group)
+        .enumerate()
+        .for_each(|(b, out)| {
+            let columns = gather(encoded, rows, len, b * block..(b + 1) * block);
+            for (g, (node, cols)) in out.iter_mut().zip(columns.chunks(group)).enumerate() {
+                *node = H::subtree(b * block + g * group, cols);
+            }
+        });
+    out
 }
 
 /// The columns `range` of the row-major `rows × len` matrix `encoded`, each row read in one run.
@@ -262,6 +292,65 @@ impl<F: M61Coords> ColumnHash<F> for Poseidon2Columns {
     fn merge(left: &[M61; 4], right: &[M61; 4], _root: bool) -> [M61; 4] {
         compress(left, right)
     }
+
+    /// Eight pairs at a time in vector lanes ([`compress_lanes`]).
+    fn merge_layer(nodes: &[[M61; 4]]) -> Vec<[M61; 4]> {
+        nodes
+            .par_chunks(2 * LANES)
+            .with_min_len(PAR_MIN_LEN / LANES)
+            .flat_map_iter(|chunk| {
+                let (left, right): (Vec<[M61; 4]>, Vec<[M61; 4]>) =
+                    chunk.chunks_exact(2).map(|p| (p[0], p[1])).unzip();
+                match (
+                    <[[M61; 4]; LANES]>::try_from(&left[..]),
+                    <[[M61; 4]; LANES]>::try_from(&right[..]),
+                ) {
+                    (Ok(l), Ok(r)) => compress_lanes(&l, &r).to_vec(),
+                    _ => left
+                        .iter()
+                        .zip(&right)
+                        .map(|(l, r)| compress(l, r))
+                        .collect(),
+                }
+            })
+            .collect()
+    }
+
+    /// Eight columns at a time in vector lanes ([`hash_lanes`]).
+    fn leaves(_indices: &[usize], columns: &[&[F]]) -> Vec<[M61; 4]> {
+        columns
+            .par_chunks(LANES)
+            .flat_map_iter(|chunk| {
+                let coords: Vec<Vec<M61>> = chunk
+                    .iter()
+                    .map(|c| {
+                        let mut coords = Vec::with_capacity(c.len() * F::DEGREE);
+                        c.iter().for_each(|x| x.push_coords(&mut coords));
+                        coords
+                    })
+                    .collect();
+                match <&[Vec<M61>; LANES]>::try_from(&coords[..]) {
+                    Ok(full) => hash_lanes(&full.each_ref().map(|c| &c[..])).to_vec(),
+                    Err(_) => coords.iter().map(|c| hash(c)).collect(),
+                }
+            })
+            .collect()
+    }
+
+    fn groups(encoded: &[F], rows: usize, len: usize, group_log: usize) -> Vec<[M61; 4]> {
+        if group_log > 0 {
+            return subtree_groups::<F, Self>(encoded, rows, len, group_log);
+        }
+        let block = GATHER_COLUMNS.min(len);
+        (0..len / block)
+            .into_par_iter()
+            .flat_map_iter(|b| {
+                let columns = gather(encoded, rows, len, b * block..(b + 1) * block);
+                let slices: Vec<&[F]> = columns.iter().map(Vec::as_slice).collect();
+                <Self as ColumnHash<F>>::leaves(&[], &slices)
+            })
+            .collect()
+    }
 }
 
 /// The tree over a matrix's columns: the layers from the groups of columns hashed together up to
@@ -300,12 +389,7 @@ impl<F: KaizenField, H: ColumnHash<F>> ColumnTree<F, H> {
         }
         let mut layers = vec![H::groups(encoded, rows, len, group_log)];
         while let Some(last) = layers.last().filter(|l| l.len() > 2) {
-            let next = last
-                .par_chunks_exact(2)
-                .with_min_len(PAR_MIN_LEN)
-                .map(|p| H::merge(&p[0], &p[1], false))
-                .collect();
-            layers.push(next);
+            layers.push(H::merge_layer(last));
         }
         let top = &layers[layers.len() - 1];
         let root = H::merge(&top[0], &top[1], true);
@@ -413,9 +497,9 @@ impl<D: NodeDigest> MultiPath<D> {
             return self.siblings.is_empty() && H::leaf(0, columns[0], true) == *root;
         }
         let mut known: Vec<(usize, D)> = indices
-            .par_iter()
-            .zip(columns)
-            .map(|(&i, c)| (i, H::leaf(i, c, false)))
+            .iter()
+            .copied()
+            .zip(H::leaves(indices, columns))
             .collect();
         let mut siblings = self.siblings.iter();
         for level in 0..depth {
