@@ -59,7 +59,8 @@
 //! `t/|F|`) and reduced by a sumcheck (`2b/|F|`) to one evaluation, opened by the next level with
 //! the same guarantee. The field-size terms total about `(Σ_i R_i + L + t + 2b)/|F|` per level,
 //! below `2^-90` for every size we commit to over M61² (`|F| ≈ 2^122`); blake3 gives 128-bit
-//! collision resistance, Poseidon2's 4-element digests 122-bit. Choose larger `λ` with [`LigeroParams::with_security`].
+//! collision resistance, Poseidon2's 4-element digests 122-bit. Choose larger `λ` with
+//! [`LigeroParams::with_security`].
 //!
 //! **Shape.** [`MatrixShape::Square`] (`a = ⌊n/2⌋`), [`MatrixShape::Balanced`] (the `a` minimising
 //! the estimated opening, `(t + 1)·2^a` elements of columns and row values, `t` paths and the
@@ -403,9 +404,11 @@ pub struct LigeroProof<F: KaizenField, D: NodeDigest = Digest> {
     pub proximity: Vec<F>,
 }
 
-/// The commitment, multi-path and proof of `Ligero<F, H>`.
+/// The commitment of `Ligero<F, H>`.
 type CommitmentOf<F, H> = LigeroCommitment<<H as ColumnHash<F>>::Digest>;
+/// A multi-path of `Ligero<F, H>`'s trees.
 type PathOf<F, H> = MultiPath<<H as ColumnHash<F>>::Digest>;
+/// The opening proof of `Ligero<F, H>`.
 type ProofOf<F, H> = LigeroProof<F, <H as ColumnHash<F>>::Digest>;
 /// Opened columns and one multi-path per tree.
 type OpenedWithPaths<F, H> = (Vec<Vec<F>>, Vec<PathOf<F, H>>);
