@@ -280,13 +280,18 @@ impl Blake3Columns {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Poseidon2Columns;
 
+/// A column's base-field coordinates, entry by entry: what a Poseidon2 leaf hashes.
+fn coords<F: M61Coords>(column: &[F]) -> Vec<M61> {
+    let mut out = Vec::with_capacity(column.len() * F::DEGREE);
+    column.iter().for_each(|x| x.push_coords(&mut out));
+    out
+}
+
 impl<F: M61Coords> ColumnHash<F> for Poseidon2Columns {
     type Digest = [M61; 4];
 
     fn leaf(_index: usize, column: &[F], _root: bool) -> [M61; 4] {
-        let mut coords = Vec::with_capacity(column.len() * F::DEGREE);
-        column.iter().for_each(|x| x.push_coords(&mut coords));
-        hash(&coords)
+        hash(&coords(column))
     }
 
     fn merge(left: &[M61; 4], right: &[M61; 4], _root: bool) -> [M61; 4] {
@@ -321,14 +326,7 @@ impl<F: M61Coords> ColumnHash<F> for Poseidon2Columns {
         columns
             .par_chunks(LANES)
             .flat_map_iter(|chunk| {
-                let coords: Vec<Vec<M61>> = chunk
-                    .iter()
-                    .map(|c| {
-                        let mut coords = Vec::with_capacity(c.len() * F::DEGREE);
-                        c.iter().for_each(|x| x.push_coords(&mut coords));
-                        coords
-                    })
-                    .collect();
+                let coords: Vec<Vec<M61>> = chunk.iter().map(|c| coords(c)).collect();
                 match <&[Vec<M61>; LANES]>::try_from(&coords[..]) {
                     Ok(full) => hash_lanes(&full.each_ref().map(|c| &c[..])).to_vec(),
                     Err(_) => coords.iter().map(|c| hash(c)).collect(),
