@@ -83,20 +83,11 @@ impl<const W: usize> Poseidon2<W> {
         x8.square() * x
     }
 
-    /// The paper's `M4 = [[5, 7, 1, 3], [4, 6, 1, 1], [1, 3, 5, 7], [1, 1, 4, 6]]` on four
-    /// entries, with its chain of eight additions and four doublings.
+    /// The paper's `M4` on four entries of a state.
     #[inline(always)]
     fn m4(x: &mut [M61]) {
-        let t0 = x[0] + x[1];
-        let t1 = x[2] + x[3];
-        let t2 = x[1].double() + t1;
-        let t3 = x[3].double() + t0;
-        let t4 = t1.double().double() + t3;
-        let t5 = t0.double().double() + t2;
-        x[0] = t3 + t5;
-        x[1] = t5;
-        x[2] = t2 + t4;
-        x[3] = t4;
+        let y = m4_chain([x[0], x[1], x[2], x[3]], |a, b| a + b);
+        x.copy_from_slice(&y);
     }
 
     /// `circ(2·M4, M4, …, M4)`: `M4` on each 4-chunk, then each entry plus the sum of its column.
@@ -141,6 +132,20 @@ impl<const W: usize> Poseidon2<W> {
         }
         last.iter().for_each(|rc| full_round(state, rc));
     }
+}
+
+/// `M4 = [[5, 7, 1, 3], [4, 6, 1, 1], [1, 3, 5, 7], [1, 1, 4, 6]]` times `x`, with the paper's
+/// chain of eight additions and four doublings under `add` (on elements, or on canonical values).
+#[inline(always)]
+fn m4_chain<T: Copy>(x: [T; 4], add: impl Fn(T, T) -> T) -> [T; 4] {
+    let double = |a: T| add(a, a);
+    let t0 = add(x[0], x[1]);
+    let t1 = add(x[2], x[3]);
+    let t2 = add(double(x[1]), t1);
+    let t3 = add(double(x[3]), t0);
+    let t4 = add(double(double(t1)), t3);
+    let t5 = add(double(double(t0)), t2);
+    [add(t3, t5), t5, add(t2, t4), t4]
 }
 
 /// `x^17` on a canonical value, from products of 32-bit halves (`m61::lanes`).
@@ -221,15 +226,7 @@ impl<const W: usize> Poseidon2<W> {
                 .zip(b.iter_mut())
                 .zip(c.iter_mut().zip(d.iter_mut()));
             for ((x0, x1), (x2, x3)) in lanes {
-                let t0 = add(*x0, *x1);
-                let t1 = add(*x2, *x3);
-                let t2 = add(add(*x1, *x1), t1);
-                let t3 = add(add(*x3, *x3), t0);
-                let t1_4 = add(t1, t1);
-                let t4 = add(add(t1_4, t1_4), t3);
-                let t0_4 = add(t0, t0);
-                let t5 = add(add(t0_4, t0_4), t2);
-                (*x0, *x1, *x2, *x3) = (add(t3, t5), t5, add(t2, t4), t4);
+                [*x0, *x1, *x2, *x3] = m4_chain([*x0, *x1, *x2, *x3], add);
             }
         }
         let sums: [Lanes; 4] = std::array::from_fn(|j| sum_lanes(s.iter().skip(j).step_by(4)));
