@@ -108,10 +108,7 @@ pub trait ColumnHash<F: KaizenField>:
             .map(|(k, c)| Self::leaf(first + k, c, false))
             .collect();
         while layer.len() > 1 {
-            layer = layer
-                .chunks_exact(2)
-                .map(|p| Self::merge(&p[0], &p[1], false))
-                .collect();
+            layer = Self::merge_layer(&layer);
         }
         layer[0]
     }
